@@ -1,0 +1,301 @@
+import { FlowsentinelError, InvalidOptionError, SerializationError } from '../errors.js';
+import { AdamW, type AdamWState } from './adamw.js';
+import { clipByGlobalNorm } from './clip.js';
+import type { NormalizingFlow } from './normalizing-flow.js';
+import type { Rng } from './rng.js';
+import { createSchedule, type LearningRateSchedule, type ScheduleSpec } from './schedule.js';
+import * as tf from './tf.js';
+
+/** Misuse of a `Trainer` at run time: disposed, re-entered, or its flow's variables changed. */
+export class TrainerError extends FlowsentinelError {}
+
+/** Training objective: a scalar loss to minimise, in nats. */
+export type Objective = (flow: NormalizingFlow, x: tf.Tensor2D) => tf.Scalar;
+
+/** Options of `Trainer`. */
+export interface TrainerOptions {
+  /** Peak learning rate. Default 1e-3. Not allowed together with a schedule *function*. */
+  readonly learningRate?: number;
+  /** Decoupled weight decay (AdamW). Default 1e-5. */
+  readonly weightDecay?: number;
+  /** Exempt rank < 2 parameters from weight decay. Default true. */
+  readonly excludeVectorsFromDecay?: boolean;
+  /** Adam (β1, β2). Default [0.9, 0.999]. */
+  readonly betas?: readonly [number, number];
+  /** Adam ε. Default 1e-8. */
+  readonly epsilon?: number;
+  /** Global-norm gradient clipping threshold. Default 1.0; ≤ 0 or Infinity disables. */
+  readonly clipNorm?: number;
+  /** Learning rate per update: a function of the applied-update count, or a spec peaking at `learningRate`. */
+  readonly schedule?: LearningRateSchedule | ScheduleSpec;
+  /** Loss to minimise. Default: `flow.nll(x)`, the mean negative log-likelihood. */
+  readonly objective?: Objective;
+}
+
+/** Outcome of one training step. */
+export interface StepResult {
+  /** Loss of the batch before the update, in nats (NaN/Infinity when the step was skipped for it). */
+  readonly loss: number;
+  /** Global L2 norm of the gradients before clipping. */
+  readonly gradNorm: number;
+  /** True when the loss or gradients were non-finite and the update was not applied. */
+  readonly skipped: boolean;
+  /** Updates applied so far, this one included. */
+  readonly step: number;
+  /** Learning rate used (or that would have been used) by this step. */
+  readonly learningRate: number;
+}
+
+/** JSON form of the trainer state; the flow's weights are saved separately (`flow.toJSON()`). */
+export interface TrainerState {
+  readonly format: 'flowsentinel.trainer';
+  readonly version: 1;
+  readonly step: number;
+  readonly skippedSteps: number;
+  readonly optimizer: AdamWState;
+}
+
+/** Options of `Trainer.fit`. */
+export interface FitOptions {
+  /** Number of steps (minibatches). */
+  readonly steps: number;
+  /** Rows per minibatch, drawn uniformly with replacement. */
+  readonly batchSize: number;
+  /** Seeded source of the minibatch row indices. */
+  readonly rng: Rng;
+  /** Called after every step, awaited. */
+  readonly onStep?: (result: StepResult) => void | Promise<void>;
+}
+
+/** Summary of `Trainer.fit`. */
+export interface FitResult {
+  /** Loss of every step, in order. */
+  readonly losses: number[];
+  /** Steps skipped because of a non-finite loss or gradient. */
+  readonly skippedSteps: number;
+}
+
+function resolveSchedule(o: TrainerOptions): LearningRateSchedule {
+  if (typeof o.schedule === 'function') {
+    if (o.learningRate !== undefined) {
+      throw new InvalidOptionError('pass either learningRate or a schedule function, not both');
+    }
+    return o.schedule;
+  }
+  const lr = o.learningRate ?? 1e-3;
+  if (!(Number.isFinite(lr) && lr > 0)) {
+    throw new InvalidOptionError(`learningRate must be a finite number > 0 (e.g. 1e-3), got ${lr}`);
+  }
+  return createSchedule(o.schedule ?? { kind: 'constant' }, lr);
+}
+
+/**
+ * Trains a `NormalizingFlow` by AdamW with global-norm clipping. Each step reads back exactly one small
+ * tensor (loss, gradient norm, finite flag); whether to apply the update is decided in-graph, so a
+ * non-finite loss or gradient leaves weights and optimizer state untouched. The trainer does not own
+ * the flow: `dispose()` frees only the optimizer state.
+ */
+export class Trainer {
+  readonly flow: NormalizingFlow;
+  private readonly optimizer: AdamW;
+  private readonly vars: readonly tf.Variable[];
+  private readonly schedule: LearningRateSchedule;
+  private readonly clipNorm: number;
+  private readonly objective: Objective;
+  private applied = 0;
+  private skipped = 0;
+  private pending = false;
+  private disposed = false;
+
+  constructor(flow: NormalizingFlow, options: TrainerOptions = {}) {
+    const betas = options.betas ?? [0.9, 0.999];
+    if (!Array.isArray(betas) || betas.length !== 2) {
+      throw new InvalidOptionError('betas must be a pair [beta1, beta2], e.g. [0.9, 0.999]');
+    }
+    const clipNorm = options.clipNorm ?? 1;
+    if (typeof clipNorm !== 'number' || Number.isNaN(clipNorm)) {
+      throw new InvalidOptionError('clipNorm must be a number (≤ 0 or Infinity disables clipping)');
+    }
+    this.schedule = resolveSchedule(options);
+    this.clipNorm = clipNorm;
+    this.objective = options.objective ?? ((f, x) => f.nll(x));
+    this.flow = flow;
+    this.vars = flow.trainableVariables();
+    if (this.vars.length === 0) throw new InvalidOptionError('the flow has no trainable variables');
+    this.optimizer = new AdamW(this.vars, {
+      beta1: betas[0],
+      beta2: betas[1],
+      epsilon: options.epsilon ?? 1e-8,
+      weightDecay: options.weightDecay ?? 1e-5,
+      excludeVectorsFromDecay: options.excludeVectorsFromDecay ?? true,
+    });
+  }
+
+  /** Updates applied so far. */
+  get stepCount(): number {
+    return this.applied;
+  }
+
+  /** Steps whose update was skipped because the loss or gradient norm was non-finite. */
+  get skippedSteps(): number {
+    return this.skipped;
+  }
+
+  /** One AdamW step on batch `x` (`[batch, dim]`); the caller keeps ownership of `x`. */
+  async step(x: tf.Tensor2D): Promise<StepResult> {
+    const { packed, lr } = this.launch(x);
+    this.pending = true;
+    try {
+      return this.finish((await packed.data()) as Float32Array, lr);
+    } finally {
+      packed.dispose();
+      this.pending = false;
+    }
+  }
+
+  /** Synchronous `step`, for tests and scripts; blocks on the readback. */
+  stepSync(x: tf.Tensor2D): StepResult {
+    const { packed, lr } = this.launch(x);
+    try {
+      return this.finish(packed.dataSync() as Float32Array, lr);
+    } finally {
+      packed.dispose();
+    }
+  }
+
+  /**
+   * Offline training on a fixed data set: `steps` minibatches of `batchSize` rows drawn with replacement
+   * by `rng`. `data` is a `[rows, dim]` tensor (read once) or row-major float32 values.
+   */
+  async fit(data: tf.Tensor2D | Float32Array, options: FitOptions): Promise<FitResult> {
+    const { steps, batchSize, rng, onStep } = options;
+    for (const [name, n] of [
+      ['steps', steps],
+      ['batchSize', batchSize],
+    ] as const) {
+      if (!Number.isInteger(n) || n < 1)
+        throw new InvalidOptionError(`${name} must be an integer ≥ 1, got ${n}`);
+    }
+    const dim = this.flow.dim;
+    if (!(data instanceof Float32Array) && (data.rank !== 2 || data.shape[1] !== dim)) {
+      throw new InvalidOptionError(`data must have shape [rows, ${dim}], got [${data.shape.join(', ')}]`);
+    }
+    const values = data instanceof Float32Array ? data : (data.dataSync() as Float32Array);
+    if (values.length === 0 || values.length % dim !== 0) {
+      throw new InvalidOptionError(`data must hold a positive whole number of rows of ${dim} values`);
+    }
+    const rows = values.length / dim;
+    const losses: number[] = [];
+    const skippedBefore = this.skipped;
+    const buf = new Float32Array(batchSize * dim);
+    for (let s = 0; s < steps; s++) {
+      for (let r = 0; r < batchSize; r++) {
+        const src = Math.min(rows - 1, Math.floor(rng.uniform() * rows));
+        buf.set(values.subarray(src * dim, (src + 1) * dim), r * dim);
+      }
+      const batch = tf.tensor2d(buf, [batchSize, dim]);
+      let result: StepResult;
+      try {
+        result = await this.step(batch);
+      } finally {
+        batch.dispose();
+      }
+      losses.push(result.loss);
+      await onStep?.(result);
+    }
+    return { losses, skippedSteps: this.skipped - skippedBefore };
+  }
+
+  /** Step counters and optimizer state as plain JSON. */
+  getState(): TrainerState {
+    this.checkAlive();
+    return {
+      format: 'flowsentinel.trainer',
+      version: 1,
+      step: this.applied,
+      skippedSteps: this.skipped,
+      optimizer: this.optimizer.getState(),
+    };
+  }
+
+  /** Restores `getState` output (validated; SerializationError leaves the trainer unchanged). */
+  setState(state: unknown): void {
+    this.checkAlive();
+    const s = state as Partial<TrainerState> | null;
+    if (s === null || typeof s !== 'object' || s.format !== 'flowsentinel.trainer') {
+      throw new SerializationError('not a trainer state: the "format" field is missing or wrong');
+    }
+    if (s.version !== 1) {
+      throw new SerializationError(
+        `trainer state version ${String(s.version)} is not supported (this build reads 1)`,
+        {
+          context: { version: s.version },
+        },
+      );
+    }
+    const counts = [s.step, s.skippedSteps];
+    if (!counts.every((n) => typeof n === 'number' && Number.isInteger(n) && n >= 0)) {
+      throw new SerializationError('trainer state "step" and "skippedSteps" must be integers ≥ 0');
+    }
+    if (s.optimizer?.step !== s.step) {
+      throw new SerializationError(
+        `trainer state is inconsistent: step ${String(s.step)} but optimizer step ${String(s.optimizer?.step)}`,
+      );
+    }
+    this.optimizer.setState(s.optimizer);
+    this.applied = s.step!;
+    this.skipped = s.skippedSteps!;
+  }
+
+  /** Frees the optimizer state. The flow stays usable (and owned by the caller). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.optimizer.dispose();
+  }
+
+  /** Runs the step's computation and update in-graph; returns the packed [loss, gradNorm, finite]. */
+  private launch(x: tf.Tensor2D): { packed: tf.Tensor1D; lr: number } {
+    this.checkAlive();
+    if (this.pending) {
+      throw new TrainerError('step() called while a previous step() is still pending; await it first');
+    }
+    this.checkVariables();
+    if (!this.flow.isInitialized) this.flow.initialize(x);
+    const lr = this.schedule(this.applied);
+    if (!(Number.isFinite(lr) && lr >= 0)) {
+      throw new InvalidOptionError(
+        `the schedule returned learning rate ${lr} at step ${this.applied}; fix it`,
+      );
+    }
+    const packed = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => this.objective(this.flow, x), [...this.vars]);
+      const list = this.vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
+      const clipped = clipByGlobalNorm(list, this.clipNorm);
+      const finite = tf.logicalAnd(tf.isFinite(value), tf.isFinite(clipped.norm)) as tf.Scalar;
+      this.optimizer.apply(clipped.grads, lr, finite);
+      return tf.stack([value, clipped.norm, tf.cast(finite, 'float32')]) as tf.Tensor1D;
+    });
+    return { packed, lr };
+  }
+
+  private finish(values: Float32Array, lr: number): StepResult {
+    const ok = values[2] === 1;
+    if (ok) this.applied++;
+    else this.skipped++;
+    return { loss: values[0]!, gradNorm: values[1]!, skipped: !ok, step: this.applied, learningRate: lr };
+  }
+
+  private checkVariables(): void {
+    const now = this.flow.trainableVariables();
+    if (now.length !== this.vars.length || now.some((v, i) => v !== this.vars[i])) {
+      throw new TrainerError(
+        "the flow's trainable variables changed since the trainer was created; create a new Trainer",
+      );
+    }
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new TrainerError('this trainer has been disposed; create a new one');
+  }
+}
