@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
+    // Local Kafka broker, started lazily: only when a Kafka test asks for it (see docs/kafka-local.md).
+    globalSetup: ['test/kafka.global-setup.ts'],
     // tfjs training tests are CPU bound on 2 cores: keep files in separate forks but few at once.
     pool: 'forks',
     maxWorkers: 2,
