@@ -1,0 +1,88 @@
+/**
+ * Record and event types that flow through the pipeline. A record is Kafka-shaped whatever its
+ * source (Kafka, replay file, generator), so every source plugs into the same pipeline.
+ */
+
+/** Where a record came from; enough to commit its offset and to find it again. */
+export interface RecordRef {
+  readonly topic: string;
+  readonly partition: number;
+  /** Kafka offset as a decimal string (int64 does not fit a JS number). */
+  readonly offset: string;
+}
+
+/** A Kafka-shaped input record. `value` normally holds UTF-8 JSON. */
+export interface SourceRecord extends RecordRef {
+  /** Event time, epoch milliseconds. */
+  readonly timestamp: number;
+  readonly key: Uint8Array | null;
+  readonly headers: Readonly<Record<string, Uint8Array>>;
+  readonly value: Uint8Array | null;
+}
+
+/** A record that decoded and validated into a feature vector. */
+export interface FeatureEvent {
+  readonly ref: RecordRef;
+  /** Event time, epoch milliseconds. */
+  readonly timestamp: number;
+  /** Entity key from the configured key field (or the record key), or null. */
+  readonly key: string | null;
+  /** Feature values in feature-spec order; all finite. */
+  readonly features: Float32Array;
+}
+
+/** Machine-readable reasons a record is dead-lettered. */
+export type DeadLetterReason =
+  | 'not_json'
+  | 'not_object'
+  | 'missing_field'
+  | 'non_numeric'
+  | 'non_finite'
+  | 'oversize'
+  | 'empty_value';
+
+/** A record that could not become a `FeatureEvent`, with the original bytes and why. */
+export interface DeadLetter {
+  readonly record: SourceRecord;
+  readonly reason: DeadLetterReason;
+  /** Human-readable detail, e.g. the offending field path. */
+  readonly detail: string;
+}
+
+/** Output of the detector for one event. */
+export interface ScoredEvent {
+  readonly ref: RecordRef;
+  readonly timestamp: number;
+  readonly key: string | null;
+  /** 'warming' while the detector learns without alerting. */
+  readonly status: 'scored' | 'warming';
+  /** log p(x) under the model, in nats (after standardisation). */
+  readonly logLikelihood: number;
+  /** Calibrated anomaly score in [0, 1]; higher is more anomalous. */
+  readonly anomalyScore: number;
+  /** The threshold in force, in the units of the active policy (log-likelihood or p-value). */
+  readonly threshold: number;
+  readonly isAnomaly: boolean;
+  /** Monotonic model version: number of training updates applied so far. */
+  readonly modelVersion: number;
+}
+
+/** Result of decoding one record. */
+export type Decoded =
+  | { readonly ok: true; readonly event: FeatureEvent }
+  | { readonly ok: false; readonly dead: DeadLetter };
+
+/**
+ * The detector as the pipeline sees it: scores a micro-batch with the current model, then learns from it
+ * (prequential). Results are in input order, one per event.
+ */
+export interface BatchDetector {
+  process(batch: readonly FeatureEvent[]): Promise<readonly ScoredEvent[]>;
+}
+
+/** An output destination. `write` resolves when the items are durably accepted (acknowledged). */
+export interface Sink<T> {
+  write(items: readonly T[]): Promise<void>;
+  /** Flushes buffered output and releases resources. */
+  close(): Promise<void>;
+}

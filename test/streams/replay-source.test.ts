@@ -1,0 +1,155 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep, setImmediate as tick } from 'node:timers/promises';
+import { lastValueFrom, type Observable, tap, toArray, VirtualTimeScheduler } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidOptionError } from '../../src/errors.js';
+import { CreditGate } from '../../src/streams/backpressure.js';
+import { generateRecords } from '../../src/streams/generator-source.js';
+import { encodeRecordLine, RecordLineError } from '../../src/streams/jsonl.js';
+import { replaySource } from '../../src/streams/replay-source.js';
+import { SourceError } from '../../src/streams/source.js';
+import type { SourceRecord } from '../../src/streams/types.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'flowsentinel-replay-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function fixture(name: string, lines: readonly string[], eol = '\n'): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, lines.join(eol) + eol);
+  return path;
+}
+
+/** Subscribes with a gate whose credits come back right after each record (an infinitely fast consumer). */
+function drain(open: (gate: CreditGate) => Observable<SourceRecord>): Promise<SourceRecord[]> {
+  const gate = new CreditGate(8);
+  return lastValueFrom(
+    open(gate).pipe(
+      tap(() => queueMicrotask(() => gate.release())),
+      toArray(),
+    ),
+  );
+}
+
+/** Polls until `done()` holds (load-tolerant; no timing assertion). */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !done(); i++) await sleep(10);
+}
+
+const generated = [
+  ...generateRecords({ seed: 21, count: 300, partitions: 2, malformedRate: 0.05, oversizeBytes: 400 }),
+];
+
+describe('replaySource', () => {
+  it('replays a recorded file record for record, byte for byte', async () => {
+    const path = await fixture('all.jsonl', generated.map(encodeRecordLine));
+    const replayed = await drain((gate) => replaySource({ path }).records(gate));
+    expect(replayed.map(encodeRecordLine)).toEqual(generated.map(encodeRecordLine));
+  });
+
+  it('tolerates CRLF line ends, blank lines and a leading BOM', async () => {
+    const lines = generated.slice(0, 3).map(encodeRecordLine);
+    const path = await fixture('crlf.jsonl', [`\uFEFF${lines[0]}`, '', lines[1]!, '   ', lines[2]!], '\r\n');
+    const replayed = await drain((gate) => replaySource({ path }).records(gate));
+    expect(replayed.map(encodeRecordLine)).toEqual(lines);
+  });
+
+  it('reads only as far as credits allow', async () => {
+    const many = [...generateRecords({ seed: 22, count: 5000 })].map(encodeRecordLine);
+    const path = await fixture('many.jsonl', many);
+    const gate = new CreditGate(5);
+    const seen: SourceRecord[] = [];
+    let completed = false;
+    const sub = replaySource({ path })
+      .records(gate)
+      .subscribe({ next: (r) => seen.push(r), complete: () => (completed = true) });
+    await until(() => seen.length >= 5);
+    await sleep(50); // time to overrun, if it could
+    expect(seen).toHaveLength(5);
+    gate.release(3);
+    await until(() => seen.length >= 8);
+    await sleep(20);
+    expect(seen).toHaveLength(8);
+    expect(completed).toBe(false);
+    sub.unsubscribe();
+  });
+
+  it('fails on a malformed line with its line number, or skips it when asked', async () => {
+    const lines = generated.slice(0, 4).map(encodeRecordLine);
+    const path = await fixture('bad.jsonl', [
+      lines[0]!,
+      lines[1]!,
+      '{"topic": 1}',
+      lines[2]!,
+      'not json',
+      lines[3]!,
+    ]);
+    const failure = drain((gate) => replaySource({ path }).records(gate));
+    await expect(failure).rejects.toBeInstanceOf(RecordLineError);
+    await expect(failure).rejects.toMatchObject({ lineNumber: 3 });
+
+    const skipped: number[] = [];
+    const replayed = await drain((gate) =>
+      replaySource({
+        path,
+        malformedLines: 'skip',
+        onMalformedLine: (err) => skipped.push(err.lineNumber ?? -1),
+      }).records(gate),
+    );
+    expect(skipped).toEqual([3, 5]);
+    expect(replayed.map(encodeRecordLine)).toEqual(lines);
+  });
+
+  it('reports a missing file as a SourceError', async () => {
+    const missing = drain((gate) => replaySource({ path: join(dir, 'nope.jsonl') }).records(gate));
+    await expect(missing).rejects.toBeInstanceOf(SourceError);
+    await expect(missing).rejects.toThrow(/nope\.jsonl/);
+  });
+
+  it('reports an unreadable path (a directory) as a SourceError', async () => {
+    await expect(drain((gate) => replaySource({ path: dir }).records(gate))).rejects.toBeInstanceOf(
+      SourceError,
+    );
+  });
+
+  it('validates options', () => {
+    expect(() => replaySource({ path: '' })).toThrow(InvalidOptionError);
+    expect(() => replaySource({ path: 'x', speed: 0 })).toThrow(/speed/);
+    expect(() => replaySource({ path: 'x', speed: Number.POSITIVE_INFINITY })).toThrow(/speed/);
+    expect(() => replaySource({ path: 'x', malformedLines: 'ignore' as 'skip' })).toThrow(/malformedLines/);
+  });
+
+  it.each([
+    ['recorded', [0, 100, 100, 350, 350, 1350]],
+    [2, [0, 50, 50, 175, 175, 675]],
+  ] as const)(
+    'paces speed=%s by the recorded timestamps on the injected scheduler',
+    async (speed, expected) => {
+      const base = generated[0]!;
+      const offsets = [0, 100, 100, 350, 50, 1350]; // the 5th is out of order: no wait
+      const lines = offsets.map((dt, i) =>
+        encodeRecordLine({ ...base, offset: String(i), timestamp: 1_000_000 + dt }),
+      );
+      const path = await fixture(`paced-${speed}.jsonl`, lines);
+      const scheduler = new VirtualTimeScheduler();
+      const gate = new CreditGate(100);
+      const emittedAt: number[] = [];
+      let done = false;
+      replaySource({ path, speed, scheduler })
+        .records(gate)
+        .subscribe({ next: () => emittedAt.push(scheduler.now()), complete: () => (done = true) });
+      for (let i = 0; i < 10_000 && !done; i++) {
+        await tick();
+        scheduler.flush();
+      }
+      expect(done).toBe(true);
+      expect(emittedAt).toEqual(expected);
+    },
+  );
+});
