@@ -137,12 +137,22 @@ export class NormalizingFlow {
     return tf.tidy(() => this.inverse(this.prior.sample(n, rng)));
   }
 
-  /** Runs each transform's data-dependent initialisation (e.g. ActNorm) once, on this batch. */
+  /**
+   * Runs each transform's data-dependent initialisation (e.g. ActNorm) once, on the valid rows of this
+   * batch (rows that `logProb` would floor are left out). Reads the batch back once.
+   */
   initialize(x: tf.Tensor2D): void {
     if (this.initialized) return;
     this.checkShape(x);
+    const values = x.dataSync();
+    const kept: number[] = [];
+    for (let r = 0; r < x.shape[0]; r++) {
+      const row = values.subarray(r * this.dim, (r + 1) * this.dim);
+      if (row.every((v) => Number.isFinite(v) && Math.abs(v) <= this.maxAbsInput)) kept.push(...row);
+    }
+    if (kept.length === 0) return;
     tf.tidy(() => {
-      let h = x;
+      let h = tf.tensor2d(kept, [kept.length / this.dim, this.dim]);
       for (const f of this.flows) {
         f.initialize?.(h);
         h = f.forward(h).z;

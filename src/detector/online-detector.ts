@@ -1,0 +1,225 @@
+import { InvalidOptionError } from '../errors.js';
+import type { NormalizingFlow } from '../flow/normalizing-flow.js';
+import type { Rng } from '../flow/rng.js';
+import * as tf from '../flow/tf.js';
+import type { StepResult, Trainer } from '../flow/trainer.js';
+import type { BatchDetector, FeatureEvent, ScoredEvent } from '../streams/types.js';
+import type { Reservoir } from './reservoir.js';
+import type { Standardiser } from './standardiser.js';
+import type { ThresholdPolicy } from './thresholds/types.js';
+
+/** Callbacks the metrics layer hangs on; the detector itself knows nothing of Prometheus. */
+export interface DetectorObserver {
+  onTrainStep?(result: StepResult): void;
+  onBatchScored?(info: { size: number; warming: number; anomalies: number; threshold: number }): void;
+}
+
+/** Parts and policy of an `OnlineDetector`. */
+export interface OnlineDetectorOptions {
+  readonly flow: NormalizingFlow;
+  readonly trainer: Trainer;
+  readonly standardiser: Standardiser;
+  readonly threshold: ThresholdPolicy;
+  /** Seeded randomness for minibatch and reservoir draws. */
+  readonly rng: Rng;
+  /** Events learned from before anything alerts. */
+  readonly warmupEvents: number;
+  /** Optimizer steps after each micro-batch (0 = score only). */
+  readonly stepsPerBatch: number;
+  /** Rows per optimizer step. */
+  readonly batchSize: number;
+  /** Past normal rows mixed into training; omit to train on the new batch only. */
+  readonly reservoir?: Reservoir;
+  /** Share of each training step's rows drawn from the reservoir, in [0, 1). */
+  readonly replayFraction?: number;
+  /** Also train on events flagged anomalous (default false). */
+  readonly trainOnAnomalies?: boolean;
+  readonly observer?: DetectorObserver;
+}
+
+/**
+ * Prequential online detector: each micro-batch is first scored with the current model and threshold,
+ * then learned from. Log-likelihoods are densities in original feature units (nats): the flow scores
+ * standardised rows and the standardiser's log-Jacobian is added, so scores stay comparable as the
+ * model updates.
+ *
+ * Warm-up: the first `warmupEvents` events train the model (and, in 'freeze' mode, fit the standardiser)
+ * without alerting, and are emitted with status 'warming'. The threshold starts learning halfway through
+ * warm-up, once the model has seen enough data for its scores to mean something; events also stay
+ * 'warming' until the threshold policy has its minimum observations.
+ */
+export class OnlineDetector implements BatchDetector {
+  private readonly o: OnlineDetectorOptions;
+  private readonly dim: number;
+  private readonly replayFraction: number;
+  private seen = 0;
+
+  constructor(options: OnlineDetectorOptions) {
+    const { flow, standardiser, warmupEvents, stepsPerBatch, batchSize } = options;
+    if (standardiser.dim !== flow.dim) {
+      throw new InvalidOptionError(`standardiser dim ${standardiser.dim} does not match flow dim ${flow.dim}`);
+    }
+    if (!Number.isInteger(warmupEvents) || warmupEvents < 0) {
+      throw new InvalidOptionError(`warmupEvents must be an integer >= 0, got ${warmupEvents}`);
+    }
+    if (!Number.isInteger(stepsPerBatch) || stepsPerBatch < 0) {
+      throw new InvalidOptionError(`stepsPerBatch must be an integer >= 0, got ${stepsPerBatch}`);
+    }
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new InvalidOptionError(`batchSize must be an integer >= 1, got ${batchSize}`);
+    }
+    const f = options.replayFraction ?? 0.5;
+    if (!(f >= 0 && f < 1)) throw new InvalidOptionError(`replayFraction must be in [0, 1), got ${f}`);
+    if (options.reservoir && options.reservoir.dim !== flow.dim) {
+      throw new InvalidOptionError(`reservoir dim ${options.reservoir.dim} does not match flow dim ${flow.dim}`);
+    }
+    this.o = options;
+    this.dim = flow.dim;
+    this.replayFraction = options.reservoir ? f : 0;
+  }
+
+  /** Events processed so far. */
+  get eventsSeen(): number {
+    return this.seen;
+  }
+
+  /** Model version: optimizer updates applied so far. */
+  get modelVersion(): number {
+    return this.o.trainer.stepCount;
+  }
+
+  /** Restores the event counter (checkpoints). */
+  setEventsSeen(n: number): void {
+    this.seen = n;
+  }
+
+  async process(batch: readonly FeatureEvent[]): Promise<readonly ScoredEvent[]> {
+    const n = batch.length;
+    if (n === 0) return [];
+    const raw = this.stack(batch);
+    const { standardiser } = this.o;
+    if (!standardiser.frozen && this.seen < this.o.warmupEvents) standardiser.update(raw, n, this.dim);
+    if (standardiser.mode === 'freeze' && this.seen + n >= this.o.warmupEvents) standardiser.freeze();
+    const x = standardiser.transform(raw, n, this.dim);
+    const logLik = await this.score(x, n, standardiser.logDetJacobian());
+    const modelVersion = this.modelVersion;
+    const out = this.decide(batch, logLik, modelVersion);
+    const trainRows = this.selectTrainingRows(x, out);
+    await this.learn(trainRows);
+    this.seen += n;
+    return out;
+  }
+
+  private stack(batch: readonly FeatureEvent[]): Float32Array {
+    const rows = new Float32Array(batch.length * this.dim);
+    for (const [i, e] of batch.entries()) {
+      if (e.features.length !== this.dim) {
+        throw new InvalidOptionError(`event has ${e.features.length} features, the model expects ${this.dim}`);
+      }
+      rows.set(e.features, i * this.dim);
+    }
+    return rows;
+  }
+
+  /** log p(x) in original units, one readback per batch. */
+  private async score(x: Float32Array, n: number, logJac: number): Promise<Float32Array> {
+    const lp = tf.tidy(() => this.o.flow.score(tf.tensor2d(x, [n, this.dim])));
+    try {
+      const v = (await lp.data()) as Float32Array;
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = v[i]! + logJac;
+      return out;
+    } finally {
+      lp.dispose();
+    }
+  }
+
+  private decide(batch: readonly FeatureEvent[], logLik: Float32Array, modelVersion: number): ScoredEvent[] {
+    const { threshold } = this.o;
+    const decision = threshold.decide(logLik);
+    const learn: number[] = [];
+    const out: ScoredEvent[] = [];
+    const calibrateFrom = Math.floor(this.o.warmupEvents / 2);
+    for (const [i, e] of batch.entries()) {
+      const index = this.seen + i;
+      const warming = index < this.o.warmupEvents || !decision.ready;
+      const isAnomaly = !warming && decision.isAnomaly[i] === true;
+      if (index >= calibrateFrom && !isAnomaly) learn.push(logLik[i]!);
+      out.push({
+        ref: e.ref,
+        timestamp: e.timestamp,
+        key: e.key,
+        status: warming ? 'warming' : 'scored',
+        logLikelihood: logLik[i]!,
+        anomalyScore: decision.anomalyScore[i] ?? 0,
+        threshold: decision.threshold,
+        isAnomaly,
+        modelVersion,
+      });
+    }
+    threshold.update(learn);
+    const anomalies = out.filter((s) => s.isAnomaly).length;
+    const warmingCount = out.filter((s) => s.status === 'warming').length;
+    this.o.observer?.onBatchScored?.({ size: out.length, warming: warmingCount, anomalies, threshold: decision.threshold });
+    return out;
+  }
+
+  /** Standardised rows to learn from: all finite rows, minus anomalies unless configured otherwise. */
+  private selectTrainingRows(x: Float32Array, scored: readonly ScoredEvent[]): Float32Array {
+    const d = this.dim;
+    const keep: number[] = [];
+    for (const [i, s] of scored.entries()) {
+      if (s.isAnomaly && this.o.trainOnAnomalies !== true) continue;
+      keep.push(i);
+    }
+    const rows = new Float32Array(keep.length * d);
+    for (const [j, i] of keep.entries()) rows.set(x.subarray(i * d, (i + 1) * d), j * d);
+    return rows;
+  }
+
+  private async learn(rows: Float32Array): Promise<void> {
+    const d = this.dim;
+    const nNew = rows.length / d;
+    const { reservoir, rng, trainer, stepsPerBatch } = this.o;
+    for (let s = 0; s < stepsPerBatch && nNew > 0; s++) {
+      const batch = this.minibatch(rows, nNew);
+      const x = tf.tensor2d(batch, [batch.length / d, d]);
+      try {
+        const result = await trainer.step(x);
+        this.o.observer?.onTrainStep?.(result);
+      } finally {
+        x.dispose();
+      }
+    }
+    if (reservoir) for (let i = 0; i < nNew; i++) reservoir.offer(rows, i, rng);
+  }
+
+  /** New rows (subsampled to the step size) plus reservoir rows in the configured proportion. */
+  private minibatch(rows: Float32Array, nNew: number): Float32Array {
+    const d = this.dim;
+    const { rng, reservoir, batchSize } = this.o;
+    const f = reservoir && reservoir.size > 0 ? this.replayFraction : 0;
+    const kNew = Math.max(1, Math.min(nNew, Math.round(batchSize * (1 - f))));
+    const kOld = f > 0 ? Math.round((kNew * f) / (1 - f)) : 0;
+    const fresh = kNew === nNew ? rows : pickRows(rows, nNew, kNew, d, rng);
+    if (kOld === 0 || !reservoir) return fresh;
+    const old = reservoir.sample(kOld, rng);
+    const out = new Float32Array(fresh.length + old.length);
+    out.set(fresh, 0);
+    out.set(old, fresh.length);
+    return out;
+  }
+}
+
+/** `k` of `n` rows without replacement (partial Fisher–Yates over indices). */
+function pickRows(rows: Float32Array, n: number, k: number, d: number, rng: Rng): Float32Array {
+  const idx = Array.from({ length: n }, (_, i) => i);
+  const out = new Float32Array(k * d);
+  for (let j = 0; j < k; j++) {
+    const r = j + Math.floor(rng.uniform() * (n - j));
+    [idx[j], idx[r]] = [idx[r]!, idx[j]!];
+    const i = idx[j]!;
+    out.set(rows.subarray(i * d, (i + 1) * d), j * d);
+  }
+  return out;
+}
