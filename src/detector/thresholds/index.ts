@@ -1,0 +1,31 @@
+export {
+  AdaptiveThreshold,
+  adaptiveOptionProblems,
+  defaultMinObservations,
+  type OptionProblem,
+} from './adaptive.js';
+export {
+  type AnomalyLearning,
+  createThresholdPolicy,
+  type DecideThenUpdateOptions,
+  decideThenUpdate,
+} from './factory.js';
+export { PValueThreshold, type PValueThresholdOptions } from './pvalue.js';
+export { QuantileThreshold, type QuantileThresholdOptions } from './quantile.js';
+export { StaticThreshold, type StaticThresholdOptions } from './static.js';
+export type {
+  AdaptiveThresholdOptions,
+  AdaptiveThresholdState,
+  StaticThresholdState,
+  ThresholdDecision,
+  ThresholdPolicy,
+  ThresholdPolicyName,
+  ThresholdState,
+} from './types.js';
+export {
+  DEFAULT_RELATIVE_ACCURACY,
+  DEFAULT_SUB_WINDOWS,
+  WindowedSketch,
+  type WindowedSketchOptions,
+  type WindowedSketchState,
+} from './windowed-sketch.js';
