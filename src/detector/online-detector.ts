@@ -44,9 +44,10 @@ export interface OnlineDetectorOptions {
  * model updates.
  *
  * Warm-up: the first `warmupEvents` events train the model (and, in 'freeze' mode, fit the standardiser)
- * without alerting, and are emitted with status 'warming'. The threshold starts learning halfway through
- * warm-up, once the model has seen enough data for its scores to mean something; events also stay
- * 'warming' until the threshold policy has its minimum observations.
+ * without alerting, and are emitted with status 'warming'. The threshold learns only from events after
+ * warm-up (scores of a half-trained model would drag an adaptive threshold far down for a whole window),
+ * so events stay 'warming' until the threshold policy also has its minimum observations. Events the policy flags are learned
+ * by it only within its tail budget, and are kept out of model training unless `trainOnAnomalies`.
  */
 export class OnlineDetector implements BatchDetector {
   private readonly o: OnlineDetectorOptions;
@@ -138,13 +139,18 @@ export class OnlineDetector implements BatchDetector {
     const { threshold } = this.o;
     const decision = threshold.decide(logLik);
     const learn: number[] = [];
+    const learnFlags: boolean[] = [];
     const out: ScoredEvent[] = [];
-    const calibrateFrom = Math.floor(this.o.warmupEvents / 2);
+    const calibrateFrom = this.o.warmupEvents;
     for (const [i, e] of batch.entries()) {
       const index = this.seen + i;
       const warming = index < this.o.warmupEvents || !decision.ready;
       const isAnomaly = !warming && decision.isAnomaly[i] === true;
-      if (index >= calibrateFrom && !isAnomaly) learn.push(logLik[i]!);
+      if (index >= calibrateFrom) {
+        // The policy learns flagged events only within its tail budget (see AdaptiveThreshold.update).
+        learn.push(logLik[i]!);
+        learnFlags.push(decision.isAnomaly[i] === true);
+      }
       out.push({
         ref: e.ref,
         timestamp: e.timestamp,
@@ -157,7 +163,7 @@ export class OnlineDetector implements BatchDetector {
         modelVersion,
       });
     }
-    threshold.update(learn);
+    threshold.update(learn, learnFlags);
     const anomalies = out.filter((s) => s.isAnomaly).length;
     const warmingCount = out.filter((s) => s.status === 'warming').length;
     this.o.observer?.onBatchScored?.({ size: out.length, warming: warmingCount, anomalies, threshold: decision.threshold });

@@ -85,9 +85,9 @@ export function densitySpec(opts: {
         data: { values: [...opts.grid] },
         mark: { type: 'rect' },
         encoding: {
-          x: { field: 'x', type: 'quantitative', title: opts.xTitle },
+          x: { field: 'x', type: 'quantitative', title: opts.xTitle, scale: { zero: false } },
           x2: { field: 'x2' },
-          y: { field: 'y', type: 'quantitative', title: opts.yTitle },
+          y: { field: 'y', type: 'quantitative', title: opts.yTitle, scale: { zero: false } },
           y2: { field: 'y2' },
           color: { field: 'logDensity', type: 'quantitative', title: 'log density', scale: { scheme: 'viridis' } },
         },

@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { type ConfigOverrides, loadConfig } from '../config/load.js';
+import { ConfigError, FlowsentinelError } from '../errors.js';
+import { createLogger, type Logger } from '../logging.js';
+import { DEMO_FIELDS, formatDemoSummary, runDemo } from './demo.js';
+import { runReplay } from './replay.js';
+import { installShutdownHandlers } from './shutdown.js';
+
+/** Built-in demo settings, shipped with the package (config/demo.yaml). */
+const DEMO_CONFIG_FILE = fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
+
+const program = new Command();
+program
+  .name('flowsentinel')
+  .description('Streaming anomaly detection with online-trained normalizing flows')
+  .showHelpAfterError();
+
+function intArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+function speedArg(value: string): 'recorded' | 'max' | number {
+  if (value === 'recorded' || value === 'max') return value;
+  const n = Number(value);
+  if (!(n > 0)) throw new InvalidArgumentError('expected recorded, max or a positive speed-up factor');
+  return n;
+}
+
+function logger(level?: string): Logger {
+  return createLogger({
+    level: (level ?? 'info') as 'info',
+    name: 'flowsentinel',
+    destination: process.stderr,
+  });
+}
+
+program
+  .command('demo')
+  .description('run the built-in demo stream end to end (no Kafka needed); serves /metrics while it runs')
+  .option('-c, --config <file>', 'YAML or JSON config file')
+  .option('--events <n>', 'events to generate', intArg)
+  .option('--seed <n>', 'seed of the demo stream', intArg)
+  .option('--report <file>', 'HTML report path')
+  .option('--metrics-port <port>', 'port of /metrics (0 = ephemeral)', intArg)
+  .action(async (opts: { config?: string; events?: number; seed?: number; report?: string; metricsPort?: number }) => {
+    const overrides: ConfigOverrides = {
+      demo: { events: opts.events, seed: opts.seed, report: opts.report },
+      metrics: { port: opts.metricsPort },
+    };
+    const config = loadConfig({ file: opts.config ?? DEMO_CONFIG_FILE, overrides });
+    if (config.features.fields.length !== DEMO_FIELDS.length) {
+      throw new ConfigError(`the demo stream has ${DEMO_FIELDS.length} features; set features.fields to ${DEMO_FIELDS.length} names`);
+    }
+    const log = logger(config.log.level);
+    const shutdown = installShutdownHandlers(log, config.shutdown.timeoutMs);
+    try {
+      const result = await runDemo(config, log, shutdown.signal);
+      process.stdout.write(`${formatDemoSummary(result)}\n`);
+    } finally {
+      shutdown.dispose();
+    }
+  });
+
+program
+  .command('replay')
+  .description('replay a recorded topic (JSONL) through the pipeline; writes anomalies, scores and dead letters')
+  .argument('<file>', 'recorded topic, JSON lines (docs/recorded-format.md)')
+  .option('-c, --config <file>', 'YAML or JSON config file (features.fields is required)')
+  .option('-o, --out-dir <dir>', 'output directory', 'replay-out')
+  .addOption(new Option('--speed <speed>', 'recorded | max | speed-up factor').argParser(speedArg).default('max'))
+  .option('--no-scores', 'do not write scores.jsonl')
+  .action(async (file: string, opts: { config?: string; outDir: string; speed: 'recorded' | 'max' | number; scores: boolean }) => {
+    const config = loadConfig(opts.config ? { file: opts.config } : {});
+    const log = logger(config.log.level);
+    const shutdown = installShutdownHandlers(log, config.shutdown.timeoutMs);
+    try {
+      const summary = await runReplay(config, log, {
+        file,
+        outDir: opts.outDir,
+        speed: opts.speed,
+        writeScores: opts.scores,
+        signal: shutdown.signal,
+      });
+      process.stdout.write(`${JSON.stringify({ ...summary, outDir: opts.outDir })}\n`);
+    } finally {
+      shutdown.dispose();
+    }
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  const msg = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`flowsentinel: ${msg}\n`);
+  if (!(err instanceof FlowsentinelError) && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  process.exitCode = 1;
+}
