@@ -112,8 +112,8 @@ function modelNll(flow: ReturnType<typeof mixtureCdf1d>, xs: Float32Array): numb
 }
 
 /**
- * Runs the example. `trainer` fits the flow in place (default: `fitFullBatch`, a minimal full-batch AdamW
- * loop); inject the project trainer to exercise it instead.
+ * Runs the example. `trainer` fits the flow in place (default: `fitFullBatch`, full-batch steps of the project
+ * `Trainer`: AdamW, global-norm clipping).
  */
 export function runMixture1dExample(
   config: Mixture1dExampleConfig = {},
