@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/schema.js';
 import { createDetector, type DetectorParts } from '../detector/factory.js';
 import { initBackend } from '../flow/backend.js';
 import type { Logger } from '../logging.js';
+import type { ProbeResult } from '../metrics/http.js';
 import {
   createDetectorMetrics,
   createMetricsRegistry,
@@ -14,11 +15,15 @@ import {
   setBackendInfo,
   startMetricsServer,
 } from '../metrics/index.js';
-import type { ProbeResult } from '../metrics/http.js';
 import { AckTracker } from '../streams/acks.js';
-import { type BatchInfo, type PipelineSinks, type PipelineSummary, runPipeline } from '../streams/pipeline.js';
-import type { RecordSource } from '../streams/source.js';
 import { createFeatureSpec } from '../streams/feature-spec.js';
+import {
+  type BatchInfo,
+  type PipelineSinks,
+  type PipelineSummary,
+  runPipeline,
+} from '../streams/pipeline.js';
+import type { RecordSource } from '../streams/source.js';
 import type { BatchDetector, DeadLetter, FeatureEvent, ScoredEvent } from '../streams/types.js';
 
 /** Options of `runDetectorJob`. */
@@ -56,10 +61,20 @@ export interface JobResult {
   readonly elapsedMs: number;
 }
 
-/** Times each batch into the batch-duration histogram. */
+/** Resolves on a later turn of the event loop, after pending I/O and signal callbacks. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Times each batch into the batch-duration histogram. Yields to the event loop before each batch: with a
+ * synchronous source (the generator) and the wasm/cpu backends a run never waits on I/O, so otherwise
+ * the metrics server, the batch timer and SIGTERM/SIGINT would not be served until the source ended.
+ */
 function timed(detector: BatchDetector, metrics: DetectorMetrics, now: () => number): BatchDetector {
   return {
     async process(batch: readonly FeatureEvent[]): Promise<readonly ScoredEvent[]> {
+      await yieldToEventLoop();
       const t0 = now();
       const out = await detector.process(batch);
       metrics.batchDuration.observe((now() - t0) / 1000);
@@ -91,10 +106,12 @@ export async function runDetectorJob(options: JobOptions): Promise<JobResult> {
       }
     },
     onBatchScored: (b) => {
-      if (Number.isFinite(b.threshold)) metrics.threshold.set({ policy: config.threshold.policy }, b.threshold);
+      if (Number.isFinite(b.threshold))
+        metrics.threshold.set({ policy: config.threshold.policy }, b.threshold);
     },
   });
   let running = false;
+  let finished = false;
   let server: MetricsServer | undefined;
   try {
     if (options.serveMetrics ?? config.metrics.enabled) {
@@ -103,7 +120,10 @@ export async function runDetectorJob(options: JobOptions): Promise<JobResult> {
         port: config.metrics.port,
         host: config.metrics.host,
         logger,
-        readiness: () => (running ? (options.readiness?.() ?? true) : { ready: false, reason: 'starting' }),
+        readiness: () =>
+          running
+            ? (options.readiness?.() ?? true)
+            : { ready: false, reason: finished ? 'stopped' : 'starting' },
       });
       logger.info({ port: server.port }, 'serving /metrics, /healthz, /readyz');
     }
@@ -142,6 +162,7 @@ export async function runDetectorJob(options: JobOptions): Promise<JobResult> {
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       running = false;
+      finished = true;
     }
   } catch (err) {
     parts.dispose();

@@ -46,56 +46,79 @@ program
   .option('--seed <n>', 'seed of the demo stream', intArg)
   .option('--report <file>', 'HTML report path')
   .option('--metrics-port <port>', 'port of /metrics (0 = ephemeral)', intArg)
-  .action(async (opts: { config?: string; events?: number; seed?: number; report?: string; metricsPort?: number }) => {
-    const overrides: ConfigOverrides = {
-      demo: { events: opts.events, seed: opts.seed, report: opts.report },
-      metrics: { port: opts.metricsPort },
-    };
-    const config = loadConfig({ file: opts.config ?? DEMO_CONFIG_FILE, overrides });
-    if (config.features.fields.length !== DEMO_FIELDS.length) {
-      throw new ConfigError(`the demo stream has ${DEMO_FIELDS.length} features; set features.fields to ${DEMO_FIELDS.length} names`);
-    }
-    const log = logger(config.log.level);
-    const shutdown = installShutdownHandlers(log, config.shutdown.timeoutMs);
-    try {
-      const result = await runDemo(config, log, shutdown.signal);
-      process.stdout.write(`${formatDemoSummary(result)}\n`);
-    } finally {
-      shutdown.dispose();
-    }
-  });
+  .action(
+    async (opts: {
+      config?: string;
+      events?: number;
+      seed?: number;
+      report?: string;
+      metricsPort?: number;
+    }) => {
+      const overrides: ConfigOverrides = {
+        demo: { events: opts.events, seed: opts.seed, report: opts.report },
+        metrics: { port: opts.metricsPort },
+      };
+      const config = loadConfig({
+        file: opts.config ?? process.env.FLOWSENTINEL_CONFIG ?? DEMO_CONFIG_FILE,
+        overrides,
+      });
+      if (config.features.fields.length !== DEMO_FIELDS.length) {
+        throw new ConfigError(
+          `the demo stream has ${DEMO_FIELDS.length} features; set features.fields to ${DEMO_FIELDS.length} names`,
+        );
+      }
+      const log = logger(config.log.level);
+      const shutdown = installShutdownHandlers(log, config.shutdown.timeoutMs);
+      try {
+        const result = await runDemo(config, log, shutdown.signal);
+        process.stdout.write(`${formatDemoSummary(result)}\n`);
+      } finally {
+        shutdown.dispose();
+      }
+    },
+  );
 
 program
   .command('replay')
-  .description('replay a recorded topic (JSONL) through the pipeline; writes anomalies, scores and dead letters')
+  .description(
+    'replay a recorded topic (JSONL) through the pipeline; writes anomalies, scores and dead letters',
+  )
   .argument('<file>', 'recorded topic, JSON lines (docs/recorded-format.md)')
   .option('-c, --config <file>', 'YAML or JSON config file (features.fields is required)')
   .option('-o, --out-dir <dir>', 'output directory', 'replay-out')
-  .addOption(new Option('--speed <speed>', 'recorded | max | speed-up factor').argParser(speedArg).default('max'))
+  .addOption(
+    new Option('--speed <speed>', 'recorded | max | speed-up factor').argParser(speedArg).default('max'),
+  )
   .option('--no-scores', 'do not write scores.jsonl')
-  .action(async (file: string, opts: { config?: string; outDir: string; speed: 'recorded' | 'max' | number; scores: boolean }) => {
-    const config = loadConfig(opts.config ? { file: opts.config } : {});
-    const log = logger(config.log.level);
-    const shutdown = installShutdownHandlers(log, config.shutdown.timeoutMs);
-    try {
-      const summary = await runReplay(config, log, {
-        file,
-        outDir: opts.outDir,
-        speed: opts.speed,
-        writeScores: opts.scores,
-        signal: shutdown.signal,
-      });
-      process.stdout.write(`${JSON.stringify({ ...summary, outDir: opts.outDir })}\n`);
-    } finally {
-      shutdown.dispose();
-    }
-  });
+  .action(
+    async (
+      file: string,
+      opts: { config?: string; outDir: string; speed: 'recorded' | 'max' | number; scores: boolean },
+    ) => {
+      const config = loadConfig(opts.config ? { file: opts.config } : {});
+      const log = logger(config.log.level);
+      const shutdown = installShutdownHandlers(log, config.shutdown.timeoutMs);
+      try {
+        const summary = await runReplay(config, log, {
+          file,
+          outDir: opts.outDir,
+          speed: opts.speed,
+          writeScores: opts.scores,
+          signal: shutdown.signal,
+        });
+        process.stdout.write(`${JSON.stringify({ ...summary, outDir: opts.outDir })}\n`);
+      } finally {
+        shutdown.dispose();
+      }
+    },
+  );
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
   const msg = err instanceof Error ? err.message : String(err);
   process.stderr.write(`flowsentinel: ${msg}\n`);
-  if (!(err instanceof FlowsentinelError) && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  if (!(err instanceof FlowsentinelError) && err instanceof Error && err.stack)
+    process.stderr.write(`${err.stack}\n`);
   process.exitCode = 1;
 }

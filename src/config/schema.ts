@@ -41,7 +41,7 @@ const modelSchema = z.strictObject({
   layers: int(1, 64).default(6),
   /** Hidden units of each conditioner network. */
   hidden: int(1, 4096).default(64),
-  /** Spline bins (spline, mixture-cdf). */
+  /** Spline bins (spline). */
   bins: int(2, 256).default(8),
   /** Spline tail bound B: the spline acts on [−B, B], identity outside (standardised units). */
   bound: z.number().positive().default(5),

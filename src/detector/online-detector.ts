@@ -58,7 +58,9 @@ export class OnlineDetector implements BatchDetector {
   constructor(options: OnlineDetectorOptions) {
     const { flow, standardiser, warmupEvents, stepsPerBatch, batchSize } = options;
     if (standardiser.dim !== flow.dim) {
-      throw new InvalidOptionError(`standardiser dim ${standardiser.dim} does not match flow dim ${flow.dim}`);
+      throw new InvalidOptionError(
+        `standardiser dim ${standardiser.dim} does not match flow dim ${flow.dim}`,
+      );
     }
     if (!Number.isInteger(warmupEvents) || warmupEvents < 0) {
       throw new InvalidOptionError(`warmupEvents must be an integer >= 0, got ${warmupEvents}`);
@@ -72,7 +74,9 @@ export class OnlineDetector implements BatchDetector {
     const f = options.replayFraction ?? 0.5;
     if (!(f >= 0 && f < 1)) throw new InvalidOptionError(`replayFraction must be in [0, 1), got ${f}`);
     if (options.reservoir && options.reservoir.dim !== flow.dim) {
-      throw new InvalidOptionError(`reservoir dim ${options.reservoir.dim} does not match flow dim ${flow.dim}`);
+      throw new InvalidOptionError(
+        `reservoir dim ${options.reservoir.dim} does not match flow dim ${flow.dim}`,
+      );
     }
     this.o = options;
     this.dim = flow.dim;
@@ -99,8 +103,8 @@ export class OnlineDetector implements BatchDetector {
     if (n === 0) return [];
     const raw = this.stack(batch);
     const { standardiser } = this.o;
-    if (!standardiser.frozen && this.seen < this.o.warmupEvents) standardiser.update(raw, n, this.dim);
-    if (standardiser.mode === 'freeze' && this.seen + n >= this.o.warmupEvents) standardiser.freeze();
+    // 'freeze' mode stops by itself after `freezeAfter` (= warm-up) rows; 'ema' keeps adapting.
+    if (!standardiser.frozen) standardiser.update(raw, n, this.dim);
     const x = standardiser.transform(raw, n, this.dim);
     const logLik = await this.score(x, n, standardiser.logDetJacobian());
     const modelVersion = this.modelVersion;
@@ -115,7 +119,9 @@ export class OnlineDetector implements BatchDetector {
     const rows = new Float32Array(batch.length * this.dim);
     for (const [i, e] of batch.entries()) {
       if (e.features.length !== this.dim) {
-        throw new InvalidOptionError(`event has ${e.features.length} features, the model expects ${this.dim}`);
+        throw new InvalidOptionError(
+          `event has ${e.features.length} features, the model expects ${this.dim}`,
+        );
       }
       rows.set(e.features, i * this.dim);
     }
@@ -166,11 +172,16 @@ export class OnlineDetector implements BatchDetector {
     threshold.update(learn, learnFlags);
     const anomalies = out.filter((s) => s.isAnomaly).length;
     const warmingCount = out.filter((s) => s.status === 'warming').length;
-    this.o.observer?.onBatchScored?.({ size: out.length, warming: warmingCount, anomalies, threshold: decision.threshold });
+    this.o.observer?.onBatchScored?.({
+      size: out.length,
+      warming: warmingCount,
+      anomalies,
+      threshold: decision.threshold,
+    });
     return out;
   }
 
-  /** Standardised rows to learn from: all finite rows, minus anomalies unless configured otherwise. */
+  /** Standardised rows to learn from: every row (decoding guarantees finite features), minus anomalies unless configured otherwise. */
   private selectTrainingRows(x: Float32Array, scored: readonly ScoredEvent[]): Float32Array {
     const d = this.dim;
     const keep: number[] = [];

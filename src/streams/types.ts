@@ -56,7 +56,7 @@ export interface ScoredEvent {
   readonly key: string | null;
   /** 'warming' while the detector learns without alerting. */
   readonly status: 'scored' | 'warming';
-  /** log p(x) under the model, in nats (after standardisation). */
+  /** log p(x) under the model, in nats, as a density in original feature units (standardiser log-Jacobian included). */
   readonly logLikelihood: number;
   /** Calibrated anomaly score in [0, 1]; higher is more anomalous. */
   readonly anomalyScore: number;

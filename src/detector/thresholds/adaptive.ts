@@ -61,6 +61,20 @@ export function adaptiveOptionProblems(
   return [];
 }
 
+/** Width of the gross-outlier fence in units of Q₀.₅ − Q₀.₀₅ (see `AdaptiveThreshold.update`). */
+export const OUTLIER_FENCE_K = 4;
+/** Reference size from which the fence comes from the reference rather than from the batch itself. */
+const FENCE_MIN_REFERENCE = 200;
+/** Smallest batch the fence is estimated from while the reference is smaller than that. */
+const FENCE_MIN_BATCH = 20;
+/**
+ * Relative drift of the tail budget: it accrues `rate · (1 + TAIL_BUDGET_DRIFT)` tokens per event. The
+ * drift is what pulls a threshold that has wandered above the true tail back down on clean data (see
+ * `AdaptiveThreshold.update`); it is also the most anomalies can add to the tail, per event, relative to
+ * the rate.
+ */
+export const TAIL_BUDGET_DRIFT = 0.25;
+
 const adaptiveStateSchema = z.strictObject({
   policy: z.enum(['quantile', 'pvalue']),
   version: z.literal(1),
@@ -109,27 +123,71 @@ export abstract class AdaptiveThreshold {
   /**
    * Learns a batch. Flagged events mix genuine normal-tail events (expected rate q or α) with anomalies.
    * Dropping them all censors the reference's own tail: the threshold ratchets up and the alert rate
-   * grows far beyond the rate. Learning them all lets a burst of anomalies desensitise the threshold.
-   * So flagged events are learned within a tail budget, a token bucket that accrues, per event seen,
-   * the rate plus a slack of `tailSlackSd` standard deviations of the per-window tail count (and keeps at
-   * most that slack in reserve). On clean data the budget covers every flagged event, so the threshold
-   * stays pinned to the true tail; in a burst only about the natural tail count is learned, least extreme
-   * first (the likeliest to be normal). Without `isAnomaly` every value is learned.
+   * grows far beyond the rate. Learning them all lets anomalies desensitise the threshold.
+   *
+   * So, when `isAnomaly` is given:
+   * - Values below a gross-outlier fence Q₀.₀₅ − k·(Q₀.₅ − Q₀.₀₅) (k = `OUTLIER_FENCE_K`; see
+   *   `outlierFence`) are never learned, flagged or not. Before the policy is ready nothing is flagged, so
+   *   without the fence early anomalies enter the reference; once they outnumber the rate, its quantile
+   *   sits among them and they stop being flagged at all. For Gaussian-like log-likelihoods the fence lies
+   *   about 8 sd below the median, far below any tail worth alerting at. A sustained drop below it is
+   *   never learned, so it keeps alerting (to re-baseline, `update` without verdicts).
+   * - Flagged values above the fence are learned within a tail budget, least extreme first (the likeliest
+   *   to be normal): a token bucket that accrues `rate · (1 + TAIL_BUDGET_DRIFT)` per event and holds at
+   *   most `tailSlackSd` standard deviations of the per-window tail count, plus one, in reserve for the
+   *   natural clustering of tail events. Anomalies more frequent than the rate can thus add at most
+   *   `TAIL_BUDGET_DRIFT · rate` per event to the tail (the former rate + slack/window accrual allowed more
+   *   than the rate itself for rate·window < 9, which let them pull the threshold into themselves). Exactly
+   *   the rate would make the bucket a zero-drift random walk that empties by chance on clean data; then
+   *   exactly the rate is learned below a threshold that has drifted up, which leaves it there and the
+   *   alert rate ratchets up. The drift pulls it back.
+   *
+   * Without `isAnomaly` every value is learned (no fence, no budget; the budget still accrues): the caller
+   * vouches for the values, e.g. to follow a level shift or in the 'learn' mode of `decideThenUpdate`.
    */
   update(logLikelihoods: ArrayLike<number>, isAnomaly?: readonly boolean[]): void {
-    const accrual = (this.rate + this.tailSlack / this.sketch.window) * logLikelihoods.length;
+    const accrual = this.rate * (1 + TAIL_BUDGET_DRIFT) * logLikelihoods.length;
     this.tailBudget = Math.min(this.tailBudget + accrual, this.tailSlack + 1);
+    if (isAnomaly === undefined) {
+      for (let i = 0; i < logLikelihoods.length; i++) this.sketch.add(logLikelihoods[i]!);
+      return;
+    }
+    const fence = this.outlierFence(logLikelihoods);
     const flagged: number[] = [];
     for (let i = 0; i < logLikelihoods.length; i++) {
       const x = logLikelihoods[i]!;
-      if (isAnomaly?.[i] !== true) this.sketch.add(x);
-      else if (Number.isFinite(x)) flagged.push(x);
+      if (!(x >= fence)) continue; // below the fence, or NaN (never learned anyway)
+      if (isAnomaly[i] === true) flagged.push(x);
+      else this.sketch.add(x);
     }
     const take = Math.min(flagged.length, Math.floor(this.tailBudget));
     if (take === 0) return;
     flagged.sort((a, b) => b - a);
     for (let i = 0; i < take; i++) this.sketch.add(flagged[i]!);
     this.tailBudget -= take;
+  }
+
+  /**
+   * The gross-outlier fence Q₀.₀₅ − k·(Q₀.₅ − Q₀.₀₅) in nats, below which `update` learns nothing when given
+   * verdicts: quantiles of the reference once it holds 200 values, else of `batch` (at least 20 finite
+   * values); −∞ when neither has enough.
+   */
+  outlierFence(batch: ArrayLike<number> = []): number {
+    let q05: number;
+    let q50: number;
+    if (this.sketch.count >= FENCE_MIN_REFERENCE) {
+      q05 = this.sketch.quantile(0.05);
+      q50 = this.sketch.quantile(0.5);
+    } else {
+      const sorted = Array.from(batch)
+        .filter(Number.isFinite)
+        .sort((a, b) => a - b);
+      if (sorted.length < FENCE_MIN_BATCH) return Number.NEGATIVE_INFINITY;
+      q05 = sorted[Math.floor(0.05 * (sorted.length - 1))]!;
+      q50 = sorted[Math.floor(0.5 * (sorted.length - 1))]!;
+    }
+    const fence = q05 - OUTLIER_FENCE_K * Math.max(q50 - q05, 0);
+    return Number.isFinite(fence) ? fence : Number.NEGATIVE_INFINITY;
   }
 
   /** Slack of the tail budget per window: `tailSlackSd` standard deviations of the tail count. */

@@ -32,9 +32,10 @@ export interface ThresholdPolicy {
   /** Scores a batch without changing state. Log-likelihoods in nats. */
   decide(logLikelihoods: ArrayLike<number>): ThresholdDecision;
   /**
-   * Learns from log-likelihoods (nats). Without `isAnomaly` every value is learned. With it, normal
-   * values are learned and flagged ones only within the tail budget (adaptive policies, see
-   * `AdaptiveThreshold.update`), so anomalies neither drag the threshold down nor are all dropped.
+   * Learns from log-likelihoods (nats). Without `isAnomaly` every value is learned. With it (adaptive
+   * policies, see `AdaptiveThreshold.update`), gross outliers are never learned, normal values are, and
+   * flagged ones only within the tail budget, so anomalies neither drag the threshold down nor are all
+   * dropped.
    */
   update(logLikelihoods: ArrayLike<number>, isAnomaly?: readonly boolean[]): void;
   /** JSON-safe state for checkpoints. */

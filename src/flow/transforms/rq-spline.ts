@@ -129,8 +129,7 @@ function locate(v: tf.Tensor2D, p: SplineParams, shape: SplineShape, byOutput: b
 
 /** Mask of elements inside [−B, B] and the input clamped into it. */
 function inside(v: tf.Tensor2D, bound: number): { mask: tf.Tensor2D; clamped: tf.Tensor2D } {
-  // GreaterEqual is the one comparison with a (zero) gradient kernel; LogicalAnd/LessEqual have none and
-  // would break autodiff with respect to the input.
+  // One comparison keeps the mask cheap; its gradient is zero (tfjs' GreaterEqual kernel, see bool-grads.ts).
   const mask = tf.greaterEqual(bound, tf.abs(v)) as tf.Tensor2D;
   return { mask, clamped: tf.clipByValue(v, -bound, bound) };
 }

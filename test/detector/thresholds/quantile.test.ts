@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TAIL_BUDGET_DRIFT } from '../../../src/detector/thresholds/adaptive.js';
 import { type AnomalyLearning, decideThenUpdate } from '../../../src/detector/thresholds/factory.js';
 import { QuantileThreshold } from '../../../src/detector/thresholds/quantile.js';
 import { InvalidOptionError, SerializationError } from '../../../src/errors.js';
@@ -91,7 +92,10 @@ describe('QuantileThreshold', () => {
     const policy = new QuantileThreshold({ quantile: 0.01, window: 4000, minObservations: 100 });
     policy.update(normals(17, 3000, -5, 1));
     expect(policy.observations).toBe(3000);
-    const outliers = Array.from({ length: 50 }, (_, i) => -100 - i);
+    // The outliers must lie above the gross-outlier fence (≈ −5 − 1.645 − 4·1.645 ≈ −13.2 here), which
+    // drops values regardless of the budget; they used to be −100..−149, which the fence now removes.
+    expect(policy.outlierFence()).toBeLessThan(-12.6);
+    const outliers = Array.from({ length: 50 }, (_, i) => -11 - 0.03 * i);
     const batch = [...normals(18, 50, -5, 1), ...outliers];
     const flags = batch.map((_, i) => i >= 50);
     // Budget: already at the reserve cap (3000 events accrued far more), so ⌊19.97⌋ = 19 tokens.
@@ -99,12 +103,57 @@ describe('QuantileThreshold', () => {
     expect(policy.observations).toBe(3000 + 50 + 19);
     const n = policy.observations;
     const pOf = (x: number) => 1 - policy.decide([x]).anomalyScore[0]!;
-    // −100..−118 were learned, −119..−149 were not.
-    expect(pOf(-125)).toBeCloseTo(1 / (n + 1), 12);
-    expect(pOf(-99)).toBeGreaterThanOrEqual(20 / (n + 1));
-    // The budget is spent: the next flagged events are only learned as tokens accrue.
-    policy.update([-200], [true]);
+    // −11..−11.54 were learned, −11.57..−12.47 were not (no normal value lies below −10 here).
+    expect(pOf(-11.8)).toBeCloseTo(1 / (n + 1), 12);
+    expect(pOf(-10.5)).toBeGreaterThanOrEqual(20 / (n + 1));
+    // The budget is spent (0.97 tokens left): the next flagged events are only learned as tokens accrue.
+    policy.update([-11.2], [true]);
     expect(policy.observations).toBe(n);
+  });
+
+  it('accrues tail budget at rate·(1 + TAIL_BUDGET_DRIFT) per event, not at rate + slack/window', () => {
+    // Regression: accruing rate + slack/window (≈ 2.3·rate for q = 0.001, window 5000) let a sustained
+    // contamination above the rate feed anomalies into the reference faster than the tail refills.
+    const q = 0.01;
+    const policy = new QuantileThreshold({ quantile: q, window: 4000, minObservations: 100 });
+    policy.update(normals(28, 3000, -5, 1));
+    const flaggedBatch = (k: number) => Array.from({ length: k }, (_, i) => -11 - 0.01 * i);
+    // Spend the full reserve: ⌊19.97⌋ = 19 of the 60 flagged values are learned.
+    policy.update(flaggedBatch(60), new Array<boolean>(60).fill(true));
+    const spent = policy.observations;
+    expect(spent).toBe(3000 + 19);
+    // Tokens left: 3·√40 + 1 − 19 ≈ 0.97 (the batch's own accrual was capped away), plus 380 events' worth.
+    const tokens = 3 * Math.sqrt(40) + 1 - 19 + 380 * q * (1 + TAIL_BUDGET_DRIFT);
+    policy.update(normals(29, 360, -5, 1), new Array<boolean>(360).fill(false));
+    policy.update(flaggedBatch(20), new Array<boolean>(20).fill(true));
+    // 5.72 tokens: 5 are learned. Exactly-the-rate accrual would give 4, rate + slack/window 6.
+    expect(Math.floor(tokens)).toBe(5);
+    expect(policy.observations - spent - 360).toBe(5);
+  });
+
+  it('never learns values below the outlier fence when verdicts are given, but does without them', () => {
+    const policy = new QuantileThreshold({ quantile: 0.01, window: 4000, minObservations: 100 });
+    // Fewer than 200 reference values: the fence comes from the batch itself (99 normals, 1 outlier).
+    const first = normals(30, 99, -5, 1);
+    policy.update([...first, -60], new Array<boolean>(100).fill(false));
+    expect(policy.observations).toBe(99);
+    const reference = [...first, ...normals(31, 2000, -5, 1)];
+    policy.update(reference.slice(99));
+    // From the reference: Q₀.₀₅ − 4·(Q₀.₅ − Q₀.₀₅), ≈ −5 − 5·1.645 ≈ −13.2 for N(−5, 1), up to the
+    // sketch's relative accuracy on each quantile.
+    const q05 = exactQuantile(reference, 0.05);
+    const q50 = exactQuantile(reference, 0.5);
+    const tolerance = 5 * 0.005 * Math.abs(q05) + 4 * 0.005 * Math.abs(q50) + 0.05;
+    const fence = policy.outlierFence();
+    expect(Math.abs(fence - (q05 - 4 * (q50 - q05)))).toBeLessThan(tolerance);
+    expect(fence).toBeGreaterThan(-14.5);
+    expect(fence).toBeLessThan(-12.5);
+    const n = policy.observations;
+    policy.update([-15, -12, -50], [false, false, true]);
+    expect(policy.observations).toBe(n + 1);
+    // Without verdicts the caller vouches for every value (e.g. a level shift, the 'learn' mode).
+    policy.update([-15, -50]);
+    expect(policy.observations).toBe(n + 3);
   });
 
   it('resists a burst of anomalies that learning everything would absorb', () => {
