@@ -80,33 +80,33 @@ program
 
 program
   .command('replay')
-  .description(
-    'replay a recorded topic (JSONL) through the pipeline; writes anomalies, scores and dead letters',
-  )
-  .argument('<file>', 'recorded topic, JSON lines (docs/recorded-format.md)')
+  .description('replay a recorded topic (JSONL) through the pipeline; writes anomalies, scores and dead letters')
+  .argument('[file]', 'recorded topic, JSON lines (docs/recorded-format.md); default: replay.input')
   .option('-c, --config <file>', 'YAML or JSON config file (features.fields is required)')
-  .option('-o, --out-dir <dir>', 'output directory', 'replay-out')
-  .addOption(
-    new Option('--speed <speed>', 'recorded | max | speed-up factor').argParser(speedArg).default('max'),
-  )
+  .option('-o, --out-dir <dir>', 'output directory (default: replay.output, else replay-out)')
+  .addOption(new Option('--speed <speed>', 'recorded | max | speed-up factor (default: replay.speed)').argParser(speedArg))
   .option('--no-scores', 'do not write scores.jsonl')
   .action(
     async (
-      file: string,
-      opts: { config?: string; outDir: string; speed: 'recorded' | 'max' | number; scores: boolean },
+      file: string | undefined,
+      opts: { config?: string; outDir?: string; speed?: 'recorded' | 'max' | number; scores: boolean },
     ) => {
       const config = loadConfig(opts.config ? { file: opts.config } : {});
+      const input = file ?? config.replay.input;
+      if (input === undefined) throw new ConfigError('replay: give a file argument or set replay.input');
       const log = logger(config.log.level);
       const shutdown = installShutdownHandlers(log, config.shutdown.timeoutMs);
+      const outDir = opts.outDir ?? config.replay.output ?? 'replay-out';
       try {
         const summary = await runReplay(config, log, {
-          file,
-          outDir: opts.outDir,
-          speed: opts.speed,
+          file: input,
+          outDir,
+          // replay.speed: 0 = as fast as possible, 1 = recorded pace, k = k× faster.
+          speed: opts.speed ?? (config.replay.speed === 0 ? 'max' : config.replay.speed),
           writeScores: opts.scores,
           signal: shutdown.signal,
         });
-        process.stdout.write(`${JSON.stringify({ ...summary, outDir: opts.outDir })}\n`);
+        process.stdout.write(`${JSON.stringify({ ...summary, outDir })}\n`);
       } finally {
         shutdown.dispose();
       }

@@ -195,7 +195,7 @@ const kafkaSchema = z.strictObject({
 const replaySchema = z.strictObject({
   /** JSON-lines file of records to replay instead of consuming Kafka. */
   input: nonEmpty.optional(),
-  /** JSON-lines file the scored events are written to. */
+  /** Directory `flowsentinel replay` writes anomalies.jsonl, scores.jsonl and dead-letters.jsonl to. */
   output: nonEmpty.optional(),
   /** Replay speed relative to event time (1 = real time); 0 = as fast as possible. */
   speed: z.number().min(0).default(0),
