@@ -5,6 +5,7 @@ import { type ConfigOverrides, loadConfig } from '../config/load.js';
 import { ConfigError, FlowsentinelError } from '../errors.js';
 import { createLogger, type Logger } from '../logging.js';
 import { DEMO_FIELDS, formatDemoSummary, runDemo } from './demo.js';
+import { registerKafkaCommands, replayFileToTopic } from './kafka-commands.js';
 import { runReplay } from './replay.js';
 import { installShutdownHandlers } from './shutdown.js';
 
@@ -80,22 +81,55 @@ program
 
 program
   .command('replay')
-  .description('replay a recorded topic (JSONL) through the pipeline; writes anomalies, scores and dead letters')
+  .description(
+    'replay a recorded topic (JSONL) through the pipeline; writes anomalies, scores and dead letters',
+  )
   .argument('[file]', 'recorded topic, JSON lines (docs/recorded-format.md); default: replay.input')
   .option('-c, --config <file>', 'YAML or JSON config file (features.fields is required)')
   .option('-o, --out-dir <dir>', 'output directory (default: replay.output, else replay-out)')
-  .addOption(new Option('--speed <speed>', 'recorded | max | speed-up factor (default: replay.speed)').argParser(speedArg))
+  .addOption(
+    new Option('--speed <speed>', 'recorded | max | speed-up factor (default: replay.speed)').argParser(
+      speedArg,
+    ),
+  )
   .option('--no-scores', 'do not write scores.jsonl')
+  .option(
+    '--to-topic <topic>',
+    'produce the recording into this Kafka topic instead (keys, headers, timestamps kept)',
+  )
   .action(
     async (
       file: string | undefined,
-      opts: { config?: string; outDir?: string; speed?: 'recorded' | 'max' | number; scores: boolean },
+      opts: {
+        config?: string;
+        outDir?: string;
+        speed?: 'recorded' | 'max' | number;
+        scores: boolean;
+        toTopic?: string;
+      },
     ) => {
-      const config = loadConfig(opts.config ? { file: opts.config } : {});
+      // Producing a recording back to Kafka reads no features, so none need configuring.
+      const config = loadConfig({
+        ...(opts.config ? { file: opts.config } : {}),
+        ...(opts.toTopic ? { overrides: { features: { fields: ['unused'] } } } : {}),
+      });
       const input = file ?? config.replay.input;
       if (input === undefined) throw new ConfigError('replay: give a file argument or set replay.input');
       const log = logger(config.log.level);
       const shutdown = installShutdownHandlers(log, config.shutdown.timeoutMs);
+      if (opts.toTopic) {
+        try {
+          const result = await replayFileToTopic(config, log, {
+            file: input,
+            topic: opts.toTopic,
+            signal: shutdown.signal,
+          });
+          process.stdout.write(`${JSON.stringify(result)}\n`);
+        } finally {
+          shutdown.dispose();
+        }
+        return;
+      }
       const outDir = opts.outDir ?? config.replay.output ?? 'replay-out';
       try {
         const summary = await runReplay(config, log, {
@@ -112,6 +146,8 @@ program
       }
     },
   );
+
+registerKafkaCommands(program, { logger });
 
 try {
   await program.parseAsync(process.argv);

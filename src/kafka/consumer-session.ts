@@ -1,0 +1,305 @@
+import type { Consumer, ConsumerCrashEvent, ConsumerGroupJoinEvent, EachBatchPayload } from 'kafkajs';
+import type { Subscriber, Subscription } from 'rxjs';
+import { pairwise, startWith } from 'rxjs';
+import type { CommitPosition } from '../streams/acks.js';
+import { bindPauseResume, type CreditGate } from '../streams/backpressure.js';
+import type { SourceRecord } from '../streams/types.js';
+import { assignmentKeys, fromKey, isRebalanceError, revocation, tpKey } from './assignment.js';
+import { OffsetCommitter, type OffsetToCommit } from './committer.js';
+import { KafkaError } from './errors.js';
+import { toSourceRecord } from './messages.js';
+import type { KafkaSourceSettings, KafkaSourceStats, TopicPartition } from './source-types.js';
+
+/**
+ * One subscription of a `KafkaSource`: a kafkajs consumer in the group, emitting records as credits allow.
+ *
+ * Lifecycle: `start` connects, subscribes and runs; `detach` (unsubscribe) stops emitting and pauses every
+ * topic but STAYS in the group, heartbeating, so the pipeline can drain and its acknowledgements can still
+ * be committed; `close` commits what is acknowledged and leaves the group.
+ */
+export class ConsumerSession {
+  readonly stats: KafkaSourceStats = {
+    joins: 0,
+    rebalances: 0,
+    pauses: 0,
+    resumes: 0,
+    commits: 0,
+    crashes: 0,
+  };
+  private readonly consumer: Consumer;
+  private readonly committer: OffsetCommitter;
+  /** Highest offset emitted per partition we own: re-deliveries after a rejoin are skipped. */
+  private readonly lastEmitted = new Map<string, bigint>();
+  private assigned = new Set<string>();
+  private readonly subscriptions: Subscription[] = [];
+  private readonly removers: (() => void)[] = [];
+  private runCalled = false;
+  private pausedWanted = false;
+  private detached = false;
+  private joined = false;
+  private closing: Promise<void> | null = null;
+  /** COMMIT_OFFSETS events seen: kafkajs silently skips a commit while its runner is not running. */
+  private commitEvents = 0;
+
+  constructor(
+    private readonly settings: KafkaSourceSettings,
+    private readonly credits: CreditGate,
+    private readonly subscriber: Subscriber<SourceRecord>,
+  ) {
+    const s = settings;
+    this.consumer = s.client.consumer({
+      groupId: s.groupId,
+      sessionTimeout: s.sessionTimeoutMs,
+      heartbeatInterval: s.heartbeatIntervalMs,
+      rebalanceTimeout: s.rebalanceTimeoutMs,
+      maxWaitTimeInMs: s.maxWaitTimeMs,
+      maxBytesPerPartition: s.maxBytesPerPartition,
+      allowAutoTopicCreation: false,
+    });
+    this.committer = new OffsetCommitter({
+      send: (offsets) => this.sendCommit(offsets),
+      intervalMs: s.commitIntervalMs,
+      ...(s.scheduler ? { scheduler: s.scheduler } : {}),
+      onCommitted: (positions) => {
+        this.stats.commits++;
+        s.observer?.committed?.(positions);
+      },
+      onScheduledError: (err) => this.logCommitError(err),
+    });
+  }
+
+  /** True once the group was joined and the consumer has not crashed for good. */
+  get ready(): boolean {
+    return this.joined && !this.subscriber.closed;
+  }
+
+  /** Partitions currently assigned to this member. */
+  get assignment(): TopicPartition[] {
+    return [...this.assigned].map(fromKey);
+  }
+
+  async start(): Promise<void> {
+    const s = this.settings;
+    try {
+      await this.consumer.connect();
+      if (this.detached) return;
+      await this.consumer.subscribe({ topics: [...s.topics], fromBeginning: s.start === 'earliest' });
+      this.listen();
+      this.subscriptions.push(
+        bindPauseResume(this.credits, { pause: () => this.onExhausted(), resume: () => this.onCredit() }),
+        this.credits.inFlight$.pipe(startWith(0), pairwise()).subscribe(([before, after]) => {
+          if (after < before) this.committer.schedule(() => this.committable());
+        }),
+      );
+      const running = this.consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: (payload) => this.eachBatch(payload),
+      });
+      this.runCalled = true;
+      if (this.pausedWanted || this.detached) this.applyPause();
+      await running;
+    } catch (err) {
+      if (!this.detached) this.subscriber.error(s.client.error(err, 'starting the Kafka consumer'));
+    }
+  }
+
+  /** Stops emitting; keeps the group membership (heartbeats) so acknowledgements can still be committed. */
+  detach(): void {
+    if (this.detached) return;
+    this.detached = true;
+    this.applyPause();
+  }
+
+  /** Commits every acknowledged position of the partitions this member owns. Rejects with a `KafkaError`. */
+  async commit(): Promise<void> {
+    if (!this.runCalled) return;
+    try {
+      await this.committer.commit(() => this.committable());
+    } catch (err) {
+      throw this.settings.client.error(err, 'committing offsets');
+    }
+  }
+
+  /** Detaches, commits what is acknowledged, leaves the group and disconnects. Idempotent; never rejects. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.detach();
+    for (const s of this.subscriptions) s.unsubscribe();
+    this.committer.stop();
+    await this.commit().catch((err: unknown) => this.logCommitError(err));
+    try {
+      await this.consumer.disconnect();
+    } catch (err) {
+      this.settings.client.logger.warn(
+        { err: this.settings.client.error(err, 'disconnecting') },
+        'consumer disconnect failed',
+      );
+    }
+    for (const remove of this.removers) remove();
+  }
+
+  private async sendCommit(offsets: readonly OffsetToCommit[]): Promise<void> {
+    const before = this.commitEvents;
+    await this.consumer.commitOffsets([...offsets]);
+    if (this.commitEvents === before) {
+      throw new KafkaError(
+        'offsets were not committed: the consumer is not running (restarting?)',
+        'transient',
+      );
+    }
+  }
+
+  private committable(): CommitPosition[] {
+    return this.settings.acks.committable().filter((p) => this.assigned.has(tpKey(p.topic, p.partition)));
+  }
+
+  private async eachBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    const k = tpKey(topic, partition);
+    for (const message of batch.messages) {
+      if (this.detached || !isRunning() || isStale()) break;
+      const offset = BigInt(message.offset);
+      const last = this.lastEmitted.get(k);
+      if (last !== undefined && offset <= last) {
+        resolveOffset(message.offset);
+        continue;
+      }
+      if (!this.credits.tryAcquire()) {
+        // Out of credit: stop here; the rest is fetched again after resume (nothing is buffered).
+        this.applyPause();
+        break;
+      }
+      this.lastEmitted.set(k, offset);
+      resolveOffset(message.offset);
+      this.subscriber.next(toSourceRecord(topic, partition, message));
+    }
+    await heartbeat();
+  }
+
+  private listen(): void {
+    const { events } = this.consumer;
+    this.removers.push(
+      this.consumer.on(events.GROUP_JOIN, (e: ConsumerGroupJoinEvent) =>
+        this.onJoin(e.payload.memberAssignment),
+      ),
+      this.consumer.on(events.REBALANCING, () => {
+        this.stats.rebalances++;
+        this.settings.observer?.rebalancing?.();
+        // Best effort before the partitions move: a commit racing the rejoin may be rejected; fine.
+        this.committer.commit(() => this.committable()).catch((err: unknown) => this.logCommitError(err));
+      }),
+      this.consumer.on(events.COMMIT_OFFSETS, () => {
+        this.commitEvents++;
+      }),
+      this.consumer.on(events.CRASH, (e: ConsumerCrashEvent) =>
+        this.onCrash(e.payload.error, e.payload.restart),
+      ),
+    );
+  }
+
+  /**
+   * New assignment. Partitions we held and lost are revoked: their acknowledged positions are committed
+   * (best effort) and they are released from the ack tracker, so late acks for their in-flight records are
+   * ignored; the new owner resumes from the committed offset and may process those records again.
+   */
+  private onJoin(memberAssignment: Record<string, number[]>): void {
+    const next = assignmentKeys(memberAssignment);
+    const { acks } = this.settings;
+    const { revoked, positions } = revocation(
+      [...this.lastEmitted.keys(), ...this.assigned],
+      next,
+      acks.committable(),
+    );
+    for (const { topic, partition } of revoked) {
+      acks.releasePartition(topic, partition);
+      this.lastEmitted.delete(tpKey(topic, partition));
+    }
+    this.assigned = next;
+    if (positions.length > 0) {
+      this.committer
+        .commit(() => positions)
+        .catch((err: unknown) => this.logCommitError(err))
+        .finally(() => {
+          for (const p of positions) this.committer.forget(p.topic, p.partition);
+        });
+    }
+    this.joined = true;
+    this.stats.joins++;
+    const assignment = this.assignment;
+    this.settings.client.logger.info(
+      { groupId: this.settings.groupId, assignment, revoked },
+      'joined consumer group',
+    );
+    this.settings.observer?.groupJoin?.({ assignment, revoked });
+  }
+
+  private onCrash(error: Error, restart: boolean): void {
+    this.stats.crashes++;
+    const err = this.settings.client.error(error, 'consuming');
+    if (restart) {
+      this.settings.client.logger.warn({ err }, 'Kafka consumer crashed; kafkajs restarts it');
+      return;
+    }
+    this.joined = false;
+    if (!this.detached) this.subscriber.error(err);
+  }
+
+  private onExhausted(): void {
+    this.stats.pauses++;
+    this.settings.observer?.paused?.();
+    this.applyPause();
+  }
+
+  private onCredit(): void {
+    this.stats.resumes++;
+    this.settings.observer?.resumed?.();
+    if (this.detached) return;
+    this.pausedWanted = false;
+    this.withGroup(() => this.consumer.resume(this.topicList()));
+  }
+
+  private applyPause(): void {
+    this.pausedWanted = true;
+    this.withGroup(() => this.consumer.pause(this.topicList()));
+  }
+
+  private topicList(): { topic: string }[] {
+    return this.settings.topics.map((topic) => ({ topic }));
+  }
+
+  /** pause/resume throw while kafkajs restarts a crashed consumer; the next batch re-applies the pause. */
+  private withGroup(fn: () => void): void {
+    if (!this.runCalled) return;
+    try {
+      fn();
+    } catch (err) {
+      this.settings.client.logger.debug(
+        { err: this.settings.client.error(err, 'pause/resume') },
+        'pause/resume skipped',
+      );
+    }
+  }
+
+  private logCommitError(err: unknown): void {
+    const e = this.settings.client.error(err, 'committing offsets');
+    if (isRebalanceError(err)) {
+      this.settings.client.logger.debug(
+        { err: e },
+        'commit skipped during rebalance; retried on the next commit',
+      );
+    } else {
+      this.settings.client.logger.warn({ err: e }, 'offset commit failed; retried on the next commit');
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import type { SchedulerLike } from 'rxjs';
+import type { AckTracker, CommitPosition } from '../streams/acks.js';
+import type { KafkaClient } from './client.js';
+
+/**
+ * Where a consumer group starts reading a partition. Committed offsets always win (at-least-once never
+ * skips them); the setting only decides partitions the group has no committed offset for:
+ * 'earliest' = the oldest retained record, 'latest' = only records produced after the group joined,
+ * 'committed' = resume, and like 'latest' for partitions without a committed offset.
+ */
+export type KafkaStart = 'earliest' | 'latest' | 'committed';
+
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** Callbacks for metrics, logs and tests. */
+export interface KafkaSourceObserver {
+  /** After every (re)join: the new assignment and the partitions this member lost. */
+  groupJoin?(event: { assignment: readonly TopicPartition[]; revoked: readonly TopicPartition[] }): void;
+  /** The group started rebalancing (this member will rejoin). */
+  rebalancing?(): void;
+  /** Out of credit: fetching paused. */
+  paused?(): void;
+  /** Credit came back: fetching resumed. */
+  resumed?(): void;
+  /** Offsets committed (next offset to consume per partition). */
+  committed?(positions: readonly CommitPosition[]): void;
+}
+
+/** Counters of one subscription. */
+export interface KafkaSourceStats {
+  joins: number;
+  rebalances: number;
+  pauses: number;
+  resumes: number;
+  commits: number;
+  crashes: number;
+}
+
+/** Options of `KafkaSource`. */
+export interface KafkaSourceOptions {
+  readonly client: KafkaClient;
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  /** Default 'committed'. */
+  readonly start?: KafkaStart;
+  /** The pipeline's tracker: the source commits `acks.committable()` and releases revoked partitions. */
+  readonly acks: AckTracker;
+  /** Least time between automatic commits after acknowledgements, ms. Default 1000. */
+  readonly commitIntervalMs?: number;
+  /** Group session timeout, ms (the broker allows 6000–1 800 000 by default). Default 30 000. */
+  readonly sessionTimeoutMs?: number;
+  /** Heartbeat interval, ms; well below the session timeout. Default 3000. */
+  readonly heartbeatIntervalMs?: number;
+  /** How long the group waits for members to rejoin during a rebalance, ms. Default 60 000. */
+  readonly rebalanceTimeoutMs?: number;
+  /** Longest fetch wait when no data is available, ms (also the idle loop while paused). Default 500. */
+  readonly maxWaitTimeMs?: number;
+  /** Fetch size per partition, bytes. Default 1 MiB. */
+  readonly maxBytesPerPartition?: number;
+  /** Timer of throttled commits; default asyncScheduler. */
+  readonly scheduler?: SchedulerLike;
+  readonly observer?: KafkaSourceObserver;
+}
+
+/** `KafkaSourceOptions` with defaults applied. */
+export type KafkaSourceSettings = Required<Omit<KafkaSourceOptions, 'scheduler' | 'observer'>> &
+  Pick<KafkaSourceOptions, 'scheduler' | 'observer'>;
