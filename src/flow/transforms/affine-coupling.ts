@@ -28,7 +28,10 @@ export interface AffineCouplingOptions {
   readonly parity?: 0 | 1;
   /** Conditioner hidden widths; a number n means [n, n]. Default [64, 64]. */
   readonly hidden?: number | readonly number[];
-  /** Conditioner activation. Default 'tanh'. */
+  /**
+   * Conditioner activation. Default 'relu': on the 2-D toys (test/flow/toys-realnvp) ReLU conditioners
+   * reached 0.03–0.12 nats from the entropy where tanh ones stayed at 0.14–0.22 for the same budget.
+   */
   readonly activation?: Activation;
   /** Soft clamp c of the log-scale, s = c·tanh(s_raw / c). Default 3. */
   readonly clamp?: number;
@@ -52,7 +55,7 @@ function parseConfig(raw: Record<string, unknown>, fail: Fail): AffineCouplingCo
     dim: checkInt('dim', raw.dim, 1, fail),
     parity: parity as 0 | 1,
     hidden: checkHidden(raw.hidden, fail),
-    activation: checkChoice('activation', raw.activation, ACTIVATIONS, fail, 'tanh'),
+    activation: checkChoice('activation', raw.activation, ACTIVATIONS, fail, 'relu'),
     clamp: checkRange('clamp', raw.clamp, 0, 1e3, fail, DEFAULT_AFFINE_CLAMP),
   };
 }
