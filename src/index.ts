@@ -2,7 +2,11 @@
 
 export { loadConfig } from './config/load.js';
 export { type AppConfig, appConfigSchema } from './config/schema.js';
+export { Checkpointer, openCheckpoints } from './detector/checkpoint.js';
+export { CheckpointError } from './detector/checkpoint-files.js';
+export { type DriftEvent, DriftMonitor, serializeDriftEvent } from './detector/drift.js';
 export { buildModel, createDetector, type DetectorParts } from './detector/factory.js';
+export { KeyedDetector } from './detector/keyed-detector.js';
 export {
   type DetectorObserver,
   OnlineDetector,
@@ -10,6 +14,7 @@ export {
 } from './detector/online-detector.js';
 export { Reservoir } from './detector/reservoir.js';
 export { Standardiser } from './detector/standardiser.js';
+export { AlertSuppressor } from './detector/suppression.js';
 export {
   createThresholdPolicy,
   PValueThreshold,

@@ -1,9 +1,11 @@
 import type { AppConfig } from '../config/schema.js';
 import type { DetectorParts } from '../detector/factory.js';
 import { createRng } from '../flow/rng.js';
-import { densitySpec, renderSvg, timelineSpec, type TimelinePoint } from '../report/charts.js';
-import { renderHtmlReport, type ReportSection } from '../report/html.js';
+import { densitySpec, renderSvg, type TimelinePoint, timelineSpec } from '../report/charts.js';
+import { type ReportSection, renderHtmlReport } from '../report/html.js';
 import type { ScoredEvent } from '../streams/types.js';
+import type { DemoDriftEvent } from './demo.js';
+import { createDriftMonitor } from './job.js';
 
 /** Inputs of the demo report. */
 export interface DemoReportInput {
@@ -14,6 +16,11 @@ export interface DemoReportInput {
   /** Raw values of the first two features, row-major [x0, y0, x1, y1, …], aligned with `scored`. */
   readonly xy: Float32Array;
   readonly extraRows?: readonly (readonly [string, string])[];
+  /** The injected drift episode (stream indices) and the drift events of the run. */
+  readonly drift?: {
+    readonly injected: { readonly start: number; readonly end: number } | null;
+    readonly events: readonly DemoDriftEvent[];
+  };
 }
 
 const MAX_LINE_POINTS = 2500;
@@ -48,7 +55,9 @@ async function timelineSection(input: DemoReportInput): Promise<ReportSection> {
   const threshold =
     input.config.threshold.policy === 'pvalue'
       ? []
-      : downsample(scored.map((s) => ({ ...s, logLikelihood: s.threshold }))).filter((p) => Number.isFinite(p.value));
+      : downsample(scored.map((s) => ({ ...s, logLikelihood: s.threshold }))).filter((p) =>
+          Number.isFinite(p.value),
+        );
   const warmEnd = scored.findIndex((s) => s.status === 'scored');
   const svg = await renderSvg(
     timelineSpec({
@@ -105,7 +114,13 @@ async function densitySection(input: DemoReportInput): Promise<ReportSection> {
       if (c === 0) continue;
       const xa = x0 + (bx * (x1 - x0)) / bins;
       const ya = y0 + (by * (y1 - y0)) / bins;
-      grid.push({ x: xa, x2: xa + (x1 - x0) / bins, y: ya, y2: ya + (y1 - y0) / bins, logDensity: Math.log(c / (n * area)) });
+      grid.push({
+        x: xa,
+        x2: xa + (x1 - x0) / bins,
+        y: ya,
+        y2: ya + (y1 - y0) / bins,
+        logDensity: Math.log(c / (n * area)),
+      });
     }
   }
   const stride = Math.max(1, Math.floor(px.length / 3000));
@@ -117,7 +132,13 @@ async function densitySection(input: DemoReportInput): Promise<ReportSection> {
   }
   const [fx, fy] = config.features.fields;
   const svg = await renderSvg(
-    densitySpec({ title: `Learned density vs data: ${fx} × ${fy}`, xTitle: fx ?? 'x', yTitle: fy ?? 'y', grid, points }),
+    densitySpec({
+      title: `Learned density vs data: ${fx} × ${fy}`,
+      xTitle: fx ?? 'x',
+      yTitle: fy ?? 'y',
+      grid,
+      points,
+    }),
   );
   return {
     kind: 'svg',
@@ -127,12 +148,109 @@ async function densitySection(input: DemoReportInput): Promise<ReportSection> {
   };
 }
 
+/**
+ * Drift score after each event. The monitor is a pure function of the scored sequence, so a fresh one
+ * fed the run's events one at a time reproduces the live score exactly (not after a checkpoint restore).
+ */
+function driftTrace(
+  config: AppConfig,
+  scored: readonly ScoredEvent[],
+): { t: number; value: number | null }[] {
+  const monitor = createDriftMonitor(config);
+  if (monitor === undefined) return [];
+  const step = Math.max(1, Math.ceil(scored.length / MAX_LINE_POINTS));
+  const out: { t: number; value: number | null }[] = [];
+  scored.forEach((s, i) => {
+    monitor.observe([s]);
+    const score = monitor.snapshot().score;
+    // A null breaks the line where the window refills after a reference reset.
+    if (Number.isFinite(score)) {
+      if (i % step === 0) out.push({ t: i, value: score });
+    } else if (out.length > 0 && out.at(-1)!.value !== null) out.push({ t: i, value: null });
+  });
+  return out;
+}
+
+interface Band {
+  readonly start: number;
+  readonly end: number;
+  readonly label: string;
+}
+
+/** Detected drift windows: from the first event past the level to the end event (or the stream's end). */
+function detectedBands(scored: readonly ScoredEvent[], events: readonly DemoDriftEvent[]): Band[] {
+  const bands: Band[] = [];
+  for (const d of events) {
+    if (d.event.kind !== 'started') continue;
+    const start = scored.findIndex((s) => s.timestamp >= d.event.startedAt);
+    const end = events.find((e) => e.event.kind === 'ended' && e.event.id === d.event.id)?.index;
+    bands.push({ start, end: end ?? scored.length - 1, label: 'detected drift' });
+  }
+  return bands;
+}
+
+async function driftSection(input: DemoReportInput): Promise<ReportSection | null> {
+  const { config, scored } = input;
+  const points = driftTrace(config, scored);
+  if (points.length === 0) return null;
+  const injected = input.drift?.injected;
+  const events = input.drift?.events ?? [];
+  const bands: Band[] = [
+    ...(injected ? [{ start: injected.start, end: injected.end - 1, label: 'injected drift' }] : []),
+    ...detectedBands(scored, events),
+  ];
+  const x = { field: 't', type: 'quantitative', title: 'event index', scale: { domain: [0, scored.length] } };
+  const y = { field: 'value', type: 'quantitative', title: 'drift score (reference σ)' };
+  const colour = {
+    field: 'label',
+    type: 'nominal',
+    title: null,
+    scale: { domain: ['injected drift', 'detected drift'], range: ['#9d9d9d', '#e45756'] },
+  };
+  const marks = events.map((d) => ({ t: d.index, kind: d.event.kind }));
+  const spec = {
+    title: 'Density drift score, level and drift windows',
+    width: 900,
+    height: 200,
+    layer: [
+      {
+        data: { values: bands },
+        mark: { type: 'rect', opacity: 0.18 },
+        encoding: { x: { ...x, field: 'start' }, x2: { field: 'end' }, color: colour },
+      },
+      {
+        data: { values: points },
+        mark: { type: 'line', strokeWidth: 0.8, color: '#4c78a8' },
+        encoding: { x, y },
+      },
+      {
+        data: { values: [{ value: config.drift.level }] },
+        mark: { type: 'rule', color: '#e45756', strokeDash: [4, 3] },
+        encoding: { y },
+      },
+      { data: { values: marks }, mark: { type: 'rule', color: 'black', strokeWidth: 1 }, encoding: { x } },
+    ],
+  };
+  const svg = await renderSvg(spec as unknown as Parameters<typeof renderSvg>[0]);
+  return {
+    kind: 'svg',
+    heading: 'Density drift',
+    svg,
+    caption: `Blue: drift score = (reference − window mean log-likelihood) / reference σ over the last ${config.drift.window} scored events (reference: the first ${config.drift.referenceEvents} scored events). Dashed red: level ${config.drift.level}. Grey: injected drift. Red: detected drift (score past the level until the drift ended). Black rules: drift events (started once the score stayed past the level for ${config.drift.forMs / 60_000} min of event time).`,
+  };
+}
+
 /** Renders the demo's self-contained HTML report. */
-export async function writeDemoReport(input: DemoReportInput, summary: readonly (readonly [string, string])[]): Promise<string> {
+export async function writeDemoReport(
+  input: DemoReportInput,
+  summary: readonly (readonly [string, string])[],
+): Promise<string> {
   const sections: ReportSection[] = [
     { kind: 'table', heading: 'Summary', rows: [...summary, ...(input.extraRows ?? [])] },
     await timelineSection(input),
   ];
+  const drift = await driftSection(input);
+  if (drift !== null) sections.push(drift);
   if (input.parts.flow.dim >= 2) sections.push(await densitySection(input));
   return renderHtmlReport('flowsentinel demo report', sections);
 }

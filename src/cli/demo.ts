@@ -1,14 +1,20 @@
 import { writeFile } from 'node:fs/promises';
 import { tap } from 'rxjs';
 import type { AppConfig } from '../config/schema.js';
+import type { DriftEvent } from '../detector/drift.js';
 import type { Logger } from '../logging.js';
-import { ANOMALY_HEADER, type GeneratorOptions, generatorSource } from '../streams/generator-source.js';
+import {
+  ANOMALY_HEADER,
+  type DriftEpisode,
+  type GeneratorOptions,
+  generatorSource,
+} from '../streams/generator-source.js';
 import { MemorySink } from '../streams/sinks.js';
 import type { RecordSource } from '../streams/source.js';
 import type { DeadLetter, ScoredEvent } from '../streams/types.js';
+import { writeDemoReport } from './demo-report.js';
 import { runDetectorJob } from './job.js';
 import { createProgress } from './progress.js';
-import { writeDemoReport } from './demo-report.js';
 
 /** The built-in demo stream's feature names. */
 export const DEMO_FIELDS = ['cpu', 'memory', 'latency_ms', 'requests', 'errors', 'bytes_out'] as const;
@@ -25,7 +31,37 @@ export interface DemoResult {
   readonly recall: number;
   readonly warming: number;
   readonly deadLettered: number;
+  /** Anomalies written as alerts, and those suppressed as repeats of an open episode. */
+  readonly alerts: number;
+  readonly suppressed: number;
+  /** The injected drift episode, stream indices [start, end), or null. */
+  readonly injectedDrift: {
+    readonly start: number;
+    readonly end: number;
+    readonly shiftSigma: number;
+  } | null;
+  /** Drift events of the run, with the stream index of the event that triggered each. */
+  readonly driftEvents: readonly DemoDriftEvent[];
   readonly reportPath: string;
+}
+
+/** A drift event located in the demo stream. */
+export interface DemoDriftEvent {
+  readonly event: DriftEvent;
+  /** Stream index (0-based) of the event that confirmed or ended the drift. */
+  readonly index: number;
+  /** Stream index of the first event at or after `event.startedAt` (the score first past the level). */
+  readonly startIndex: number;
+}
+
+/** The demo stream's drift episode from `demo.drift`, or null when `shiftSigma` is 0. */
+export function demoDriftEpisode(config: AppConfig): DriftEpisode | null {
+  const d = config.demo.drift;
+  const n = config.demo.events;
+  const startIndex = Math.round(d.startFraction * n);
+  const endIndex = Math.round(d.endFraction * n);
+  if (d.shiftSigma === 0 || endIndex <= startIndex) return null;
+  return { startIndex, endIndex, shiftSigma: d.shiftSigma, rampEvents: d.rampEvents };
 }
 
 /** Generator settings of the demo stream, from the `demo` config section. */
@@ -35,6 +71,7 @@ export function demoGeneratorOptions(config: AppConfig): GeneratorOptions {
     count: config.demo.events,
     fields: [...config.features.fields],
     anomalyRate: config.demo.anomalyRate,
+    drift: demoDriftEpisode(config),
   };
 }
 
@@ -61,6 +98,7 @@ export async function runDemo(config: AppConfig, logger: Logger, signal?: AbortS
   const scores = new MemorySink<ScoredEvent>();
   const anomalies = new MemorySink<ScoredEvent>();
   const deadLetters = new MemorySink<DeadLetter>();
+  const drift = new MemorySink<DriftEvent>();
   const progress = createProgress('demo', config.demo.events);
   let found = 0;
   let done = 0;
@@ -69,7 +107,7 @@ export async function runDemo(config: AppConfig, logger: Logger, signal?: AbortS
     config,
     logger,
     source,
-    sinks: { anomalies, scores, deadLetters },
+    sinks: { anomalies, scores, deadLetters, drift },
     ...(signal ? { signal } : {}),
     onBatch: (info) => {
       for (const e of info.events) xy.push(e.features[0] ?? 0, e.features[1] ?? 0);
@@ -87,6 +125,8 @@ export async function runDemo(config: AppConfig, logger: Logger, signal?: AbortS
     const truePositives = evaluated.filter((s) => s.isAnomaly && isTrue(s)).length;
     const seconds = result.elapsedMs / 1000;
     const reportPath = config.demo.report;
+    const index = new Map(scored.map((s, i) => [`${s.ref.partition}:${s.ref.offset}`, i]));
+    const episode = demoDriftEpisode(config);
     const out: DemoResult = {
       events: result.summary.in,
       seconds,
@@ -98,10 +138,28 @@ export async function runDemo(config: AppConfig, logger: Logger, signal?: AbortS
       recall: injected === 0 ? 1 : truePositives / injected,
       warming: result.summary.warming,
       deadLettered: result.summary.deadLettered,
+      alerts: result.summary.alerts,
+      suppressed: result.summary.suppressed,
+      injectedDrift:
+        episode === null
+          ? null
+          : { start: episode.startIndex, end: episode.endIndex, shiftSigma: episode.shiftSigma },
+      driftEvents: drift.items.map((event) => ({
+        event,
+        index: index.get(`${event.ref.partition}:${event.ref.offset}`) ?? -1,
+        startIndex: scored.findIndex((s) => s.timestamp >= event.startedAt),
+      })),
       reportPath,
     };
     const html = await writeDemoReport(
-      { config, scored, truth: isTrue, parts: result.parts, xy: Float32Array.from(xy) },
+      {
+        config,
+        scored,
+        truth: isTrue,
+        parts: result.parts,
+        xy: Float32Array.from(xy),
+        drift: { injected: out.injectedDrift, events: out.driftEvents },
+      },
       summaryRows(out),
     );
     await writeFile(reportPath, html);
@@ -119,7 +177,34 @@ function summaryRows(r: DemoResult): [string, string][] {
     ['flagged / injected / correct', `${r.flagged} / ${r.injected} / ${r.truePositives}`],
     ['precision', pct(r.precision)],
     ['recall', pct(r.recall)],
+    ['alerts', alertsText(r)],
+    ['injected drift', injectedText(r)],
+    ...r.driftEvents.map((d): [string, string] => [`drift ${d.event.kind}`, driftText(d, r)]),
   ];
+}
+
+function alertsText(r: DemoResult): string {
+  return `${r.alerts} written, ${r.suppressed} suppressed as repeats within an entity's episode`;
+}
+
+function injectedText(r: DemoResult): string {
+  const d = r.injectedDrift;
+  return d === null ? 'none' : `events ${d.start}–${d.end - 1}, mean shift ${d.shiftSigma}σ of every feature`;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString().replace(':00.000Z', 'Z');
+
+/** One drift event: where and when, its score, and (started) the delay after the injected drift began. */
+function driftText(d: DemoDriftEvent, r: DemoResult): string {
+  const e = d.event;
+  const score = `score ${e.score.toFixed(2)} (level ${e.level}, peak ${e.peakScore.toFixed(2)})`;
+  if (e.kind === 'ended') {
+    const lasted = (e.durationMs! / 3_600_000).toFixed(1);
+    return `at event ${d.index} (${iso(e.timestamp)}), ${e.reason}, ${score}, lasted ${lasted} h`;
+  }
+  const since =
+    r.injectedDrift === null ? '' : `, ${d.index - r.injectedDrift.start} events after the injected drift`;
+  return `past the level from event ${d.startIndex} (${iso(e.startedAt)}), confirmed at event ${d.index} (${iso(e.timestamp)}), ${score}${since}`;
 }
 
 /** Human-readable summary lines of a demo run. */
@@ -132,6 +217,11 @@ export function formatDemoSummary(r: DemoResult): string {
     `  anomalies        ${r.flagged} flagged, ${r.injected} injected after warm-up, ${r.truePositives} correct`,
     `  precision        ${pct(r.precision)}`,
     `  recall           ${pct(r.recall)}`,
+    `  alerts           ${alertsText(r)}`,
+    `  injected drift   ${injectedText(r)}`,
+    ...(r.driftEvents.length === 0
+      ? [`  drift events     none`]
+      : r.driftEvents.map((d) => `  drift ${d.event.kind.padEnd(10)} ${driftText(d, r)}`)),
     `  report           ${r.reportPath}`,
   ].join('\n');
 }

@@ -1,9 +1,13 @@
 import type { Registry } from 'prom-client';
 import type { SchedulerLike } from 'rxjs';
 import type { AppConfig } from '../config/schema.js';
+import { type Checkpointer, openCheckpoints } from '../detector/checkpoint.js';
+import { DriftMonitor } from '../detector/drift.js';
 import { createDetector, type DetectorParts } from '../detector/factory.js';
+import { AlertSuppressor } from '../detector/suppression.js';
 import { initBackend } from '../flow/backend.js';
 import type { Logger } from '../logging.js';
+import { recordDrift, recordSuppressed } from '../metrics/families.js';
 import type { ProbeResult } from '../metrics/http.js';
 import {
   createDetectorMetrics,
@@ -50,6 +54,16 @@ export interface JobOptions {
   readonly now?: () => number;
   readonly onBatch?: (info: BatchInfo) => void;
   readonly onDeadLetter?: (dead: DeadLetter) => void;
+  /** Drift monitor to use (e.g. restored from a checkpoint); default `createDriftMonitor(config)`. */
+  readonly driftMonitor?: DriftMonitor;
+  /** Alert suppressor to use (e.g. restored from a checkpoint); default `createAlertSuppressor(config)`. */
+  readonly suppressor?: AlertSuppressor;
+  /**
+   * Checkpoints of the run, opened by the caller (replay: to resume after the checkpoint's position);
+   * default: opened from `config.checkpoint`. The job restores the detector, drift and suppression state
+   * from it, checkpoints after batches and once more after draining.
+   */
+  readonly checkpoints?: Checkpointer;
 }
 
 /** Outcome of a finished job. The caller owns `parts` and must `dispose()` them. */
@@ -59,6 +73,35 @@ export interface JobResult {
   readonly metrics: DetectorMetrics;
   readonly registry: Registry;
   readonly elapsedMs: number;
+  /** The drift monitor of the run (undefined when `drift.enabled` is false), e.g. for its state. */
+  readonly driftMonitor: DriftMonitor | undefined;
+  /** The alert suppressor of the run (undefined when `suppression.enabled` is false). */
+  readonly suppressor: AlertSuppressor | undefined;
+}
+
+/** The drift monitor of `config.drift`, or undefined when disabled. */
+export function createDriftMonitor(config: AppConfig): DriftMonitor | undefined {
+  const d = config.drift;
+  if (!d.enabled) return undefined;
+  return new DriftMonitor({
+    window: d.window,
+    referenceEvents: d.referenceEvents,
+    level: d.level,
+    forMs: d.forMs,
+    afterConfirmed: d.afterConfirmed,
+  });
+}
+
+/** The alert suppressor of `config.suppression`, or undefined when disabled. */
+export function createAlertSuppressor(config: AppConfig): AlertSuppressor | undefined {
+  const s = config.suppression;
+  if (!s.enabled) return undefined;
+  return new AlertSuppressor({
+    mode: s.mode,
+    quietMs: s.quietMs,
+    minIntervalMs: s.minIntervalMs,
+    maxKeys: s.maxKeys,
+  });
 }
 
 /** Resolves on a later turn of the event loop, after pending I/O and signal callbacks. */
@@ -85,7 +128,8 @@ function timed(detector: BatchDetector, metrics: DetectorMetrics, now: () => num
 
 /**
  * Runs the detector over a source until it ends or `signal` aborts: selects the tfjs backend, builds the
- * model from config, serves metrics and health, and runs the pipeline with acknowledgements. Ordered
+ * model from config, serves metrics and health, and runs the pipeline with acknowledgements, alert
+ * suppression (`suppression.*`) and drift detection (`drift.*`; drift events go to `sinks.drift`). Ordered
  * shutdown: stop reading → drain in-flight batches → close the metrics server. Sinks stay open: the
  * caller flushes/commits/closes them afterwards.
  */
@@ -97,23 +141,34 @@ export async function runDetectorJob(options: JobOptions): Promise<JobResult> {
   const registry = options.registry ?? createMetricsRegistry();
   const metrics = createDetectorMetrics(registry);
   setBackendInfo(metrics, backend.name);
-  const parts = createDetector(config, {
-    onTrainStep: (r) => {
-      if (r.skipped) metrics.trainingStepsSkipped.inc({ reason: 'non_finite' });
-      else {
-        metrics.trainingSteps.inc();
-        metrics.trainingLoss.set(r.loss);
-      }
+  const acks = options.acks ?? new AckTracker();
+  const checkpoints = options.checkpoints ?? (await openCheckpoints({ config, logger, acks }));
+  const parts = createDetector(
+    config,
+    {
+      onTrainStep: (r) => {
+        if (r.skipped) metrics.trainingStepsSkipped.inc({ reason: 'non_finite' });
+        else {
+          metrics.trainingSteps.inc();
+          metrics.trainingLoss.set(r.loss);
+        }
+      },
+      onBatchScored: (b) => {
+        if (Number.isFinite(b.threshold))
+          metrics.threshold.set({ policy: config.threshold.policy }, b.threshold);
+      },
     },
-    onBatchScored: (b) => {
-      if (Number.isFinite(b.threshold))
-        metrics.threshold.set({ policy: config.threshold.policy }, b.threshold);
-    },
-  });
+    { registry },
+  );
+  const driftMonitor = options.driftMonitor ?? createDriftMonitor(config);
+  const suppressor = options.suppressor ?? createAlertSuppressor(config);
   let running = false;
   let finished = false;
   let server: MetricsServer | undefined;
   try {
+    await checkpoints.attach(parts);
+    if (driftMonitor) checkpoints.register('drift', driftMonitor);
+    if (suppressor) checkpoints.register('suppression', suppressor);
     if (options.serveMetrics ?? config.metrics.enabled) {
       server = await startMetricsServer({
         registry,
@@ -137,12 +192,21 @@ export async function runDetectorJob(options: JobOptions): Promise<JobResult> {
       batch: { maxSize: config.batching.maxSize, maxWaitMs: options.maxWaitMs ?? config.batching.maxWaitMs },
       detector: timed(parts.detector, metrics, now),
       sinks: options.sinks,
-      acks: options.acks ?? new AckTracker(),
+      ...(suppressor ? { alertGate: suppressor } : {}),
+      ...(driftMonitor ? { drift: driftMonitor } : {}),
+      acks,
       highWaterMark: config.batching.highWaterMark,
       ...(options.scheduler ? { scheduler: options.scheduler } : {}),
-      onBatch: (info) => {
+      onBatch: async (info) => {
         recordBatch(metrics, info.results, now());
+        recordSuppressed(metrics, info.suppressed);
+        if (driftMonitor) recordDrift(metrics, driftMonitor.snapshot(), info.driftEvents);
+        for (const e of info.driftEvents) {
+          if (e.kind === 'started') logger.warn({ drift: e }, 'density drift confirmed');
+          else logger.info({ drift: e }, `density drift ended (${e.reason})`);
+        }
         options.onBatch?.(info);
+        await checkpoints.maybeCheckpoint(info);
       },
       onDeadLetter: (dead) => {
         recordDeadLetters(metrics, [dead.reason]);
@@ -158,7 +222,8 @@ export async function runDetectorJob(options: JobOptions): Promise<JobResult> {
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const summary = await handle.done;
-      return { summary, parts, metrics, registry, elapsedMs: now() - started };
+      await checkpoints.finalCheckpoint();
+      return { summary, parts, metrics, registry, elapsedMs: now() - started, driftMonitor, suppressor };
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       running = false;

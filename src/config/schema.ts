@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { DRIFT_POLICIES } from '../detector/drift.js';
+import { SUPPRESSION_MODES } from '../detector/suppression.js';
 import { adaptiveOptionProblems } from '../detector/thresholds/adaptive.js';
 import { LOG_LEVELS } from '../logging.js';
 
@@ -128,7 +130,7 @@ const batchingSchema = z
     /** Longest wait to fill a micro-batch, ms. */
     maxWaitMs: int(0, 60_000).default(100),
     /** Buffered events at which the source is paused (backpressure). */
-    highWaterMark: int(1).default(10_000),
+    highWaterMark: int(1).default(1024),
   })
   .superRefine((b, ctx) => {
     if (b.highWaterMark < b.maxSize) {
@@ -201,6 +203,60 @@ const replaySchema = z.strictObject({
   speed: z.number().min(0).default(0),
 });
 
+const driftSchema = z.strictObject({
+  /** Watch the windowed mean log-likelihood for density drift (metrics and drift events). */
+  enabled: z.boolean().default(true),
+  /** Scored events in the sliding window compared with the reference. */
+  window: int(1).default(1000),
+  /** Scored (non-warming) events right after warm-up, or after a reset, that form the reference. */
+  referenceEvents: int(2).default(2000),
+  /** Drift score that counts as drifted: the window mean's drop in reference standard deviations. */
+  level: z.number().positive().default(0.3),
+  /** Event time the score must stay at or above the level to confirm a drift (below it to end one), ms. */
+  forMs: int(0).default(600_000),
+  /** After a confirmed drift: re-measure the reference once the model adapted, or keep it. */
+  afterConfirmed: z.enum(DRIFT_POLICIES).default('reset-reference'),
+});
+
+const suppressionSchema = z.strictObject({
+  /** Suppress repeated alerts of one key (they still reach the scores sink, with their episode). */
+  enabled: z.boolean().default(false),
+  /** 'episode': one alert per burst; 'interval': at most one alert per minIntervalMs. */
+  mode: z.enum(SUPPRESSION_MODES).default('episode'),
+  /** Episode mode: event time without an anomaly of the key that ends its episode, ms. */
+  quietMs: int(0).default(300_000),
+  /** Interval mode: least event time between two alerts of one key, ms. */
+  minIntervalMs: int(0).default(3_600_000),
+  /** Most keys tracked at once; beyond it the least recently active are forgotten. */
+  maxKeys: int(1).default(100_000),
+});
+
+const demoDriftSchema = z
+  .strictObject({
+    /** Mean shift of every feature, in marginal standard deviations; 0 = no drift episode. */
+    shiftSigma: z.number().default(0.75),
+    /** Where the episode starts, as a fraction of demo.events. */
+    startFraction: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(2 / 3),
+    /** Where it ends (exclusive), as a fraction of demo.events. */
+    endFraction: z.number().min(0).max(1).default(0.85),
+    /** Events over which the shift ramps up from 0 (0 = abrupt). */
+    rampEvents: int(0).default(0),
+  })
+  .superRefine((d, ctx) => {
+    if (d.endFraction <= d.startFraction) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endFraction'],
+        message: `must be > startFraction (${d.startFraction})`,
+        params: { allowed: `number in (${d.startFraction}, 1]` },
+      });
+    }
+  });
+
 const demoSchema = z.strictObject({
   /** Synthetic events to generate. */
   events: int(1).default(20_000),
@@ -210,6 +266,69 @@ const demoSchema = z.strictObject({
   seed: int(0).default(7),
   /** HTML report path. */
   report: nonEmpty.default('flowsentinel-report.html'),
+  /** The drift episode of the demo stream. */
+  drift: demoDriftSchema.prefault({}),
+});
+
+const timeseriesSchema = z.strictObject({
+  /** Univariate time-series mode: features.fields names one value; vectors come from its recent history. */
+  enabled: z.boolean().default(false),
+  /** Values of the key's series per vector, the current one included. */
+  lags: int(2, 512).default(8),
+  /** Encode the history as successive differences (x_t − x_{t−1}, …) after the current value. */
+  differences: z.boolean().default(false),
+  /** Append time-of-day (sin, cos), UTC; warm-up should span a day. */
+  timeOfDay: z.boolean().default(false),
+  /** Append day-of-week (sin, cos), UTC; warm-up should span a week. */
+  dayOfWeek: z.boolean().default(false),
+  /** Series histories kept; the least recently seen key beyond it starts over. */
+  maxKeys: int(1).default(10_000),
+});
+
+const explainSchema = z.strictObject({
+  /** Attach the top contributing features to each anomaly. */
+  enabled: z.boolean().default(true),
+  /** Contributions per anomaly, largest share first. */
+  topK: int(1, 256).default(3),
+  /** Flow samples behind each model version's typical ranges (1st–99th percentiles). */
+  samples: int(100, 1_000_000).default(1024),
+});
+
+const checkpointSchema = z
+  .strictObject({
+    /** Directory of `checkpoint-<seq>.json` files and `keys/` (evicted per-key models); unset = off. */
+    dir: nonEmpty.optional(),
+    /** Write a checkpoint once this many more events were processed (0 = not by count). */
+    everyEvents: int(0).default(50_000),
+    /** Write a checkpoint once this much wall time passed since the last one, ms (0 = not by time). */
+    everyMs: int(0).default(300_000),
+    /** Newest good checkpoints kept; older ones are deleted after each successful write. */
+    keep: int(1, 1000).default(2),
+    /** Start fresh: ignore existing checkpoints and delete `<dir>/keys` (flag --reset-model). */
+    reset: z.boolean().default(false),
+    /** Load this checkpoint instead of the newest in `dir` (flag --checkpoint); `dir` defaults to its folder. */
+    file: nonEmpty.optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.reset && c.file !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reset'],
+        message: 'reset (--reset-model) and file (--checkpoint) exclude each other',
+        params: { allowed: 'reset: false when file is set' },
+      });
+    }
+  });
+
+const perKeySchema = z.strictObject({
+  /** One model per entity key (`features.keyField` or the record key); events without a key use the global model. */
+  enabled: z.boolean().default(false),
+  /** Live per-key models; the least recently used one beyond this is saved to `<checkpoint.dir>/keys` and freed. */
+  maxKeys: int(1, 1_000_000).default(100),
+  /** What a new key starts from: 'global' (the global model, trained on all traffic) or 'initial' (fresh weights). */
+  base: z.enum(['global', 'initial']).default('global'),
+  /** Replay reservoir rows per key model (the global model keeps training.replayReservoir.size). */
+  reservoirSize: int(0).default(1000),
 });
 
 /** Schema of the application config; `z.input` is what files/env/flags provide, `z.output` is `AppConfig`. */
@@ -217,6 +336,8 @@ export const appConfigSchema = z.strictObject({
   backend: z.enum(CONFIG_BACKENDS).default('auto'),
   features: featuresSchema,
   model: modelSchema.prefault({}),
+  timeseries: timeseriesSchema.prefault({}),
+  explain: explainSchema.prefault({}),
   training: trainingSchema.prefault({}),
   standardiser: standardiserSchema.prefault({}),
   warmup: z
@@ -226,6 +347,8 @@ export const appConfigSchema = z.strictObject({
     })
     .prefault({}),
   threshold: thresholdSchema,
+  drift: driftSchema.prefault({}),
+  suppression: suppressionSchema.prefault({}),
   batching: batchingSchema.prefault({}),
   metrics: z
     .strictObject({
@@ -235,6 +358,8 @@ export const appConfigSchema = z.strictObject({
     })
     .prefault({}),
   kafka: kafkaSchema.prefault({}),
+  perKey: perKeySchema.prefault({}),
+  checkpoint: checkpointSchema.prefault({}),
   replay: replaySchema.prefault({}),
   demo: demoSchema.prefault({}),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),

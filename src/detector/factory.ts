@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import type { Registry } from 'prom-client';
 import type { AppConfig } from '../config/schema.js';
 import { buildFlow } from '../flow/builders.js';
 import { NormalizingFlow } from '../flow/normalizing-flow.js';
@@ -5,15 +7,27 @@ import { Logistic } from '../flow/priors/logistic.js';
 import { createRng, type Rng } from '../flow/rng.js';
 import { Trainer } from '../flow/trainer.js';
 import { MixtureCdf } from '../flow/transforms/mixture-cdf.js';
+import { modelFeatureNames } from '../streams/timeseries.js';
+import { checkpointDir } from './checkpoint.js';
+import { KeyModelStore } from './key-model-store.js';
+import { KeyedDetector, registerKeyedMetrics } from './keyed-detector.js';
 import { type DetectorObserver, OnlineDetector } from './online-detector.js';
 import { Reservoir } from './reservoir.js';
 import { Standardiser } from './standardiser.js';
 import { createThresholdPolicy } from './thresholds/factory.js';
 import type { ThresholdPolicy } from './thresholds/types.js';
 
-/** Everything a running detector owns; `dispose` frees the tfjs variables. */
+/**
+ * Everything a running detector owns; `dispose` frees the tfjs variables. `flow`, `trainer` and `rng` are
+ * those of the global model at the time of reading (`OnlineDetector.setState` replaces them).
+ */
 export interface DetectorParts {
-  readonly detector: OnlineDetector;
+  /** What the pipeline calls: the per-key detector when `perKey.enabled`, else the global detector. */
+  readonly detector: OnlineDetector | KeyedDetector;
+  /** The global model's detector (all events without per-key models). */
+  readonly global: OnlineDetector;
+  /** The per-key detector, when `perKey.enabled`. */
+  readonly keyed: KeyedDetector | undefined;
   readonly flow: NormalizingFlow;
   readonly trainer: Trainer;
   readonly standardiser: Standardiser;
@@ -31,7 +45,13 @@ export interface DetectorParts {
 export function buildModel(model: AppConfig['model'], dim: number): NormalizingFlow {
   switch (model.type) {
     case 'realnvp':
-      return buildFlow({ type: 'realnvp', dim, layers: model.layers, hidden: model.hidden, seed: model.seed });
+      return buildFlow({
+        type: 'realnvp',
+        dim,
+        layers: model.layers,
+        hidden: model.hidden,
+        seed: model.seed,
+      });
     case 'maf':
       return buildFlow({ type: 'maf', dim, layers: model.layers, hidden: model.hidden, seed: model.seed });
     case 'spline':
@@ -51,16 +71,34 @@ export function buildModel(model: AppConfig['model'], dim: number): NormalizingF
   }
 }
 
-/** Builds a ready `OnlineDetector` and its parts from the validated config. */
-export function createDetector(config: AppConfig, observer?: DetectorObserver): DetectorParts {
-  const dim = config.features.fields.length;
+/** Options of `createDetector`. */
+export interface CreateDetectorOptions {
+  /** Registers the per-key model metrics (flowsentinel_keyed_*) here when `perKey.enabled`. */
+  readonly registry?: Registry;
+}
+
+/** Options of one `OnlineDetector` built from config. */
+interface OnlineBuildOptions {
+  readonly observer?: DetectorObserver;
+  /** Replay reservoir rows (default `training.replayReservoir.size`). */
+  readonly reservoirSize: number;
+  /** Seed of the minibatch/reservoir random source. */
+  readonly rngSeed: number;
+}
+
+/** A trainer for `flow` with the `training` settings. */
+function trainerFor(config: AppConfig): (flow: NormalizingFlow) => Trainer {
+  const t = config.training;
+  return (flow) =>
+    new Trainer(flow, { learningRate: t.learningRate, weightDecay: t.weightDecay, clipNorm: t.clipNorm });
+}
+
+/** One `OnlineDetector` with fresh initial weights from config; it owns its flow and trainer. */
+function buildOnline(config: AppConfig, o: OnlineBuildOptions): OnlineDetector {
+  const dim = modelFeatureNames(config).length;
   const flow = buildModel(config.model, dim);
   const t = config.training;
-  const trainer = new Trainer(flow, {
-    learningRate: t.learningRate,
-    weightDecay: t.weightDecay,
-    clipNorm: t.clipNorm,
-  });
+  const createTrainer = trainerFor(config);
   const standardiser = new Standardiser({
     dim,
     mode: config.standardiser.mode,
@@ -70,33 +108,95 @@ export function createDetector(config: AppConfig, observer?: DetectorObserver): 
       ? { freezeAfter: config.warmup.events }
       : {}),
   });
-  const threshold = createThresholdPolicy(config.threshold);
-  const reservoir = t.replayReservoir.size > 0 ? new Reservoir(t.replayReservoir.size, dim) : undefined;
-  const rng = createRng(config.model.seed + 1);
-  const detector = new OnlineDetector({
+  const reservoir = o.reservoirSize > 0 ? new Reservoir(o.reservoirSize, dim) : undefined;
+  return new OnlineDetector({
     flow,
-    trainer,
+    trainer: createTrainer(flow),
+    createTrainer,
     standardiser,
-    threshold,
-    rng,
+    threshold: createThresholdPolicy(config.threshold),
+    rng: createRng(o.rngSeed),
     warmupEvents: config.warmup.events,
     stepsPerBatch: t.stepsPerBatch,
     batchSize: t.batchSize,
     ...(reservoir ? { reservoir, replayFraction: Math.min(t.replayReservoir.fraction, 0.95) } : {}),
     trainOnAnomalies: t.trainOnAnomalies,
+    ...(o.observer ? { observer: o.observer } : {}),
+  });
+}
+
+/** 32-bit FNV-1a hash of a string (seeds each key's random stream). */
+function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** The per-key detector around `global`, per the `perKey` and `checkpoint` sections. */
+function buildKeyed(
+  config: AppConfig,
+  global: OnlineDetector,
+  observer: DetectorObserver | undefined,
+  options: CreateDetectorOptions,
+): KeyedDetector {
+  const dir = checkpointDir(config);
+  // Per-key thresholds must not overwrite the global threshold gauge: keys report training steps only.
+  const keyObserver: DetectorObserver | undefined = observer?.onTrainStep
+    ? { onTrainStep: observer.onTrainStep }
+    : undefined;
+  return new KeyedDetector({
+    global,
+    base: config.perKey.base,
+    maxKeys: config.perKey.maxKeys,
+    createKeyDetector: (key) =>
+      buildOnline(config, {
+        reservoirSize: Math.min(config.perKey.reservoirSize, config.training.replayReservoir.size),
+        rngSeed: (config.model.seed + 1) ^ hash32(key),
+        ...(keyObserver ? { observer: keyObserver } : {}),
+      }),
+    ...(dir === undefined ? {} : { store: new KeyModelStore(join(dir, 'keys')) }),
+    ...(options.registry ? { metrics: registerKeyedMetrics(options.registry) } : {}),
+  });
+}
+
+/**
+ * Builds a ready detector and its parts from the validated config: the global `OnlineDetector` and, when
+ * `perKey.enabled`, a `KeyedDetector` around it (evicted key models go to `<checkpoint dir>/keys`).
+ */
+export function createDetector(
+  config: AppConfig,
+  observer?: DetectorObserver,
+  options: CreateDetectorOptions = {},
+): DetectorParts {
+  const global = buildOnline(config, {
+    reservoirSize: config.training.replayReservoir.size,
+    rngSeed: config.model.seed + 1,
     ...(observer ? { observer } : {}),
   });
+  const keyed = config.perKey.enabled ? buildKeyed(config, global, observer, options) : undefined;
+  const { standardiser, threshold, reservoir } = global;
   return {
-    detector,
-    flow,
-    trainer,
+    detector: keyed ?? global,
+    global,
+    keyed,
+    get flow() {
+      return global.flow;
+    },
+    get trainer() {
+      return global.trainer;
+    },
+    get rng() {
+      return global.rng;
+    },
     standardiser,
     threshold,
     reservoir,
-    rng,
     dispose: () => {
-      trainer.dispose();
-      flow.dispose();
+      keyed?.dispose();
+      global.dispose();
     },
   };
 }

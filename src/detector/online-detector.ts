@@ -1,12 +1,18 @@
-import { InvalidOptionError } from '../errors.js';
+import { FlowsentinelError, InvalidOptionError } from '../errors.js';
 import type { NormalizingFlow } from '../flow/normalizing-flow.js';
 import type { Rng } from '../flow/rng.js';
 import * as tf from '../flow/tf.js';
 import type { StepResult, Trainer } from '../flow/trainer.js';
 import type { BatchDetector, FeatureEvent, ScoredEvent } from '../streams/types.js';
+import { captureState, type OnlineDetectorState, restoreState } from './detector-state.js';
 import type { Reservoir } from './reservoir.js';
 import type { Standardiser } from './standardiser.js';
 import type { ThresholdPolicy } from './thresholds/types.js';
+
+export type { OnlineDetectorState } from './detector-state.js';
+
+/** `getState`/`setState` was called while a batch was being processed. */
+export class DetectorBusyError extends FlowsentinelError {}
 
 /** Callbacks the metrics layer hangs on; the detector itself knows nothing of Prometheus. */
 export interface DetectorObserver {
@@ -35,6 +41,11 @@ export interface OnlineDetectorOptions {
   /** Also train on events flagged anomalous (default false). */
   readonly trainOnAnomalies?: boolean;
   readonly observer?: DetectorObserver;
+  /**
+   * Builds a trainer for a restored flow, with the same options as `trainer`. Required by `setState`,
+   * which replaces the flow and the trainer.
+   */
+  readonly createTrainer?: (flow: NormalizingFlow) => Trainer;
 }
 
 /**
@@ -54,6 +65,9 @@ export class OnlineDetector implements BatchDetector {
   private readonly dim: number;
   private readonly replayFraction: number;
   private seen = 0;
+  private busy = false;
+  private model: { flow: NormalizingFlow; trainer: Trainer };
+  private random: Rng;
 
   constructor(options: OnlineDetectorOptions) {
     const { flow, standardiser, warmupEvents, stepsPerBatch, batchSize } = options;
@@ -81,6 +95,35 @@ export class OnlineDetector implements BatchDetector {
     this.o = options;
     this.dim = flow.dim;
     this.replayFraction = options.reservoir ? f : 0;
+    this.model = { flow, trainer: options.trainer };
+    this.random = options.rng;
+  }
+
+  /** The current flow (replaced by `setState`). */
+  get flow(): NormalizingFlow {
+    return this.model.flow;
+  }
+
+  /** The current trainer (replaced by `setState`). */
+  get trainer(): Trainer {
+    return this.model.trainer;
+  }
+
+  /** The current random source (replaced by `setState`). */
+  get rng(): Rng {
+    return this.random;
+  }
+
+  get standardiser(): Standardiser {
+    return this.o.standardiser;
+  }
+
+  get threshold(): ThresholdPolicy {
+    return this.o.threshold;
+  }
+
+  get reservoir(): Reservoir | undefined {
+    return this.o.reservoir;
   }
 
   /** Events processed so far. */
@@ -90,7 +133,7 @@ export class OnlineDetector implements BatchDetector {
 
   /** Model version: optimizer updates applied so far. */
   get modelVersion(): number {
-    return this.o.trainer.stepCount;
+    return this.model.trainer.stepCount;
   }
 
   /** Restores the event counter (checkpoints). */
@@ -98,9 +141,81 @@ export class OnlineDetector implements BatchDetector {
     this.seen = n;
   }
 
+  /**
+   * Everything that determines future behaviour, as JSON: flow weights and optimizer state, standardiser,
+   * threshold, reservoir, RNG state and the event counter. `setState(getState())` on a detector built from
+   * the same config continues exactly as this one would. Not allowed while `process` is running.
+   */
+  getState(options: { readonly withReservoir?: boolean } = {}): OnlineDetectorState {
+    this.checkIdle('getState');
+    const { standardiser, threshold } = this.o;
+    // Without the reservoir (base snapshots for `adopt`), `reservoir` is null.
+    const reservoir = options.withReservoir === false ? undefined : this.o.reservoir;
+    return captureState({ ...this.model, standardiser, threshold, reservoir, rng: this.random }, this.seen);
+  }
+
+  /**
+   * Starts from another detector's state (weights, optimizer, standardiser, threshold, event count) while
+   * keeping this detector's own random stream and an empty reservoir: how a new per-key model copies the
+   * global one. `base` may come from `getState({ withReservoir: false })`.
+   */
+  adopt(base: OnlineDetectorState): void {
+    const r = this.o.reservoir;
+    const reservoir = r ? { capacity: r.capacity, dim: r.dim, count: 0, seen: 0, rows: [] } : null;
+    this.setState({ ...base, reservoir, rng: this.random.getState() });
+  }
+
+  /**
+   * Restores `getState` output: builds a new flow and trainer from it (the old ones are disposed) and
+   * restores the other parts in place. All or nothing: on a `SerializationError` (malformed state, other
+   * architecture, feature count or policy) the detector is unchanged.
+   */
+  setState(state: unknown): void {
+    this.checkIdle('setState');
+    const { createTrainer, standardiser, threshold, reservoir } = this.o;
+    if (createTrainer === undefined) {
+      throw new InvalidOptionError('setState needs the createTrainer option (see createDetector)');
+    }
+    const restored = restoreState(state, {
+      dim: this.dim,
+      createTrainer,
+      standardiser,
+      threshold,
+      reservoir,
+    });
+    const old = this.model;
+    this.model = { flow: restored.flow, trainer: restored.trainer };
+    this.random = restored.rng;
+    this.seen = restored.eventsSeen;
+    old.trainer.dispose();
+    old.flow.dispose();
+  }
+
+  /** Frees the current flow's and trainer's tensors. */
+  dispose(): void {
+    this.model.trainer.dispose();
+    this.model.flow.dispose();
+  }
+
   async process(batch: readonly FeatureEvent[]): Promise<readonly ScoredEvent[]> {
     const n = batch.length;
     if (n === 0) return [];
+    this.checkIdle('process');
+    this.busy = true;
+    try {
+      return await this.processBatch(batch, n);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private checkIdle(what: string): void {
+    if (this.busy) {
+      throw new DetectorBusyError(`${what} called while a batch is being processed; await process() first`);
+    }
+  }
+
+  private async processBatch(batch: readonly FeatureEvent[], n: number): Promise<readonly ScoredEvent[]> {
     const raw = this.stack(batch);
     const { standardiser } = this.o;
     // 'freeze' mode stops by itself after `freezeAfter` (= warm-up) rows; 'ema' keeps adapting.
@@ -130,7 +245,7 @@ export class OnlineDetector implements BatchDetector {
 
   /** log p(x) in original units, one readback per batch. */
   private async score(x: Float32Array, n: number, logJac: number): Promise<Float32Array> {
-    const lp = tf.tidy(() => this.o.flow.score(tf.tensor2d(x, [n, this.dim])));
+    const lp = tf.tidy(() => this.model.flow.score(tf.tensor2d(x, [n, this.dim])));
     try {
       const v = (await lp.data()) as Float32Array;
       const out = new Float32Array(n);
@@ -197,7 +312,9 @@ export class OnlineDetector implements BatchDetector {
   private async learn(rows: Float32Array): Promise<void> {
     const d = this.dim;
     const nNew = rows.length / d;
-    const { reservoir, rng, trainer, stepsPerBatch } = this.o;
+    const { reservoir, stepsPerBatch } = this.o;
+    const { trainer } = this.model;
+    const rng = this.random;
     for (let s = 0; s < stepsPerBatch && nNew > 0; s++) {
       const batch = this.minibatch(rows, nNew);
       const x = tf.tensor2d(batch, [batch.length / d, d]);
@@ -214,7 +331,8 @@ export class OnlineDetector implements BatchDetector {
   /** New rows (subsampled to the step size) plus reservoir rows in the configured proportion. */
   private minibatch(rows: Float32Array, nNew: number): Float32Array {
     const d = this.dim;
-    const { rng, reservoir, batchSize } = this.o;
+    const { reservoir, batchSize } = this.o;
+    const rng = this.random;
     const f = reservoir && reservoir.size > 0 ? this.replayFraction : 0;
     const kNew = Math.max(1, Math.min(nNew, Math.round(batchSize * (1 - f))));
     const kOld = f > 0 ? Math.round((kNew * f) / (1 - f)) : 0;

@@ -16,7 +16,8 @@ export class Reservoir {
     if (!Number.isInteger(capacity) || capacity < 0) {
       throw new InvalidOptionError(`reservoir capacity must be an integer ≥ 0, got ${capacity}`);
     }
-    if (!Number.isInteger(dim) || dim < 1) throw new InvalidOptionError(`reservoir dim must be ≥ 1, got ${dim}`);
+    if (!Number.isInteger(dim) || dim < 1)
+      throw new InvalidOptionError(`reservoir dim must be ≥ 1, got ${dim}`);
     this.capacity = capacity;
     this.dim = dim;
     this.rows = new Float32Array(capacity * dim);

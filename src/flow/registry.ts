@@ -48,9 +48,12 @@ export const reviveModule: ModuleReviver = (spec) => {
   }
   const revive = MODULES[spec.kind];
   if (revive === undefined) {
-    throw new SerializationError(`unknown module kind "${spec.kind}"; known kinds: ${MODULE_KINDS.join(', ')}`, {
-      context: { kind: spec.kind },
-    });
+    throw new SerializationError(
+      `unknown module kind "${spec.kind}"; known kinds: ${MODULE_KINDS.join(', ')}`,
+      {
+        context: { kind: spec.kind },
+      },
+    );
   }
   return revive(spec);
 };

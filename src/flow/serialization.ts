@@ -39,7 +39,9 @@ export function deserializeModel(json: string): { flow: NormalizingFlow; trainer
     throw new SerializationError('not a flowsentinel model document: "format" is missing or wrong');
   }
   if (d.version !== 1) {
-    throw new SerializationError(`model document version ${String(d.version)} is not supported (this build reads 1)`);
+    throw new SerializationError(
+      `model document version ${String(d.version)} is not supported (this build reads 1)`,
+    );
   }
   const flow = NormalizingFlow.fromJSON(d.flow, reviveModule);
   return d.trainer === undefined ? { flow } : { flow, trainerState: d.trainer };

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { DriftEvent, DriftSnapshot } from '../detector/drift.js';
 import type { DeadLetterReason, ScoredEvent } from '../streams/types.js';
 
 /** Values of the `result` label of `flowsentinel_events_total`; each event counts under exactly one. */
@@ -43,6 +44,10 @@ export interface DetectorMetrics {
   readonly driftScore: Gauge;
   readonly windowMeanLogLikelihood: Gauge;
   readonly referenceLogLikelihood: Gauge;
+  /** Drift events by kind: started (confirmed) and ended. */
+  readonly driftEvents: Counter<'kind'>;
+  /** Anomalies not alerted because their key's episode (or interval) had already alerted. */
+  readonly alertsSuppressed: Counter;
 }
 
 /** Registers all flowsentinel metric families on `registry` (call once per registry). */
@@ -52,9 +57,11 @@ export function createDetectorMetrics(registry: Registry): DetectorMetrics {
   for (const result of EVENT_RESULTS) metrics.events.inc({ result }, 0);
   for (const reason of DEAD_LETTER_REASONS) metrics.deadLetters.inc({ reason }, 0);
   metrics.trainingStepsSkipped.inc({ reason: 'non_finite' }, 0);
+  for (const kind of DRIFT_EVENT_KINDS) metrics.driftEvents.inc({ kind }, 0);
   return metrics;
 }
 
+const DRIFT_EVENT_KINDS: readonly DriftEvent['kind'][] = ['started', 'ended'];
 const EVENT_RESULTS: readonly EventResult[] = ['scored', 'anomaly', 'warming', 'dead_lettered'];
 const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
   'not_json',
@@ -146,17 +153,28 @@ function buildFamilies(registry: Registry): DetectorMetrics {
     }),
     driftScore: new Gauge({
       name: 'flowsentinel_drift_score',
-      help: 'Density drift score of the recent window against the reference window.',
+      help: 'Density drift score: drop of the window mean log-likelihood below the reference, in reference standard deviations.',
       registers,
     }),
     windowMeanLogLikelihood: new Gauge({
       name: 'flowsentinel_window_mean_log_likelihood_nats',
-      help: 'Mean log-likelihood of the recent window, in nats.',
+      help: 'Mean (winsorised) log-likelihood of the recent window of scored events, in nats.',
       registers,
     }),
     referenceLogLikelihood: new Gauge({
       name: 'flowsentinel_reference_log_likelihood_nats',
-      help: 'Mean log-likelihood of the reference window, in nats.',
+      help: 'Mean (winsorised) log-likelihood of the reference events measured after warm-up, in nats.',
+      registers,
+    }),
+    driftEvents: new Counter({
+      name: 'flowsentinel_drift_events_total',
+      help: 'Density drift events, by kind (started: drift confirmed; ended: recovered or reference reset).',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
+    alertsSuppressed: new Counter({
+      name: 'flowsentinel_alerts_suppressed_total',
+      help: 'Anomalies not written as alerts because their key already alerted in the same episode or interval.',
       registers,
     }),
   };
@@ -204,4 +222,24 @@ export function recordBatch(metrics: DetectorMetrics, scored: readonly ScoredEve
     metrics.batchSize.observe(scored.length);
     metrics.modelVersion.set(version);
   }
+}
+
+/**
+ * Updates the drift families from the monitor's snapshot (gauges only once their value exists) and
+ * counts `events` by kind.
+ */
+export function recordDrift(
+  metrics: DetectorMetrics,
+  snapshot: DriftSnapshot,
+  events: readonly DriftEvent[],
+): void {
+  if (Number.isFinite(snapshot.score)) metrics.driftScore.set(snapshot.score);
+  if (Number.isFinite(snapshot.windowMean)) metrics.windowMeanLogLikelihood.set(snapshot.windowMean);
+  if (Number.isFinite(snapshot.reference)) metrics.referenceLogLikelihood.set(snapshot.reference);
+  for (const e of events) metrics.driftEvents.inc({ kind: e.kind });
+}
+
+/** Counts suppressed alerts. */
+export function recordSuppressed(metrics: DetectorMetrics, suppressed: number): void {
+  if (suppressed > 0) metrics.alertsSuppressed.inc(suppressed);
 }

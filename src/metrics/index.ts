@@ -9,6 +9,8 @@ export {
   LOG_LIKELIHOOD_BUCKETS_NATS,
   recordBatch,
   recordDeadLetters,
+  recordDrift,
+  recordSuppressed,
   setBackendInfo,
 } from './families.js';
 export {

@@ -38,8 +38,12 @@ export function timelineSpec(opts: {
   const scale = opts.yDomain ? { domain: [...opts.yDomain], clamp: true } : { zero: false };
   const y = { field: 'value', type: 'quantitative' as const, title: opts.yTitle, scale };
   const x = { field: 't', type: 'quantitative' as const, title: 'event index' };
-    const layers: Record<string, unknown>[] = [
-    { data: { values: [...opts.points] }, mark: { type: 'line', strokeWidth: 0.6, color: '#4c78a8' }, encoding: { x, y } },
+  const layers: Record<string, unknown>[] = [
+    {
+      data: { values: [...opts.points] },
+      mark: { type: 'line', strokeWidth: 0.6, color: '#4c78a8' },
+      encoding: { x, y },
+    },
   ];
   if (opts.bands && opts.bands.length > 0) {
     layers.unshift({
@@ -89,7 +93,12 @@ export function densitySpec(opts: {
           x2: { field: 'x2' },
           y: { field: 'y', type: 'quantitative', title: opts.yTitle, scale: { zero: false } },
           y2: { field: 'y2' },
-          color: { field: 'logDensity', type: 'quantitative', title: 'log density', scale: { scheme: 'viridis' } },
+          color: {
+            field: 'logDensity',
+            type: 'quantitative',
+            title: 'log density',
+            scale: { scheme: 'viridis' },
+          },
         },
       },
       {
@@ -98,7 +107,12 @@ export function densitySpec(opts: {
         encoding: {
           x: { field: 'x', type: 'quantitative' },
           y: { field: 'y', type: 'quantitative' },
-          color: { field: 'flagged', type: 'nominal', scale: { domain: [false, true], range: ['white', '#e45756'] }, legend: null },
+          color: {
+            field: 'flagged',
+            type: 'nominal',
+            scale: { domain: [false, true], range: ['white', '#e45756'] },
+            legend: null,
+          },
         },
       },
     ],

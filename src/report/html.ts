@@ -1,7 +1,11 @@
 /** A block of an HTML report. */
 export type ReportSection =
   | { readonly kind: 'text'; readonly heading?: string; readonly text: string }
-  | { readonly kind: 'table'; readonly heading?: string; readonly rows: readonly (readonly [string, string])[] }
+  | {
+      readonly kind: 'table';
+      readonly heading?: string;
+      readonly rows: readonly (readonly [string, string])[];
+    }
   | { readonly kind: 'svg'; readonly heading?: string; readonly svg: string; readonly caption?: string };
 
 function escapeHtml(s: string): string {

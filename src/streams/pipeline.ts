@@ -11,6 +11,7 @@ import {
   tap,
   throwError,
 } from 'rxjs';
+import type { DriftEvent } from '../detector/drift.js';
 import { FlowsentinelError, InvalidOptionError, isRetriable } from '../errors.js';
 import type { AckTracker, CommitPosition } from './acks.js';
 import { CreditGate } from './backpressure.js';
@@ -34,8 +35,11 @@ export type PipelineStage =
   | 'source'
   | 'acks'
   | 'detector'
+  | 'suppression'
+  | 'drift'
   | 'anomalies-sink'
   | 'scores-sink'
+  | 'drift-sink'
   | 'dead-letter-sink'
   | 'callback';
 
@@ -56,11 +60,28 @@ export class PipelineError extends FlowsentinelError {
 
 /** Output destinations. */
 export interface PipelineSinks {
-  /** Scored events with `isAnomaly`. */
+  /** Alerts: scored events with `isAnomaly`, minus those the alert gate suppressed. */
   readonly anomalies: Sink<ScoredEvent>;
-  /** Every scored (and warming) event, when wanted. */
+  /** Every scored (and warming) event, when wanted; suppressed anomalies included, with their episode. */
   readonly scores?: Sink<ScoredEvent>;
   readonly deadLetters: Sink<DeadLetter>;
+  /** Drift events of the drift stage, when wanted. */
+  readonly drift?: Sink<DriftEvent>;
+}
+
+/** Picks which anomalies become alerts (e.g. `AlertSuppressor`); sees every batch, in order. */
+export interface AlertGate {
+  apply(results: readonly ScoredEvent[]): {
+    /** Every input, in order (anomalies may be annotated). */
+    readonly results: readonly ScoredEvent[];
+    /** The anomalies to write to the anomalies sink. */
+    readonly alerts: readonly ScoredEvent[];
+  };
+}
+
+/** Watches the scored stream for drift (e.g. `DriftMonitor`); sees every batch, in order. */
+export interface DriftStage {
+  observe(results: readonly ScoredEvent[]): readonly DriftEvent[];
 }
 
 /** Options of `runPipeline`. */
@@ -75,6 +96,10 @@ export interface PipelineOptions {
   readonly batch: { readonly maxSize: number; readonly maxWaitMs: number };
   readonly detector: BatchDetector;
   readonly sinks: PipelineSinks;
+  /** Alert suppression after the detector; without it every anomaly is an alert. */
+  readonly alertGate?: AlertGate;
+  /** Drift detection after the detector (and the alert gate). */
+  readonly drift?: DriftStage;
   /** Registers arrivals and acknowledgements; its `committable()` is what a Kafka source may commit. */
   readonly acks: AckTracker;
   /** Max records in flight (read, not yet acknowledged). Must be ≥ `batch.maxSize`. */
@@ -90,8 +115,15 @@ export interface PipelineOptions {
 /** What `onBatch` sees. */
 export interface BatchInfo {
   readonly events: readonly FeatureEvent[];
+  /** Detector output after the alert gate (anomalies carry `episode` when suppression is on). */
   readonly results: readonly ScoredEvent[];
+  /** Events flagged `isAnomaly`, alerted or not. */
   readonly anomalies: number;
+  /** Anomalies written to the anomalies sink. */
+  readonly alerts: number;
+  /** Anomalies the alert gate suppressed (`anomalies − alerts`). */
+  readonly suppressed: number;
+  readonly driftEvents: readonly DriftEvent[];
   /** Records in flight after this batch was acknowledged. */
   readonly inFlight: number;
 }
@@ -101,7 +133,12 @@ export interface PipelineSummary {
   readonly in: number;
   readonly scored: number;
   readonly warming: number;
+  /** Events flagged `isAnomaly`. */
   readonly anomalies: number;
+  /** Anomalies written to the anomalies sink; `anomalies − alerts` were suppressed. */
+  readonly alerts: number;
+  readonly suppressed: number;
+  readonly driftEvents: number;
   readonly deadLettered: number;
   readonly deadLetteredByReason: Readonly<Record<DeadLetterReason, number>>;
   readonly batches: number;
@@ -145,10 +182,29 @@ function validate(options: PipelineOptions): void {
   if (typeof options.detector?.process !== 'function') {
     throw new InvalidOptionError('detector must implement BatchDetector.process(batch)');
   }
+  if (options.alertGate !== undefined && typeof options.alertGate.apply !== 'function') {
+    throw new InvalidOptionError('alertGate must implement apply(results), e.g. an AlertSuppressor');
+  }
+  if (options.drift !== undefined && typeof options.drift.observe !== 'function') {
+    throw new InvalidOptionError('drift must implement observe(results), e.g. a DriftMonitor');
+  }
   const { anomalies, deadLetters } = options.sinks ?? {};
   if (anomalies === undefined || deadLetters === undefined) {
     throw new InvalidOptionError('sinks.anomalies and sinks.deadLetters are required');
   }
+}
+
+/** Without a gate every anomaly is an alert; with one, its results must match the input one to one. */
+function gateAlerts(
+  alertGate: AlertGate | undefined,
+  scored: readonly ScoredEvent[],
+): { readonly results: readonly ScoredEvent[]; readonly alerts: readonly ScoredEvent[] } {
+  if (alertGate === undefined) return { results: scored, alerts: scored.filter((r) => r.isAnomaly) };
+  const out = alertGate.apply(scored);
+  if (out.results.length !== scored.length) {
+    throw new Error(`alert gate returned ${out.results.length} results for ${scored.length} events`);
+  }
+  return out;
 }
 
 const isDead = (d: Decoded): d is Extract<Decoded, { ok: false }> => !d.ok;
@@ -169,8 +225,10 @@ function checkResults(events: readonly FeatureEvent[], results: readonly ScoredE
 
 /**
  * Runs source → decode → (dead letters → DLQ sink) | (events → microBatch → detector, one batch at a time
- * in order → anomaly/score sinks) → acknowledge. A record is acknowledged (AckTracker.ack + credit
- * released) only after all its outputs resolved: its dead letter, or every sink write of its batch. The
+ * in order → alert gate → drift stage → anomaly/score/drift sinks) → acknowledge. A record is
+ * acknowledged (AckTracker.ack + credit released) only after all its outputs resolved: its dead letter,
+ * or every sink write of its batch. A suppressed anomaly has no anomalies-sink write of its own; it is
+ * acknowledged with its batch once the batch's writes (scores, other alerts, drift events) resolved. The
  * tracker keeps commits in arrival order, so a dead letter acknowledged early never lets the commit
  * position pass an earlier event whose batch is still being scored. Sinks are not closed here: the
  * caller owns them.
@@ -180,7 +238,17 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   const { acks, sinks, detector, spec } = options;
   const gate = new CreditGate(options.highWaterMark);
   const stop$ = new Subject<void>();
-  const counts = { in: 0, scored: 0, warming: 0, anomalies: 0, deadLettered: 0, batches: 0 };
+  const counts = {
+    in: 0,
+    scored: 0,
+    warming: 0,
+    anomalies: 0,
+    alerts: 0,
+    suppressed: 0,
+    driftEvents: 0,
+    deadLettered: 0,
+    batches: 0,
+  };
   const reasons = emptyReasons();
 
   const summary = (): PipelineSummary => ({
@@ -212,22 +280,38 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
   };
 
   const processBatch = async (events: FeatureEvent[]): Promise<void> => {
-    const results = await attempt('detector', async () => {
+    const scored = await attempt('detector', async () => {
       const out = await detector.process(events);
       checkResults(events, out);
       return out;
     });
-    const anomalies = results.filter((r) => r.isAnomaly);
-    const scoresSink = sinks.scores;
+    const { results, alerts } = await attempt('suppression', () => gateAlerts(options.alertGate, scored));
+    const driftEvents = await attempt('drift', () => options.drift?.observe(results) ?? []);
+    const anomalies = results.filter((r) => r.isAnomaly).length;
+    const { scores: scoresSink, drift: driftSink } = sinks;
     await Promise.all([
-      anomalies.length > 0 ? attempt('anomalies-sink', () => sinks.anomalies.write(anomalies)) : undefined,
+      alerts.length > 0 ? attempt('anomalies-sink', () => sinks.anomalies.write(alerts)) : undefined,
       scoresSink === undefined ? undefined : attempt('scores-sink', () => scoresSink.write(results)),
+      driftSink === undefined || driftEvents.length === 0
+        ? undefined
+        : attempt('drift-sink', () => driftSink.write(driftEvents)),
     ]);
     counts.batches++;
-    counts.anomalies += anomalies.length;
+    counts.anomalies += anomalies;
+    counts.alerts += alerts.length;
+    counts.suppressed += anomalies - alerts.length;
+    counts.driftEvents += driftEvents.length;
     for (const r of results) counts[r.status === 'warming' ? 'warming' : 'scored']++;
     acknowledge(events.map((e) => e.ref));
-    const info: BatchInfo = { events, results, anomalies: anomalies.length, inFlight: gate.inFlight };
+    const info: BatchInfo = {
+      events,
+      results,
+      anomalies,
+      alerts: alerts.length,
+      suppressed: anomalies - alerts.length,
+      driftEvents,
+      inFlight: gate.inFlight,
+    };
     await attempt('callback', () => options.onBatch?.(info));
   };
 

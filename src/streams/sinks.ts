@@ -154,5 +154,7 @@ export function serializeScoredEvent(event: ScoredEvent): string {
     threshold: event.threshold,
     isAnomaly: event.isAnomaly,
     modelVersion: event.modelVersion,
+    ...(event.episode ? { episode: event.episode } : {}),
+    ...(event.explanation ? { explanation: event.explanation } : {}),
   });
 }

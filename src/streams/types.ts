@@ -29,6 +29,12 @@ export interface FeatureEvent {
   readonly key: string | null;
   /** Feature values in feature-spec order; all finite. */
   readonly features: Float32Array;
+  /**
+   * True when the vector is not complete yet (time-series mode: fewer than `timeseries.lags` values of
+   * this key so far, missing lags back-filled). Such an event must be emitted as 'warming' and neither
+   * alert nor be learned from. Absent means complete.
+   */
+  readonly partial?: boolean;
 }
 
 /** Machine-readable reasons a record is dead-lettered. */
@@ -49,6 +55,20 @@ export interface DeadLetter {
   readonly detail: string;
 }
 
+/** One feature's part in an anomaly's low likelihood (see docs/detector.md, "Explanations"). */
+export interface FeatureContribution {
+  /** Feature name (a `features.fields` entry, or a generated time-series name such as `value_lag0`). */
+  readonly feature: string;
+  /** The event's value, feature units. */
+  readonly value: number;
+  /** 1st percentile of the model's marginal for this feature, feature units. */
+  readonly typicalLow: number;
+  /** 99th percentile of the model's marginal for this feature, feature units. */
+  readonly typicalHigh: number;
+  /** Share of the attribution in [0, 1]; the shares of all features of an event sum to 1. */
+  readonly share: number;
+}
+
 /** Output of the detector for one event. */
 export interface ScoredEvent {
   readonly ref: RecordRef;
@@ -65,6 +85,13 @@ export interface ScoredEvent {
   readonly isAnomaly: boolean;
   /** Monotonic model version: number of training updates applied so far. */
   readonly modelVersion: number;
+  /** Anomalies only, when explanations are enabled: the top contributing features, largest share first. */
+  readonly explanation?: readonly FeatureContribution[];
+  /**
+   * Anomalies only, when alert suppression is enabled: the key's alert episode (id), anomalies in it so
+   * far including this one (count) and how many of them were suppressed (not alerted) so far.
+   */
+  readonly episode?: { readonly id: string; readonly count: number; readonly suppressed: number };
 }
 
 /** Result of decoding one record. */

@@ -1,0 +1,288 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { z } from 'zod';
+import { InvalidOptionError, SerializationError } from '../errors.js';
+import type { BatchDetector, FeatureEvent, ScoredEvent } from '../streams/types.js';
+import { CheckpointError } from './checkpoint-files.js';
+import type { OnlineDetectorState } from './detector-state.js';
+import type { KeyModelStore } from './key-model-store.js';
+import { DetectorBusyError, type OnlineDetector } from './online-detector.js';
+
+/** What a key seen for the first time starts from (see `KeyedDetectorOptions.base`). */
+export type KeyedBase = 'global' | 'initial';
+
+/** Metric handles of the per-key models. */
+export interface KeyedMetrics {
+  /** flowsentinel_keyed_models_active: live per-key models. */
+  readonly active: Gauge;
+  /** flowsentinel_keyed_model_evictions_total: models saved (if a store is set) and freed. */
+  readonly evictions: Counter;
+  /** flowsentinel_keyed_model_loads_total: models loaded back from the store. */
+  readonly loads: Counter;
+}
+
+/** Registers the per-key model metrics on `registry` (idempotent: reuses families already there). */
+export function registerKeyedMetrics(registry: Registry): KeyedMetrics {
+  const reuse = <T>(name: string, make: () => T): T =>
+    (registry.getSingleMetric(name) as T | undefined) ?? make();
+  const registers = [registry];
+  return {
+    active: reuse(
+      'flowsentinel_keyed_models_active',
+      () => new Gauge({ name: 'flowsentinel_keyed_models_active', help: 'Live per-key models.', registers }),
+    ),
+    evictions: reuse(
+      'flowsentinel_keyed_model_evictions_total',
+      () =>
+        new Counter({
+          name: 'flowsentinel_keyed_model_evictions_total',
+          help: 'Least recently used per-key models saved to the checkpoint directory and freed.',
+          registers,
+        }),
+    ),
+    loads: reuse(
+      'flowsentinel_keyed_model_loads_total',
+      () =>
+        new Counter({
+          name: 'flowsentinel_keyed_model_loads_total',
+          help: 'Evicted per-key models loaded back when their key returned.',
+          registers,
+        }),
+    ),
+  };
+}
+
+/** Options of `KeyedDetector`. */
+export interface KeyedDetectorOptions {
+  /** The global model: events without a key, and the base of new keys when `base` is 'global'. */
+  readonly global: OnlineDetector;
+  /**
+   * 'global': the global model learns from every event and a new key starts as a copy of it (weights,
+   * optimizer, standardiser, threshold; own RNG and empty reservoir). 'initial': the global model sees
+   * only unkeyed events and a new key starts from `createKeyDetector`'s initial weights and warms up.
+   */
+  readonly base: KeyedBase;
+  /** Live per-key models (≥ 1); beyond it the least recently used one is evicted. */
+  readonly maxKeys: number;
+  /** A fresh detector for `key` (initial weights, its own RNG and reservoir); the keyed detector owns it. */
+  readonly createKeyDetector: (key: string) => OnlineDetector;
+  /** Where evicted models are saved and loaded from; without it evicted models are discarded. */
+  readonly store?: KeyModelStore;
+  readonly metrics?: KeyedMetrics;
+}
+
+/** JSON state of the live per-key models (the global model is saved separately). */
+export interface KeyedDetectorState {
+  readonly format: 'flowsentinel.keyed';
+  readonly version: 1;
+  /** Events processed by the keyed detector (all keys and unkeyed). */
+  readonly eventsSeen: number;
+  /** Live models, least recently used first. */
+  readonly keys: readonly { readonly key: string; readonly state: OnlineDetectorState }[];
+}
+
+const stateSchema = z.object({
+  format: z.literal('flowsentinel.keyed'),
+  version: z.literal(1),
+  eventsSeen: z.int().nonnegative(),
+  keys: z.array(z.object({ key: z.string(), state: z.unknown() })),
+});
+
+/**
+ * One `OnlineDetector` per entity key, bounded by `maxKeys` live models with least-recently-used
+ * eviction. Each event goes to its key's model (null keys to the global one); results come back in input
+ * order. Per batch: the global model processes its events first (scored before it learns them, as
+ * always); a new key's copy of the global model is taken before that, so a key's first events are also
+ * scored by a model that has not learned them. Keys are processed in order of first appearance.
+ */
+export class KeyedDetector implements BatchDetector {
+  private readonly o: KeyedDetectorOptions;
+  /** Live models in LRU order: the first entry is the least recently used. */
+  private readonly live = new Map<string, OnlineDetector>();
+  private seen = 0;
+  private busy = false;
+
+  constructor(options: KeyedDetectorOptions) {
+    if (!Number.isInteger(options.maxKeys) || options.maxKeys < 1) {
+      throw new InvalidOptionError(`maxKeys must be an integer >= 1, got ${options.maxKeys}`);
+    }
+    if (options.base !== 'global' && options.base !== 'initial') {
+      throw new InvalidOptionError(`base must be 'global' or 'initial', got ${String(options.base)}`);
+    }
+    this.o = options;
+  }
+
+  /** Events processed so far. */
+  get eventsSeen(): number {
+    return this.seen;
+  }
+
+  /** The global model's version (per-key events carry their own model's version). */
+  get modelVersion(): number {
+    return this.o.global.modelVersion;
+  }
+
+  /** The global model's detector. */
+  get global(): OnlineDetector {
+    return this.o.global;
+  }
+
+  /** Keys with a live model, least recently used first. */
+  liveKeys(): string[] {
+    return [...this.live.keys()];
+  }
+
+  /** The live model of `key`, if any (does not count as a use). */
+  peek(key: string): OnlineDetector | undefined {
+    return this.live.get(key);
+  }
+
+  async process(batch: readonly FeatureEvent[]): Promise<readonly ScoredEvent[]> {
+    if (batch.length === 0) return [];
+    this.checkIdle('process');
+    this.busy = true;
+    try {
+      return await this.route(batch);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Live per-key models as JSON (each via `OnlineDetector.getState`). */
+  getState(): KeyedDetectorState {
+    this.checkIdle('getState');
+    return {
+      format: 'flowsentinel.keyed',
+      version: 1,
+      eventsSeen: this.seen,
+      keys: [...this.live].map(([key, d]) => ({ key, state: d.getState() })),
+    };
+  }
+
+  /**
+   * Replaces the live models by those of `getState` output (models beyond `maxKeys` are evicted to the
+   * store). Throws `SerializationError` on a malformed state.
+   */
+  async setState(state: unknown): Promise<void> {
+    this.checkIdle('setState');
+    const parsed = stateSchema.safeParse(state);
+    if (!parsed.success) {
+      throw new SerializationError(`invalid per-key model state: ${z.prettifyError(parsed.error)}`);
+    }
+    this.disposeLive();
+    for (const { key, state: s } of parsed.data.keys) {
+      const d = this.o.createKeyDetector(key);
+      try {
+        d.setState(s);
+      } catch (err) {
+        d.dispose();
+        throw err;
+      }
+      this.live.set(key, d);
+    }
+    this.seen = parsed.data.eventsSeen;
+    await this.evictOverflow();
+    this.o.metrics?.active.set(this.live.size);
+  }
+
+  /** Frees every live per-key model (not the global one). */
+  dispose(): void {
+    this.disposeLive();
+  }
+
+  private async route(batch: readonly FeatureEvent[]): Promise<ScoredEvent[]> {
+    const groups = new Map<string, number[]>();
+    const unkeyed: number[] = [];
+    for (const [i, e] of batch.entries()) {
+      if (e.key === null) unkeyed.push(i);
+      else {
+        const g = groups.get(e.key);
+        if (g) g.push(i);
+        else groups.set(e.key, [i]);
+      }
+    }
+    const out = new Array<ScoredEvent>(batch.length);
+    const needsBase = this.o.base === 'global' && [...groups.keys()].some((k) => !this.live.has(k));
+    const base = needsBase ? this.o.global.getState({ withReservoir: false }) : undefined;
+    if (this.o.base === 'global') {
+      const all = await this.o.global.process(batch);
+      for (const i of unkeyed) out[i] = all[i]!;
+    } else if (unkeyed.length > 0) {
+      place(out, unkeyed, await this.o.global.process(unkeyed.map((i) => batch[i]!)));
+    }
+    for (const [key, idx] of groups) {
+      const d = await this.acquire(key, base);
+      place(out, idx, await d.process(idx.map((i) => batch[i]!)));
+    }
+    this.seen += batch.length;
+    return out;
+  }
+
+  /** The live model of `key` (marked most recently used), loaded from the store or created. */
+  private async acquire(key: string, base: OnlineDetectorState | undefined): Promise<OnlineDetector> {
+    const live = this.live.get(key);
+    if (live) {
+      this.live.delete(key);
+      this.live.set(key, live);
+      return live;
+    }
+    const d = this.o.createKeyDetector(key);
+    try {
+      const saved = await this.o.store?.load(key);
+      if (saved !== undefined) {
+        this.restoreSaved(d, key, saved);
+        this.o.metrics?.loads.inc();
+      } else if (base !== undefined) d.adopt(base);
+    } catch (err) {
+      d.dispose();
+      throw err;
+    }
+    this.live.set(key, d);
+    await this.evictOverflow();
+    this.o.metrics?.active.set(this.live.size);
+    return d;
+  }
+
+  private restoreSaved(d: OnlineDetector, key: string, saved: unknown): void {
+    try {
+      d.setState(saved);
+    } catch (err) {
+      const file = this.o.store?.pathOf(key) ?? key;
+      throw new CheckpointError(
+        `saved model of key ${JSON.stringify(key)} in ${file} does not fit the configuration: ${(err as Error).message}. ` +
+          'Delete the file to start this key from the base model, or run with --reset-model to start every model fresh.',
+        { cause: err, context: { file, key } },
+      );
+    }
+  }
+
+  /** Saves (when a store is set) and frees least recently used models until at most `maxKeys` are live. */
+  private async evictOverflow(): Promise<void> {
+    while (this.live.size > this.o.maxKeys) {
+      const [key, d] = this.live.entries().next().value as [string, OnlineDetector];
+      this.live.delete(key);
+      try {
+        await this.o.store?.save(key, d.getState());
+      } finally {
+        d.dispose();
+      }
+      this.o.metrics?.evictions.inc();
+      this.o.metrics?.active.set(this.live.size);
+    }
+  }
+
+  private disposeLive(): void {
+    for (const d of this.live.values()) d.dispose();
+    this.live.clear();
+    this.o.metrics?.active.set(0);
+  }
+
+  private checkIdle(what: string): void {
+    if (this.busy) {
+      throw new DetectorBusyError(`${what} called while a batch is being processed; await process() first`);
+    }
+  }
+}
+
+function place(out: ScoredEvent[], idx: readonly number[], results: readonly ScoredEvent[]): void {
+  for (const [j, i] of idx.entries()) out[i] = results[j]!;
+}

@@ -1,0 +1,267 @@
+/**
+ * Univariate time-series mode: turns each event's single value into a vector built from the last k values
+ * of its key's series (as lags, or as the current value plus successive differences) and optional
+ * time-of-day / day-of-week features. See docs/detector.md, "Time-series mode".
+ */
+import { map, type OperatorFunction } from 'rxjs';
+import { z } from 'zod';
+import type { AppConfig } from '../config/schema.js';
+import { InvalidOptionError, SerializationError } from '../errors.js';
+import type { BatchDetector, Decoded, FeatureEvent, ScoredEvent } from './types.js';
+
+/** Options of `TimeSeriesFeaturizer` (config section `timeseries`, plus the source field's name). */
+export interface TimeSeriesOptions {
+  /** Name of the single input feature (the one `features.fields` entry); prefixes the generated names. */
+  readonly field: string;
+  /** k: values of the key's series per vector, the current one included (≥ 2). */
+  readonly lags: number;
+  /** Encode lags 1…k−1 as successive differences x_{t−i+1} − x_{t−i} instead of raw values. */
+  readonly differences: boolean;
+  /** Append (sin, cos) of the UTC time of day. */
+  readonly timeOfDay: boolean;
+  /** Append (sin, cos) of the position in the UTC week (Monday 00:00 = 0). */
+  readonly dayOfWeek: boolean;
+  /** Series kept; the least recently seen key beyond this is forgotten (and warms up again). */
+  readonly maxKeys: number;
+}
+
+/** JSON form of the per-key histories, for checkpoints. */
+export interface TimeSeriesState {
+  readonly version: 1;
+  readonly lags: number;
+  /** Least recently seen first; each `values` oldest first, at most `lags` long. */
+  readonly series: readonly { readonly key: string | null; readonly values: readonly number[] }[];
+  readonly evictions: number;
+}
+
+const stateSchema = z.strictObject({
+  version: z.literal(1),
+  lags: z.int().min(2),
+  series: z.array(z.strictObject({ key: z.string().nullable(), values: z.array(z.number()) })),
+  evictions: z.int().nonnegative(),
+});
+
+const DAY_MS = 86_400_000;
+const WEEK_MS = 7 * DAY_MS;
+/** Epoch time of Monday 1969-12-29 00:00 UTC (1970-01-01 was a Thursday): phase 0 of the week. */
+const MONDAY_EPOCH_MS = -3 * DAY_MS;
+/**
+ * Half-width of the radial jitter of each (sin, cos) pair. An exact pair lies on the unit circle, a
+ * 1-D set in 2-D on which a flow's density can grow without bound; a radius in [0.85, 1.15], drawn from a
+ * hash of the timestamp (deterministic, no state), gives the pair a bounded density on an annulus.
+ */
+export const TIME_RADIUS_JITTER = 0.15;
+
+/** Names of the generated features, in vector order, e.g. `value_lag0, value_diff1, …, tod_sin, tod_cos`. */
+export function timeSeriesFeatureNames(o: Omit<TimeSeriesOptions, 'maxKeys'>): string[] {
+  const names = [`${o.field}_lag0`];
+  for (let i = 1; i < o.lags; i++) names.push(o.differences ? `${o.field}_diff${i}` : `${o.field}_lag${i}`);
+  if (o.timeOfDay) names.push('tod_sin', 'tod_cos');
+  if (o.dayOfWeek) names.push('dow_sin', 'dow_cos');
+  return names;
+}
+
+/**
+ * Time-series options from the app config, or null when the mode is off. Throws `InvalidOptionError`
+ * unless `features.fields` names exactly one field.
+ */
+export function timeSeriesOptionsFromConfig(config: AppConfig): TimeSeriesOptions | null {
+  const t = config.timeseries;
+  if (!t.enabled) return null;
+  const [field, ...rest] = config.features.fields;
+  if (field === undefined || rest.length > 0) {
+    throw new InvalidOptionError(
+      `timeseries mode reads one value per event; set features.fields to a single field (e.g. [value]), got ${config.features.fields.length}`,
+    );
+  }
+  return { field, ...t };
+}
+
+/** The model's feature names: the generated time-series names in time-series mode, else `features.fields`. */
+export function modelFeatureNames(config: AppConfig): string[] {
+  const ts = timeSeriesOptionsFromConfig(config);
+  return ts === null ? [...config.features.fields] : timeSeriesFeatureNames(ts);
+}
+
+/** Uniform in [0, 1) from a 32-bit mix of an epoch-millisecond timestamp and a salt. */
+function unitHash(t: number, salt: number): number {
+  let h = (Math.trunc(t) | 0) ^ Math.imul(Math.floor(t / 4_294_967_296) | 0, 0x27d4eb2d) ^ salt;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 4_294_967_296;
+}
+
+/** (r·sin, r·cos) of the phase of `t` within `period`, r jittered by `TIME_RADIUS_JITTER`. */
+function cyclic(t: number, period: number, offset: number, salt: number): [number, number] {
+  const phase = (((t - offset) % period) + period) % period;
+  const angle = (2 * Math.PI * phase) / period;
+  const r = 1 + TIME_RADIUS_JITTER * (2 * unitHash(t, salt) - 1);
+  return [r * Math.sin(angle), r * Math.cos(angle)];
+}
+
+/**
+ * Keeps the last `lags` values of each key's series (bounded LRU over keys) and maps each one-value event
+ * to its time-series vector. The first `lags − 1` events of a key have an incomplete history: their
+ * vector is back-filled with the key's oldest value and the event is marked `partial`.
+ */
+export class TimeSeriesFeaturizer {
+  readonly options: TimeSeriesOptions;
+  /** Generated feature names, in vector order. */
+  readonly names: readonly string[];
+  private series = new Map<string | null, number[]>();
+  private evicted = 0;
+
+  constructor(options: TimeSeriesOptions) {
+    const { field, lags, maxKeys } = options;
+    if (typeof field !== 'string' || field.length === 0) {
+      throw new InvalidOptionError('field must name the input feature, e.g. "value"');
+    }
+    if (!Number.isInteger(lags) || lags < 2) {
+      throw new InvalidOptionError(`lags must be an integer >= 2 (current value plus history), got ${lags}`);
+    }
+    if (!Number.isInteger(maxKeys) || maxKeys < 1) {
+      throw new InvalidOptionError(`maxKeys must be an integer >= 1, got ${maxKeys}`);
+    }
+    this.options = { ...options };
+    this.names = Object.freeze(timeSeriesFeatureNames(options));
+  }
+
+  /** Length of the generated vectors (the model's dim). */
+  get dim(): number {
+    return this.names.length;
+  }
+
+  /** Keys with a live history. */
+  get keys(): number {
+    return this.series.size;
+  }
+
+  /** Histories dropped to respect `maxKeys`, since creation (or as restored). */
+  get evictions(): number {
+    return this.evicted;
+  }
+
+  /** Records `event`'s value in its key's history and returns the event with the time-series vector. */
+  apply(event: FeatureEvent): FeatureEvent {
+    if (event.features.length !== 1) {
+      throw new InvalidOptionError(
+        `time-series mode expects events with one feature, got ${event.features.length}; set features.fields to one field`,
+      );
+    }
+    const values = this.touch(event.key);
+    values.push(event.features[0]!);
+    if (values.length > this.options.lags) values.shift();
+    const features = this.vector(values, event.timestamp);
+    const partial = values.length < this.options.lags;
+    return partial ? { ...event, features, partial } : { ...event, features };
+  }
+
+  getState(): TimeSeriesState {
+    return {
+      version: 1,
+      lags: this.options.lags,
+      series: [...this.series].map(([key, values]) => ({ key, values: [...values] })),
+      evictions: this.evicted,
+    };
+  }
+
+  /**
+   * Restores `getState()` output. Throws `SerializationError` when it is malformed or was written with
+   * another `lags`. When it holds more series than `maxKeys`, the least recently seen are dropped.
+   */
+  setState(state: unknown): void {
+    const parsed = stateSchema.safeParse(state);
+    if (!parsed.success) {
+      throw new SerializationError(`invalid time-series state: ${z.prettifyError(parsed.error)}`);
+    }
+    const s = parsed.data;
+    if (s.lags !== this.options.lags || s.series.some((e) => e.values.length > s.lags)) {
+      throw new SerializationError(
+        `time-series state was written with lags ${s.lags}, but ${this.options.lags} are configured`,
+        { context: { saved: s.lags, configured: this.options.lags } },
+      );
+    }
+    const kept = s.series.slice(Math.max(0, s.series.length - this.options.maxKeys));
+    this.series = new Map(kept.map((e) => [e.key, [...e.values]]));
+    this.evicted = s.evictions + (s.series.length - kept.length);
+  }
+
+  /** The key's history, marked most recently used; creates it (evicting the LRU key) when absent. */
+  private touch(key: string | null): number[] {
+    const existing = this.series.get(key);
+    if (existing !== undefined) {
+      this.series.delete(key);
+      this.series.set(key, existing);
+      return existing;
+    }
+    if (this.series.size >= this.options.maxKeys) {
+      const oldest = this.series.keys().next();
+      if (oldest.done !== true) this.series.delete(oldest.value);
+      this.evicted++;
+    }
+    const created: number[] = [];
+    this.series.set(key, created);
+    return created;
+  }
+
+  private vector(values: readonly number[], timestamp: number): Float32Array {
+    const { lags, differences, timeOfDay, dayOfWeek } = this.options;
+    const out = new Float32Array(this.names.length);
+    // x(i) = x_{t−i}, back-filled with the oldest value while the history is short.
+    const x = (i: number): number => values[Math.max(0, values.length - 1 - i)]!;
+    out[0] = x(0);
+    for (let i = 1; i < lags; i++) out[i] = differences ? x(i - 1) - x(i) : x(i);
+    let j = lags;
+    if (timeOfDay) for (const v of cyclic(timestamp, DAY_MS, 0, 0x51ed)) out[j++] = v;
+    if (dayOfWeek) for (const v of cyclic(timestamp, WEEK_MS, MONDAY_EPOCH_MS, 0x2f0b)) out[j++] = v;
+    return out;
+  }
+}
+
+/**
+ * Operator form: decoded events become time-series events (dead letters pass through). Events with a
+ * short history come out `partial`; the detector behind must emit those as 'warming' without learning
+ * them. State advances as records are decoded, ahead of scoring: prefer `TimeSeriesDetector` when the
+ * featurizer's state is checkpointed with the model.
+ */
+export function timeSeriesFeatures(featurizer: TimeSeriesFeaturizer): OperatorFunction<Decoded, Decoded> {
+  return map((d) => (d.ok ? { ok: true, event: featurizer.apply(d.event) } : d));
+}
+
+/**
+ * A `BatchDetector` that builds time-series vectors for `inner`, one micro-batch at a time, so the
+ * featurizer's state always matches the events the model has processed (consistent checkpoints).
+ * `partial` events are not passed on: they come back as 'warming' with `logLikelihood` NaN (null in
+ * JSON), `anomalyScore` 0 and the threshold of the batch, so every record is still accounted for.
+ */
+export class TimeSeriesDetector implements BatchDetector {
+  constructor(
+    readonly featurizer: TimeSeriesFeaturizer,
+    private readonly inner: BatchDetector & { readonly modelVersion?: number },
+  ) {}
+
+  async process(batch: readonly FeatureEvent[]): Promise<readonly ScoredEvent[]> {
+    const built = batch.map((e) => this.featurizer.apply(e));
+    const complete = built.filter((e) => e.partial !== true);
+    const versionBefore = this.inner.modelVersion ?? 0;
+    const scored = complete.length > 0 ? await this.inner.process(complete) : [];
+    const threshold = scored[0]?.threshold ?? Number.NaN;
+    const modelVersion = scored[0]?.modelVersion ?? versionBefore;
+    let next = 0;
+    return built.map((e): ScoredEvent => {
+      if (e.partial !== true) return scored[next++]!;
+      return {
+        ref: e.ref,
+        timestamp: e.timestamp,
+        key: e.key,
+        status: 'warming',
+        logLikelihood: Number.NaN,
+        anomalyScore: 0,
+        threshold,
+        isAnomaly: false,
+        modelVersion,
+      };
+    });
+  }
+}
