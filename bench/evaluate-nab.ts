@@ -27,7 +27,7 @@ const SUBSET_STANDARD: readonly (readonly [string, number])[] = [
 /** The evaluated configuration unless `--config` is given: see docs/detector.md, "Time-series mode". */
 const DEFAULTS: ConfigOverrides = {
   features: { fields: ['value'] },
-  timeseries: { enabled: true, lags: 8, differences: false, timeOfDay: true, dayOfWeek: false },
+  timeseries: { enabled: true, lags: 8, differences: true, timeOfDay: true, dayOfWeek: false },
   model: { type: 'realnvp', layers: 4, hidden: 32, seed: 3 },
   training: {
     stepsPerBatch: 4,

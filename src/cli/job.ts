@@ -28,6 +28,11 @@ import {
   runPipeline,
 } from '../streams/pipeline.js';
 import type { RecordSource } from '../streams/source.js';
+import {
+  TimeSeriesDetector,
+  TimeSeriesFeaturizer,
+  timeSeriesOptionsFromConfig,
+} from '../streams/timeseries.js';
 import type { BatchDetector, DeadLetter, FeatureEvent, ScoredEvent } from '../streams/types.js';
 
 /** Options of `runDetectorJob`. */
@@ -169,6 +174,12 @@ export async function runDetectorJob(options: JobOptions): Promise<JobResult> {
     await checkpoints.attach(parts);
     if (driftMonitor) checkpoints.register('drift', driftMonitor);
     if (suppressor) checkpoints.register('suppression', suppressor);
+    // Univariate time-series mode: vectors are built per micro-batch from each key's recent values, so the
+    // featurizer's state always matches what the model has seen and is checkpointed with it.
+    const seriesOptions = timeSeriesOptionsFromConfig(config);
+    const featurizer = seriesOptions ? new TimeSeriesFeaturizer(seriesOptions) : undefined;
+    if (featurizer) checkpoints.register('timeseries', featurizer);
+    const detector = featurizer ? new TimeSeriesDetector(featurizer, parts.detector) : parts.detector;
     if (options.serveMetrics ?? config.metrics.enabled) {
       server = await startMetricsServer({
         registry,
@@ -190,7 +201,7 @@ export async function runDetectorJob(options: JobOptions): Promise<JobResult> {
         ...(config.features.keyField === undefined ? {} : { keyField: config.features.keyField }),
       }),
       batch: { maxSize: config.batching.maxSize, maxWaitMs: options.maxWaitMs ?? config.batching.maxWaitMs },
-      detector: timed(parts.detector, metrics, now),
+      detector: timed(detector, metrics, now),
       sinks: options.sinks,
       ...(suppressor ? { alertGate: suppressor } : {}),
       ...(driftMonitor ? { drift: driftMonitor } : {}),

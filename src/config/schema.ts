@@ -276,7 +276,7 @@ const timeseriesSchema = z.strictObject({
   /** Values of the key's series per vector, the current one included. */
   lags: int(2, 512).default(8),
   /** Encode the history as successive differences (x_t − x_{t−1}, …) after the current value. */
-  differences: z.boolean().default(false),
+  differences: z.boolean().default(true),
   /** Append time-of-day (sin, cos), UTC; warm-up should span a day. */
   timeOfDay: z.boolean().default(false),
   /** Append day-of-week (sin, cos), UTC; warm-up should span a week. */

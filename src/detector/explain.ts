@@ -178,9 +178,7 @@ function sharesOf(g: readonly number[], z: Float32Array, q: MarginalQuantiles): 
 
 /** Options of `Explainer`. */
 export interface ExplainerOptions {
-  readonly flow: NormalizingFlow;
-  readonly standardiser: Standardiser;
-  /** Feature names in model input order (`flow.dim` of them). */
+  /** Feature names in model input order (the flow's dim of them). */
   readonly fields: readonly string[];
   /** Contributions kept per anomaly, largest share first. Default 3. */
   readonly topK?: number;
@@ -191,25 +189,25 @@ export interface ExplainerOptions {
 }
 
 /**
- * Explains a detector's anomalies, caching the model's marginal quantiles per model version (they are
- * re-estimated from flow samples the first time a version explains something). The cache is in
- * standardised units, so a standardiser that keeps adapting ('ema') is applied at explanation time.
+ * Explains a detector's anomalies, caching the model's marginal quantiles per (flow, model version): they
+ * are re-estimated from flow samples the first time a version explains something, or when the flow object
+ * changes (a detector restored from a checkpoint builds a new one). The cache is in standardised units,
+ * so a standardiser that keeps adapting ('ema') is applied at explanation time. The flow and standardiser
+ * are passed per call, so one `Explainer` serves a detector whose model is replaced.
  */
 export class Explainer {
+  readonly fields: readonly string[];
   readonly topK: number;
   readonly samples: number;
-  private readonly o: ExplainerOptions;
   private readonly seed: number;
-  private cache: MarginalQuantiles | undefined;
+  private cache: { flow: NormalizingFlow; quantiles: MarginalQuantiles } | undefined;
 
   constructor(options: ExplainerOptions) {
-    const { flow, standardiser, fields } = options;
+    const { fields } = options;
     const topK = options.topK ?? 3;
     const samples = options.samples ?? 1024;
-    if (!Array.isArray(fields) || fields.length !== flow.dim || standardiser.dim !== flow.dim) {
-      throw new InvalidOptionError(
-        `fields must name the flow's ${flow.dim} features (got ${fields?.length}); standardiser has ${standardiser.dim}`,
-      );
+    if (!Array.isArray(fields) || fields.length === 0 || fields.some((f) => typeof f !== 'string')) {
+      throw new InvalidOptionError("fields must list the model's feature names, in input order");
     }
     if (!Number.isInteger(topK) || topK < 1)
       throw new InvalidOptionError(`topK must be an integer >= 1, got ${topK}`);
@@ -218,31 +216,41 @@ export class Explainer {
         `samples must be an integer >= 100 (1st/99th percentiles), got ${samples}`,
       );
     }
-    this.o = options;
+    this.fields = Object.freeze([...fields]);
     this.topK = topK;
     this.samples = samples;
     this.seed = options.seed ?? 0;
   }
 
-  /** Explains raw rows (feature units) scored by the model at `modelVersion`. */
-  async explain(rows: Float32Array, modelVersion: number): Promise<FeatureContribution[][]> {
+  /** Explains raw rows (feature units) scored by `flow` at `modelVersion` after `standardiser`. */
+  async explain(
+    flow: NormalizingFlow,
+    standardiser: Standardiser,
+    rows: Float32Array,
+    modelVersion: number,
+  ): Promise<FeatureContribution[][]> {
     if (rows.length === 0) return [];
-    const q = await this.quantiles(modelVersion);
-    return explainAnomalies(this.o.flow, this.o.standardiser, rows, this.o.fields, q, this.topK);
+    const q = await this.quantiles(flow, modelVersion);
+    return explainAnomalies(flow, standardiser, rows, this.fields, q, this.topK);
   }
 
   /**
    * Returns `events` with `explanation` set on each anomaly. `raw` holds the events' rows as scored
-   * (row-major, feature units, same order). Call it after scoring and before training, so the model that
-   * scored the batch explains it. Returns `events` itself when there is no anomaly.
+   * (row-major, feature units, same order). Call it after scoring and before training, with the flow and
+   * standardiser that scored the batch. Returns `events` itself when there is no anomaly.
    */
-  async annotate(events: readonly ScoredEvent[], raw: Float32Array): Promise<readonly ScoredEvent[]> {
-    const d = this.o.flow.dim;
+  async annotate(
+    flow: NormalizingFlow,
+    standardiser: Standardiser,
+    events: readonly ScoredEvent[],
+    raw: Float32Array,
+  ): Promise<readonly ScoredEvent[]> {
+    const d = flow.dim;
     const picked = events.flatMap((e, i) => (e.isAnomaly ? [i] : []));
     if (picked.length === 0) return events;
     const rows = new Float32Array(picked.length * d);
     for (const [k, i] of picked.entries()) rows.set(raw.subarray(i * d, (i + 1) * d), k * d);
-    const explained = await this.explain(rows, events[picked[0]!]!.modelVersion);
+    const explained = await this.explain(flow, standardiser, rows, events[picked[0]!]!.modelVersion);
     const byIndex = new Map(picked.map((i, k) => [i, explained[k]!]));
     return events.map((e, i) => {
       const explanation = byIndex.get(i);
@@ -250,10 +258,11 @@ export class Explainer {
     });
   }
 
-  private async quantiles(modelVersion: number): Promise<MarginalQuantiles> {
-    if (this.cache?.modelVersion !== modelVersion) {
-      this.cache = await marginalQuantiles(this.o.flow, this.samples, this.seed, modelVersion);
-    }
-    return this.cache;
+  private async quantiles(flow: NormalizingFlow, modelVersion: number): Promise<MarginalQuantiles> {
+    const c = this.cache;
+    if (c !== undefined && c.flow === flow && c.quantiles.modelVersion === modelVersion) return c.quantiles;
+    const quantiles = await marginalQuantiles(flow, this.samples, this.seed, modelVersion);
+    this.cache = { flow, quantiles };
+    return quantiles;
   }
 }

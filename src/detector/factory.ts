@@ -9,6 +9,7 @@ import { Trainer } from '../flow/trainer.js';
 import { MixtureCdf } from '../flow/transforms/mixture-cdf.js';
 import { modelFeatureNames } from '../streams/timeseries.js';
 import { checkpointDir } from './checkpoint.js';
+import { Explainer } from './explain.js';
 import { KeyModelStore } from './key-model-store.js';
 import { KeyedDetector, registerKeyedMetrics } from './keyed-detector.js';
 import { type DetectorObserver, OnlineDetector } from './online-detector.js';
@@ -122,6 +123,16 @@ function buildOnline(config: AppConfig, o: OnlineBuildOptions): OnlineDetector {
     ...(reservoir ? { reservoir, replayFraction: Math.min(t.replayReservoir.fraction, 0.95) } : {}),
     trainOnAnomalies: t.trainOnAnomalies,
     ...(o.observer ? { observer: o.observer } : {}),
+    ...(config.explain.enabled
+      ? {
+          explainer: new Explainer({
+            fields: modelFeatureNames(config),
+            topK: config.explain.topK,
+            samples: config.explain.samples,
+            seed: config.model.seed,
+          }),
+        }
+      : {}),
   });
 }
 

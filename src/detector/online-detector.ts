@@ -5,6 +5,7 @@ import * as tf from '../flow/tf.js';
 import type { StepResult, Trainer } from '../flow/trainer.js';
 import type { BatchDetector, FeatureEvent, ScoredEvent } from '../streams/types.js';
 import { captureState, type OnlineDetectorState, restoreState } from './detector-state.js';
+import type { Explainer } from './explain.js';
 import type { Reservoir } from './reservoir.js';
 import type { Standardiser } from './standardiser.js';
 import type { ThresholdPolicy } from './thresholds/types.js';
@@ -41,6 +42,8 @@ export interface OnlineDetectorOptions {
   /** Also train on events flagged anomalous (default false). */
   readonly trainOnAnomalies?: boolean;
   readonly observer?: DetectorObserver;
+  /** Attaches the top contributing features to each anomaly (scored before training, same model). */
+  readonly explainer?: Explainer;
   /**
    * Builds a trainer for a restored flow, with the same options as `trainer`. Required by `setState`,
    * which replaces the flow and the trainer.
@@ -223,7 +226,10 @@ export class OnlineDetector implements BatchDetector {
     const x = standardiser.transform(raw, n, this.dim);
     const logLik = await this.score(x, n, standardiser.logDetJacobian());
     const modelVersion = this.modelVersion;
-    const out = this.decide(batch, logLik, modelVersion);
+    const decided = this.decide(batch, logLik, modelVersion);
+    const out = this.o.explainer
+      ? await this.o.explainer.annotate(this.flow, standardiser, decided, raw)
+      : decided;
     const trainRows = this.selectTrainingRows(x, out);
     await this.learn(trainRows);
     this.seen += n;

@@ -137,15 +137,15 @@ describe('Explainer', () => {
   }
 
   it('annotates anomalies only, caches quantiles per model version and leaks no tensors', async () => {
-    const explainer = new Explainer({ flow, standardiser, fields: FIELDS, topK: 2, samples: 512, seed: 3 });
+    const explainer = new Explainer({ fields: FIELDS, topK: 2, samples: 512, seed: 3 });
     const raw = new Float32Array(3 * 4);
     raw.set(planted(1, 0, 0, 50), 0);
     raw.set(planted(1, 3, -9, 51), 4);
     raw.set(planted(1, 0, 0, 52), 8);
     const events = [scored(false, 0, 7), scored(true, 1, 7), scored(false, 2, 7)];
     const before = tf.memory().numTensors;
-    const out = await explainer.annotate(events, raw);
-    const again = await explainer.annotate(events, raw);
+    const out = await explainer.annotate(flow, standardiser, events, raw);
+    const again = await explainer.annotate(flow, standardiser, events, raw);
     expect(tf.memory().numTensors).toBe(before);
     expect(out[0]).toBe(events[0]);
     expect(out[2]).toBe(events[2]);
@@ -153,12 +153,22 @@ describe('Explainer', () => {
     expect(out[1]!.explanation).toHaveLength(2);
     // Same model version: the cached quantiles give the identical explanation.
     expect(again[1]!.explanation).toEqual(out[1]!.explanation);
-    expect(await explainer.annotate([events[0]!], raw.subarray(0, 4))).toEqual([events[0]]);
+    expect(await explainer.annotate(flow, standardiser, [events[0]!], raw.subarray(0, 4))).toEqual([
+      events[0],
+    ]);
+    // Another flow of the same version (a restored detector) gets its own quantiles.
+    const other = buildFlow({ type: 'realnvp', dim: 4, layers: 2, hidden: 8, seed: 9 });
+    try {
+      const fresh = await explainer.annotate(other, standardiser, events, raw);
+      expect(fresh[1]!.explanation).not.toEqual(out[1]!.explanation);
+    } finally {
+      other.dispose();
+    }
   });
 
   it('validates its options', () => {
-    expect(() => new Explainer({ flow, standardiser, fields: FIELDS, topK: 0 })).toThrow(InvalidOptionError);
-    expect(() => new Explainer({ flow, standardiser, fields: ['a'] })).toThrow(InvalidOptionError);
-    expect(() => new Explainer({ flow, standardiser, fields: FIELDS, samples: 10 })).toThrow(/samples/);
+    expect(() => new Explainer({ fields: FIELDS, topK: 0 })).toThrow(InvalidOptionError);
+    expect(() => new Explainer({ fields: [] })).toThrow(InvalidOptionError);
+    expect(() => new Explainer({ fields: FIELDS, samples: 10 })).toThrow(/samples/);
   });
 });

@@ -61,13 +61,8 @@ async function explainSpike(
   const featurizer = new TimeSeriesFeaturizer(options);
   let row: Float32Array = new Float32Array(0);
   for (const e of events(values, SPIKE - options.lags + 1, SPIKE + 1)) row = featurizer.apply(e).features;
-  const explainer = new Explainer({
-    flow: parts.flow,
-    standardiser: parts.standardiser,
-    fields: featurizer.names,
-    topK: 2,
-  });
-  const [annotated] = await explainer.annotate([spike], row);
+  const explainer = new Explainer({ fields: featurizer.names, topK: 2 });
+  const [annotated] = await explainer.annotate(parts.flow, parts.standardiser, [spike], row);
   return annotated?.explanation;
 }
 

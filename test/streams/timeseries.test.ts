@@ -55,7 +55,7 @@ describe('timeSeriesFeatureNames', () => {
       env: {},
       overrides: { features: { fields: ['cpu'] }, timeseries: { enabled: true, lags: 2, timeOfDay: true } },
     });
-    expect(modelFeatureNames(ts)).toEqual(['cpu_lag0', 'cpu_lag1', 'tod_sin', 'tod_cos']);
+    expect(modelFeatureNames(ts)).toEqual(['cpu_lag0', 'cpu_diff1', 'tod_sin', 'tod_cos']);
     const bad = loadConfig({
       env: {},
       overrides: { features: { fields: ['a', 'b'] }, timeseries: { enabled: true } },
