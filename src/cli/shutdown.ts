@@ -8,21 +8,21 @@ import type { Logger } from '../logging.js';
 export function installShutdownHandlers(
   logger: Logger,
   timeoutMs: number,
-  exit: (code: number) => void = (code) => process.exit(code),
+  terminate: (code: number) => void = (code) => process.exit(code),
 ): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const onSignal = (sig: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
       logger.warn({ signal: sig }, 'second signal: exiting immediately');
-      exit(130);
+      terminate(130);
       return;
     }
     logger.info({ signal: sig, timeoutMs }, 'shutting down gracefully');
     controller.abort();
     timer = setTimeout(() => {
       logger.error({ timeoutMs }, 'graceful shutdown timed out');
-      exit(1);
+      terminate(1);
     }, timeoutMs);
     timer.unref();
   };
