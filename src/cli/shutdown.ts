@@ -8,7 +8,7 @@ import type { Logger } from '../logging.js';
 export function installShutdownHandlers(
   logger: Logger,
   timeoutMs: number,
-  terminate: (code: number) => void = (code) => process.exit(code),
+  terminate: (code: number) => void = process.exit.bind(process),
 ): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;

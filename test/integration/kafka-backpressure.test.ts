@@ -13,8 +13,9 @@ import { AckTracker } from '../../src/streams/acks.js';
 import { createFeatureSpec } from '../../src/streams/feature-spec.js';
 import { generateRecords } from '../../src/streams/generator-source.js';
 import { runPipeline } from '../../src/streams/pipeline.js';
-import type { BatchDetector, FeatureEvent, ScoredEvent } from '../../src/streams/types.js';
+import type { BatchDetector } from '../../src/streams/types.js';
 import { describeKafka, kafkaBrokers, uniqueKafkaName } from '../helpers/kafka.js';
+import { scoreAllNormal, waitFor } from '../helpers/test-detectors.js';
 
 const COUNT = 2000;
 const HIGH_WATER_MARK = 100;
@@ -22,36 +23,9 @@ const BATCH = 50;
 /** The broker's minimum; the run below lasts longer than this, paused most of the time. */
 const SESSION_TIMEOUT_MS = 6000;
 
-async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** Takes `delayMs` per batch, far slower than Kafka delivers. */
 function slowDetector(delayMs: number): BatchDetector {
-  return {
-    async process(batch: readonly FeatureEvent[]): Promise<readonly ScoredEvent[]> {
-      await new Promise((r) => setTimeout(r, delayMs));
-      return batch.map((e) => ({
-        ref: e.ref,
-        timestamp: e.timestamp,
-        key: e.key,
-        status: 'scored' as const,
-        logLikelihood: -1,
-        anomalyScore: 0,
-        threshold: -20,
-        isAnomaly: false,
-        modelVersion: 1,
-      }));
-    },
-  };
+  return scoreAllNormal(-1, delayMs);
 }
 
 describeKafka('Kafka backpressure with a slow detector', () => {

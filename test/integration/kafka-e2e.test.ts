@@ -18,6 +18,7 @@ import { ANOMALY_HEADER, generateRecords, MALFORMED_HEADER } from '../../src/str
 import { runPipeline } from '../../src/streams/pipeline.js';
 import type { BatchDetector, FeatureEvent, ScoredEvent, SourceRecord } from '../../src/streams/types.js';
 import { describeKafka, kafkaBrokers, uniqueKafkaName } from '../helpers/kafka.js';
+import { scoredAs, waitFor } from '../helpers/test-detectors.js';
 
 const COUNT = 20_000;
 const PARTITIONS = 4;
@@ -41,27 +42,9 @@ class FeatureSetDetector implements BatchDetector {
     return Promise.resolve(
       batch.map((e) => {
         const isAnomaly = this.flagged.has(featureKey(e.features));
-        return {
-          ref: e.ref,
-          timestamp: e.timestamp,
-          key: e.key,
-          status: 'scored' as const,
-          logLikelihood: isAnomaly ? -40 : -4,
-          anomalyScore: isAnomaly ? 1 : 0,
-          threshold: -20,
-          isAnomaly,
-          modelVersion: this.version,
-        };
+        return scoredAs(e, { logLikelihood: isAnomaly ? -40 : -4, isAnomaly, modelVersion: this.version });
       }),
     );
-  }
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

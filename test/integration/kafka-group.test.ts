@@ -16,8 +16,9 @@ import { AckTracker } from '../../src/streams/acks.js';
 import { createFeatureSpec } from '../../src/streams/feature-spec.js';
 import { generateRecords } from '../../src/streams/generator-source.js';
 import { type PipelineHandle, runPipeline } from '../../src/streams/pipeline.js';
-import type { BatchDetector, FeatureEvent, ScoredEvent, SourceRecord } from '../../src/streams/types.js';
+import type { SourceRecord } from '../../src/streams/types.js';
 import { describeKafka, kafkaBrokers, uniqueKafkaName } from '../helpers/kafka.js';
+import { scoreAllNormal, waitFor } from '../helpers/test-detectors.js';
 
 const PARTITIONS = 4;
 const FIELDS = ['a', 'b'];
@@ -25,34 +26,8 @@ const PER_PHASE = 2000;
 
 const text = (bytes: Uint8Array | undefined): string => (bytes ? Buffer.from(bytes).toString('utf8') : '?');
 
-const scoreAll: BatchDetector = {
-  process: async (batch: readonly FeatureEvent[]): Promise<readonly ScoredEvent[]> => {
-    await new Promise((r) => setTimeout(r, 5)); // a little work, so batches overlap the rebalances
-    return batch.map((e) => ({
-      ref: e.ref,
-      timestamp: e.timestamp,
-      key: e.key,
-      status: 'scored' as const,
-      logLikelihood: -2,
-      anomalyScore: 0,
-      threshold: -20,
-      isAnomaly: false,
-      modelVersion: 1,
-    }));
-  },
-};
-
-async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+// A little work per batch, so batches overlap the rebalances.
+const scoreAll = scoreAllNormal(-2, 5);
 
 interface Instance {
   readonly source: KafkaSource;

@@ -20,8 +20,9 @@ import { AckTracker } from '../../src/streams/acks.js';
 import { createFeatureSpec } from '../../src/streams/feature-spec.js';
 import { generateRecords } from '../../src/streams/generator-source.js';
 import { type PipelineHandle, runPipeline } from '../../src/streams/pipeline.js';
-import type { BatchDetector, FeatureEvent, ScoredEvent, SourceRecord } from '../../src/streams/types.js';
+import type { SourceRecord } from '../../src/streams/types.js';
 import { describeKafka, kafkaBrokers, uniqueKafkaName } from '../helpers/kafka.js';
+import { scoreAllNormal, waitFor } from '../helpers/test-detectors.js';
 
 const PARTITIONS = 4;
 const FIELDS = ['f0', 'f1', 'f2'];
@@ -31,34 +32,7 @@ const text = (bytes: Uint8Array | undefined): string => (bytes ? Buffer.from(byt
 const sourceRef = (r: SourceRecord): string =>
   `${text(r.headers[OUTPUT_HEADERS.sourcePartition])}/${text(r.headers[OUTPUT_HEADERS.sourceOffset])}`;
 
-const scoreAll: BatchDetector = {
-  process: (batch: readonly FeatureEvent[]): Promise<readonly ScoredEvent[]> =>
-    Promise.resolve(
-      batch.map((e) => ({
-        ref: e.ref,
-        timestamp: e.timestamp,
-        key: e.key,
-        status: 'scored' as const,
-        logLikelihood: -3,
-        anomalyScore: 0,
-        threshold: -20,
-        isAnomaly: false,
-        modelVersion: 1,
-      })),
-    ),
-};
-
-async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const scoreAll = scoreAllNormal(-3);
 
 function records(seed: number, count: number, topic: string): SourceRecord[] {
   return [
