@@ -97,7 +97,7 @@ async function fetchWithMaven(mvn: string, version: string, outputDir: string): 
   ];
   const result = await execCommand(mvn, args, { timeoutMs: 15 * 60_000 }).catch((e: unknown) => {
     throw new KafkaBrokerError(
-      `cannot run Maven ('${mvn}'): install Maven 3.8+ or pre-fetch with .ci/kafka.sh`,
+      `cannot run Maven ('${mvn}'): install Maven 3.8+ or pre-fetch with .ci/pre.d/kafka.sh`,
       {
         cause: e,
       },

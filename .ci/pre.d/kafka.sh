@@ -2,11 +2,11 @@
 # Prerequisites of the local Kafka broker used by the Kafka tests (scripts/kafka/broker.ts):
 # Java 17+, Maven and openssl (apt-get installs what is missing), then pre-fetches the broker jars into
 # .cache/kafka/<version>/libs (git-ignored) so `npm test` does not download them. Idempotent.
-# Run it (`bash .ci/kafka.sh`) or source it; either way it works from the repository root.
+# Run it (`bash .ci/pre.d/kafka.sh`) or source it; either way it works from the repository root.
 set -euo pipefail
 
 kafka_prereqs_main() (
-  cd "$(dirname "${BASH_SOURCE[0]}")/.."
+  cd "$(dirname "${BASH_SOURCE[0]}")/../.."
   local pom=scripts/kafka/pom.xml
   local sudo=''
   if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then sudo='sudo'; fi
