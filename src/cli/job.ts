@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { SchedulerLike } from 'rxjs';
+import { Observable, type SchedulerLike } from 'rxjs';
 import type { AppConfig } from '../config/schema.js';
 import { type Checkpointer, openCheckpoints } from '../detector/checkpoint.js';
 import { DriftMonitor } from '../detector/drift.js';
@@ -7,12 +7,14 @@ import { createDetector, type DetectorParts } from '../detector/factory.js';
 import { AlertSuppressor } from '../detector/suppression.js';
 import { initBackend } from '../flow/backend.js';
 import type { Logger } from '../logging.js';
-import { recordDrift, recordSuppressed } from '../metrics/families.js';
+import { recordDrift, recordSuppressed, setDriftLevel } from '../metrics/families.js';
 import type { ProbeResult } from '../metrics/http.js';
 import {
   createDetectorMetrics,
+  createJobMetrics,
   createMetricsRegistry,
   type DetectorMetrics,
+  type JobMetrics,
   type MetricsServer,
   recordBatch,
   recordDeadLetters,
@@ -114,6 +116,21 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** `source` with `flowsentinel_records_in_flight` following the pipeline's credit gate. */
+function withInFlightGauge(source: RecordSource, jobMetrics: JobMetrics): RecordSource {
+  return {
+    records: (credits) =>
+      new Observable((subscriber) => {
+        const gauge = credits.inFlight$.subscribe((n) => jobMetrics.inFlight.set(n));
+        const records = source.records(credits).subscribe(subscriber);
+        return () => {
+          records.unsubscribe();
+          gauge.unsubscribe();
+        };
+      }),
+  };
+}
+
 /**
  * Times each batch into the batch-duration histogram. Yields to the event loop before each batch: with a
  * synchronous source (the generator) and the wasm/cpu backends a run never waits on I/O, so otherwise
@@ -170,6 +187,16 @@ export async function runDetectorJob(options: JobOptions): Promise<JobResult> {
   let running = false;
   let finished = false;
   let server: MetricsServer | undefined;
+  const readiness = (): ProbeResult =>
+    running ? (options.readiness?.() ?? true) : { ready: false, reason: finished ? 'stopped' : 'starting' };
+  const jobMetrics = createJobMetrics(registry, {
+    highWaterMark: config.batching.highWaterMark,
+    ready: () => {
+      const r = readiness();
+      return typeof r === 'boolean' ? r : r.ready;
+    },
+  });
+  if (driftMonitor) setDriftLevel(metrics, config.drift.level);
   try {
     await checkpoints.attach(parts);
     if (driftMonitor) checkpoints.register('drift', driftMonitor);
@@ -186,15 +213,12 @@ export async function runDetectorJob(options: JobOptions): Promise<JobResult> {
         port: config.metrics.port,
         host: config.metrics.host,
         logger,
-        readiness: () =>
-          running
-            ? (options.readiness?.() ?? true)
-            : { ready: false, reason: finished ? 'stopped' : 'starting' },
+        readiness,
       });
       logger.info({ port: server.port }, 'serving /metrics, /healthz, /readyz');
     }
     const handle = runPipeline({
-      source: options.source,
+      source: withInFlightGauge(options.source, jobMetrics),
       spec: createFeatureSpec({
         fields: [...config.features.fields],
         maxRecordBytes: config.features.maxRecordBytes,
@@ -211,13 +235,14 @@ export async function runDetectorJob(options: JobOptions): Promise<JobResult> {
       onBatch: async (info) => {
         recordBatch(metrics, info.results, now());
         recordSuppressed(metrics, info.suppressed);
+        jobMetrics.keyAnomalies.record(info.results);
         if (driftMonitor) recordDrift(metrics, driftMonitor.snapshot(), info.driftEvents);
         for (const e of info.driftEvents) {
           if (e.kind === 'started') logger.warn({ drift: e }, 'density drift confirmed');
           else logger.info({ drift: e }, `density drift ended (${e.reason})`);
         }
         options.onBatch?.(info);
-        await checkpoints.maybeCheckpoint(info);
+        if (await checkpoints.maybeCheckpoint(info)) jobMetrics.checkpoints.inc();
       },
       onDeadLetter: (dead) => {
         recordDeadLetters(metrics, [dead.reason]);
@@ -233,7 +258,7 @@ export async function runDetectorJob(options: JobOptions): Promise<JobResult> {
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const summary = await handle.done;
-      await checkpoints.finalCheckpoint();
+      if ((await checkpoints.finalCheckpoint()) !== undefined) jobMetrics.checkpoints.inc();
       return { summary, parts, metrics, registry, elapsedMs: now() - started, driftMonitor, suppressor };
     } finally {
       options.signal?.removeEventListener('abort', onAbort);

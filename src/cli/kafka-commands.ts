@@ -14,6 +14,8 @@ import { createKafkaSinks } from '../kafka/sinks.js';
 import { KafkaSource } from '../kafka/source.js';
 import type { KafkaSourceOptions, KafkaSourceStats } from '../kafka/source-types.js';
 import type { Logger } from '../logging.js';
+import { createKafkaConsumerMetrics, kafkaMetricsObserver } from '../metrics/kafka-families.js';
+import { createMetricsRegistry } from '../metrics/registry.js';
 import { AckTracker } from '../streams/acks.js';
 import type { PipelineSummary } from '../streams/pipeline.js';
 import { runDetectorJob } from './job.js';
@@ -57,12 +59,15 @@ export async function runKafkaDetector(o: RunKafkaDetectorOptions): Promise<Kafk
   const { config, logger } = o;
   const kafka = createKafka(config.kafka, { logger });
   const acks = new AckTracker();
+  const registry = o.registry ?? createMetricsRegistry();
+  const consumerMetrics = createKafkaConsumerMetrics(registry, config.kafka.topics);
   const source = new KafkaSource({
     client: kafka,
     groupId: config.kafka.groupId,
     topics: config.kafka.topics,
     start: config.kafka.start,
     acks,
+    observer: kafkaMetricsObserver(consumerMetrics, config.kafka.topics),
     ...o.source,
   });
   const sinks = await createKafkaSinks(kafka, config.kafka.outputs);
@@ -75,7 +80,7 @@ export async function runKafkaDetector(o: RunKafkaDetectorOptions): Promise<Kafk
       acks,
       readiness: () => (source.ready ? true : { ready: false, reason: 'joining the consumer group' }),
       ...(o.signal ? { signal: o.signal } : {}),
-      ...(o.registry ? { registry: o.registry } : {}),
+      registry,
       ...(o.serveMetrics === undefined ? {} : { serveMetrics: o.serveMetrics }),
     });
     result.parts.dispose();

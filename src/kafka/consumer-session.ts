@@ -167,12 +167,17 @@ export class ConsumerSession {
   }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
     const k = tpKey(topic, partition);
+    let emitted = 0;
+    /** Next offset this member reads from the partition, as far as this batch tells. */
+    let next: bigint | undefined;
     for (const message of batch.messages) {
       if (this.detached || !isRunning() || isStale()) break;
       const offset = BigInt(message.offset);
+      next = offset;
       const last = this.lastEmitted.get(k);
       if (last !== undefined && offset <= last) {
         resolveOffset(message.offset);
+        next = offset + 1n;
         continue;
       }
       if (!this.credits.tryAcquire()) {
@@ -182,9 +187,24 @@ export class ConsumerSession {
       }
       this.lastEmitted.set(k, offset);
       resolveOffset(message.offset);
+      next = offset + 1n;
+      emitted++;
       this.subscriber.next(toSourceRecord(topic, partition, message));
     }
+    if (next !== undefined) this.reportFetched(topic, partition, emitted, batch.highWatermark, next);
     await heartbeat();
+  }
+
+  private reportFetched(
+    topic: string,
+    partition: number,
+    emitted: number,
+    highWatermark: string,
+    next: bigint,
+  ): void {
+    const behind = BigInt(highWatermark) - next;
+    const lag = behind > 0n ? Number(behind) : 0;
+    this.settings.observer?.fetched?.({ topic, partition, emitted, lag });
   }
 
   private listen(): void {

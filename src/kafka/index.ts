@@ -44,6 +44,7 @@ export {
 } from './sinks.js';
 export { KafkaSource } from './source.js';
 export type {
+  FetchedBatch,
   KafkaSourceObserver,
   KafkaSourceOptions,
   KafkaSourceStats,

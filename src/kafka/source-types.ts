@@ -27,6 +27,21 @@ export interface KafkaSourceObserver {
   resumed?(): void;
   /** Offsets committed (next offset to consume per partition). */
   committed?(positions: readonly CommitPosition[]): void;
+  /** After each fetched batch of a partition was handed on (or cut short by backpressure). */
+  fetched?(event: FetchedBatch): void;
+}
+
+/** One fetched batch of a partition, as `KafkaSourceObserver.fetched` sees it. */
+export interface FetchedBatch {
+  readonly topic: string;
+  readonly partition: number;
+  /** Records emitted to the pipeline from this batch (re-deliveries skipped, backpressure cut excluded). */
+  readonly emitted: number;
+  /**
+   * Records between the next offset this member will read and the partition's high watermark as the
+   * broker reported it with the batch (≥ 0): the consumer lag of the partition at that moment.
+   */
+  readonly lag: number;
 }
 
 /** Counters of one subscription. */

@@ -44,6 +44,12 @@ export interface DetectorMetrics {
   readonly driftScore: Gauge;
   readonly windowMeanLogLikelihood: Gauge;
   readonly referenceLogLikelihood: Gauge;
+  /** σ of the per-event log-likelihood over the reference events, nats. */
+  readonly referenceLogLikelihoodStd: Gauge;
+  /** Configured drift level (`drift.level`), reference σ. */
+  readonly driftLevel: Gauge;
+  /** 1 while a confirmed drift episode is open, else 0. */
+  readonly driftActive: Gauge;
   /** Drift events by kind: started (confirmed) and ended. */
   readonly driftEvents: Counter<'kind'>;
   /** Anomalies not alerted because their key's episode (or interval) had already alerted. */
@@ -166,6 +172,21 @@ function buildFamilies(registry: Registry): DetectorMetrics {
       help: 'Mean (winsorised) log-likelihood of the reference events measured after warm-up, in nats.',
       registers,
     }),
+    referenceLogLikelihoodStd: new Gauge({
+      name: 'flowsentinel_reference_log_likelihood_std_nats',
+      help: 'Standard deviation of the per-event (winsorised) log-likelihood over the reference events, in nats.',
+      registers,
+    }),
+    driftLevel: new Gauge({
+      name: 'flowsentinel_drift_level',
+      help: 'Drift score at which density drift counts (drift.level), in reference standard deviations.',
+      registers,
+    }),
+    driftActive: new Gauge({
+      name: 'flowsentinel_drift_active',
+      help: '1 while a confirmed density drift episode is open, else 0.',
+      registers,
+    }),
     driftEvents: new Counter({
       name: 'flowsentinel_drift_events_total',
       help: 'Density drift events, by kind (started: drift confirmed; ended: recovered or reference reset).',
@@ -224,9 +245,14 @@ export function recordBatch(metrics: DetectorMetrics, scored: readonly ScoredEve
   }
 }
 
+/** Publishes the configured drift level (`drift.level`) next to the score. */
+export function setDriftLevel(metrics: DetectorMetrics, level: number): void {
+  metrics.driftLevel.set(level);
+}
+
 /**
- * Updates the drift families from the monitor's snapshot (gauges only once their value exists) and
- * counts `events` by kind.
+ * Updates the drift families from the monitor's snapshot (score, window mean and reference only once
+ * their value exists; `drift_active` always) and counts `events` by kind.
  */
 export function recordDrift(
   metrics: DetectorMetrics,
@@ -236,6 +262,8 @@ export function recordDrift(
   if (Number.isFinite(snapshot.score)) metrics.driftScore.set(snapshot.score);
   if (Number.isFinite(snapshot.windowMean)) metrics.windowMeanLogLikelihood.set(snapshot.windowMean);
   if (Number.isFinite(snapshot.reference)) metrics.referenceLogLikelihood.set(snapshot.reference);
+  if (Number.isFinite(snapshot.referenceStd)) metrics.referenceLogLikelihoodStd.set(snapshot.referenceStd);
+  metrics.driftActive.set(snapshot.phase === 'drifting' ? 1 : 0);
   for (const e of events) metrics.driftEvents.inc({ kind: e.kind });
 }
 

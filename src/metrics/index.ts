@@ -12,6 +12,7 @@ export {
   recordDrift,
   recordSuppressed,
   setBackendInfo,
+  setDriftLevel,
 } from './families.js';
 export {
   type MetricsServer,
@@ -20,4 +21,18 @@ export {
   type ProbeResult,
   startMetricsServer,
 } from './http.js';
+export {
+  createJobMetrics,
+  DEFAULT_MAX_KEY_LABELS,
+  type JobMetrics,
+  type JobMetricsOptions,
+  KeyAnomalyCounter,
+  MAX_KEY_LABEL_LENGTH,
+  OTHER_KEY_LABEL,
+} from './job-families.js';
+export {
+  createKafkaConsumerMetrics,
+  type KafkaConsumerMetrics,
+  kafkaMetricsObserver,
+} from './kafka-families.js';
 export { createMetricsRegistry, type MetricsRegistryOptions } from './registry.js';

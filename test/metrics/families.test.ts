@@ -49,7 +49,7 @@ describe('detector metric families', () => {
   it('follow Prometheus naming: prefix, _total counters, base units', async () => {
     const { registry } = await setup();
     const all = await registry.getMetricsAsJSON();
-    expect(all.length).toBe(18);
+    expect(all.length).toBe(21);
     for (const m of all) {
       expect(m.name).toMatch(/^flowsentinel_[a-z_]+$/);
       if (String(m.type) === 'counter') expect(m.name).toMatch(/_total$/);
@@ -75,6 +75,9 @@ describe('detector metric families', () => {
         'flowsentinel_drift_score',
         'flowsentinel_window_mean_log_likelihood_nats',
         'flowsentinel_reference_log_likelihood_nats',
+        'flowsentinel_reference_log_likelihood_std_nats',
+        'flowsentinel_drift_level',
+        'flowsentinel_drift_active',
         'flowsentinel_drift_events_total',
         'flowsentinel_alerts_suppressed_total',
       ]),

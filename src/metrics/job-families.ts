@@ -1,0 +1,112 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { InvalidOptionError } from '../errors.js';
+import type { ScoredEvent } from '../streams/types.js';
+
+/** Label value that collects every key beyond the label budget of `flowsentinel_key_anomalies_total`. */
+export const OTHER_KEY_LABEL = 'other';
+/** Default number of keys that get their own `key` label value. */
+export const DEFAULT_MAX_KEY_LABELS = 50;
+/** Longest `key` label value, characters (longer keys are cut). */
+export const MAX_KEY_LABEL_LENGTH = 128;
+
+/** Options of `createJobMetrics`. */
+export interface JobMetricsOptions {
+  /** Most records in flight (`batching.highWaterMark`), exported as the in-flight limit. */
+  readonly highWaterMark: number;
+  /** Readiness as /readyz answers it, sampled at every scrape into `flowsentinel_ready`. */
+  readonly ready: () => boolean;
+  /** Keys with their own label in `flowsentinel_key_anomalies_total` (default 50). */
+  readonly maxKeyLabels?: number;
+}
+
+/** Handles of the job-level families (flow control, readiness, checkpoints, anomalies by key). */
+export interface JobMetrics {
+  readonly inFlight: Gauge;
+  readonly inFlightLimit: Gauge;
+  readonly ready: Gauge;
+  readonly checkpoints: Counter;
+  readonly keyAnomalies: KeyAnomalyCounter;
+}
+
+/** Registers the job-level families on `registry` (call once per registry). */
+export function createJobMetrics(registry: Registry, options: JobMetricsOptions): JobMetrics {
+  const { highWaterMark, ready } = options;
+  if (!Number.isSafeInteger(highWaterMark) || highWaterMark < 1) {
+    throw new InvalidOptionError(`highWaterMark must be a positive integer, got ${highWaterMark}`);
+  }
+  const registers = [registry];
+  const inFlightLimit = new Gauge({
+    name: 'flowsentinel_records_in_flight_limit',
+    help: 'Most records in flight before the source pauses (batching.highWaterMark).',
+    registers,
+  });
+  inFlightLimit.set(highWaterMark);
+  return {
+    inFlight: new Gauge({
+      name: 'flowsentinel_records_in_flight',
+      help: 'Records read from the source and not yet acknowledged (all outputs written).',
+      registers,
+    }),
+    inFlightLimit,
+    ready: new Gauge({
+      name: 'flowsentinel_ready',
+      help: '1 while /readyz answers ready (pipeline running, consumer joined), else 0.',
+      registers,
+      collect() {
+        this.set(ready() ? 1 : 0);
+      },
+    }),
+    checkpoints: new Counter({
+      name: 'flowsentinel_checkpoints_total',
+      help: 'Checkpoints written (model, standardiser, threshold, drift and suppression state).',
+      registers,
+    }),
+    keyAnomalies: new KeyAnomalyCounter(registry, options.maxKeyLabels ?? DEFAULT_MAX_KEY_LABELS),
+  };
+}
+
+/**
+ * `flowsentinel_key_anomalies_total{key}`: anomalies per entity key with bounded cardinality. The first
+ * `maxKeys` distinct keys that have an anomaly get their own label value for the life of the process;
+ * anomalies of later keys count under `key="other"` (created at 0), so the family never has more than
+ * `maxKeys + 1` series. Events without a key are not counted here (they are in `events_total`).
+ */
+export class KeyAnomalyCounter {
+  private readonly counter: Counter<'key'>;
+  private readonly labelled = new Set<string>();
+
+  constructor(
+    registry: Registry,
+    private readonly maxKeys: number,
+  ) {
+    if (!Number.isSafeInteger(maxKeys) || maxKeys < 0) {
+      throw new InvalidOptionError(`maxKeyLabels must be an integer >= 0, got ${maxKeys}`);
+    }
+    this.counter = new Counter({
+      name: 'flowsentinel_key_anomalies_total',
+      help: `Anomalies per entity key; the first ${maxKeys} keys with an anomaly are labelled, the rest count under key="${OTHER_KEY_LABEL}".`,
+      labelNames: ['key'] as const,
+      registers: [registry],
+    });
+    this.counter.inc({ key: OTHER_KEY_LABEL }, 0);
+  }
+
+  /** Counts the anomalies of one batch by key. */
+  record(results: readonly ScoredEvent[]): void {
+    const counts = new Map<string, number>();
+    for (const r of results) {
+      if (!r.isAnomaly || r.key === null) continue;
+      const label = this.labelOf(r.key);
+      counts.set(label, (counts.get(label) ?? 0) + 1);
+    }
+    for (const [key, n] of counts) this.counter.inc({ key }, n);
+  }
+
+  private labelOf(key: string): string {
+    const label = key.length > MAX_KEY_LABEL_LENGTH ? key.slice(0, MAX_KEY_LABEL_LENGTH) : key;
+    if (this.labelled.has(label)) return label;
+    if (this.labelled.size >= this.maxKeys || label === OTHER_KEY_LABEL) return OTHER_KEY_LABEL;
+    this.labelled.add(label);
+    return label;
+  }
+}
