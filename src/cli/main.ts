@@ -5,6 +5,7 @@ import { type ConfigOverrides, loadConfig } from '../config/load.js';
 import { ConfigError, FlowsentinelError } from '../errors.js';
 import { createLogger, type Logger } from '../logging.js';
 import { DEMO_FIELDS, formatDemoSummary, runDemo } from './demo.js';
+import { registerEvaluateCommand } from './evaluate-command.js';
 import { registerKafkaCommands, replayFileToTopic } from './kafka-commands.js';
 import { runReplay } from './replay.js';
 import { installShutdownHandlers } from './shutdown.js';
@@ -178,6 +179,7 @@ withCheckpointFlags(
 );
 
 registerKafkaCommands(program, { logger });
+registerEvaluateCommand(program, { logger });
 
 try {
   await program.parseAsync(process.argv);

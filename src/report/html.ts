@@ -6,7 +6,16 @@ export type ReportSection =
       readonly heading?: string;
       readonly rows: readonly (readonly [string, string])[];
     }
-  | { readonly kind: 'svg'; readonly heading?: string; readonly svg: string; readonly caption?: string };
+  | { readonly kind: 'svg'; readonly heading?: string; readonly svg: string; readonly caption?: string }
+  /** A table with a header row. */
+  | {
+      readonly kind: 'grid';
+      readonly heading?: string;
+      readonly columns: readonly string[];
+      readonly rows: readonly (readonly string[])[];
+    }
+  /** Preformatted text, e.g. a config. */
+  | { readonly kind: 'code'; readonly heading?: string; readonly text: string };
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -20,7 +29,16 @@ function renderSection(s: ReportSection): string {
     case 'table':
       return `${h}<table>${s.rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`;
     case 'svg':
-      return `${h}<figure>${s.svg}${s.caption ? `<figcaption>${escapeHtml(s.caption)}</figcaption>` : ''}</figure>`;
+      return `${h}<figure class="chart">${s.svg}${s.caption ? `<figcaption>${escapeHtml(s.caption)}</figcaption>` : ''}</figure>`;
+    case 'grid': {
+      const head = `<tr>${s.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr>`;
+      const body = s.rows
+        .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
+        .join('');
+      return `${h}<table class="grid"><thead>${head}</thead><tbody>${body}</tbody></table>`;
+    }
+    case 'code':
+      return `${h}<pre><code>${escapeHtml(s.text)}</code></pre>`;
   }
 }
 
@@ -32,6 +50,7 @@ export function renderHtmlReport(title: string, sections: readonly ReportSection
 body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;color:#222}
 table{border-collapse:collapse}th,td{padding:.25em .8em;border-bottom:1px solid #ddd;text-align:left}
 figure{margin:1em 0}figcaption{color:#555;font-size:.9em}
+table.grid{font-size:.9em}table.grid th{border-bottom:2px solid #999}pre{background:#f6f6f6;padding:.8em;overflow:auto;font-size:.85em}
 </style></head><body><h1>${escapeHtml(title)}</h1>
 ${sections.map(renderSection).join('\n')}
 </body></html>
