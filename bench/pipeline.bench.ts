@@ -9,46 +9,22 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { tap } from 'rxjs';
-import { runDetectorJob } from '../src/cli/job.js';
 import { type AppConfig, loadConfig } from '../src/config/index.js';
 import { InvalidOptionError } from '../src/errors.js';
 import * as tf from '../src/flow/tf.js';
-import { createLogger } from '../src/logging.js';
-import { replaySource } from '../src/streams/replay-source.js';
-import { JsonlFileSink, serializeDeadLetter, serializeScoredEvent } from '../src/streams/sinks.js';
-import type { RecordSource } from '../src/streams/source.js';
-import type { DeadLetter, RecordRef, ScoredEvent } from '../src/streams/types.js';
 import { numberArg, parseBenchArgs } from './lib/args.js';
 import { writeGeneratedFixture } from './lib/fixture.js';
+import { type JobRunResult, runJobOnce } from './lib/job-run.js';
 import { formatMs, formatRate, markdownTable, median, quantileSorted } from './lib/stats.js';
-import { clockMs } from './lib/timing.js';
 
 const FIELDS = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7'];
 const BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow'] as const;
-const logger = createLogger({ level: 'warn', destination: process.stderr });
 
 /** One benchmarked configuration. */
 interface Scenario {
   readonly name: string;
   readonly stepsPerBatch: number;
   readonly highWaterMark: number;
-}
-
-/** Measurements of one run. */
-interface RunResult {
-  readonly events: number;
-  readonly batches: number;
-  readonly anomalies: number;
-  /** Events per wall second, first read to last acknowledgement. */
-  readonly eventsPerSecond: number;
-  /** Events per second of this process's CPU time over the whole job (steadier on a shared machine). */
-  readonly eventsPerCpuSecond: number;
-  /** Per-event read → acknowledged latency, ms, ascending. */
-  readonly latencies: Float64Array;
-  readonly maxInFlight: number;
-  readonly backend: string;
 }
 
 function benchConfig(backend: AppConfig['backend'], s: Scenario): AppConfig {
@@ -64,70 +40,6 @@ function benchConfig(backend: AppConfig['backend'], s: Scenario): AppConfig {
   });
 }
 
-const refKey = (r: RecordRef): string => `${r.topic}\u0000${r.partition}\u0000${r.offset}`;
-
-/** `source` with the wall time at which each record is emitted recorded into `readAt`. */
-function stampedSource(source: RecordSource, readAt: Map<string, number>): RecordSource {
-  return {
-    records: (credits) => source.records(credits).pipe(tap((r) => readAt.set(refKey(r), performance.now()))),
-  };
-}
-
-/** Runs the whole job once over `file`; sinks write JSONL files into `dir`. */
-async function runOnce(config: AppConfig, file: string, dir: string): Promise<RunResult> {
-  const anomalies = await JsonlFileSink.open<ScoredEvent>({
-    path: join(dir, 'anomalies.jsonl'),
-    serialize: serializeScoredEvent,
-    mode: 'truncate',
-  });
-  const deadLetters = await JsonlFileSink.open<DeadLetter>({
-    path: join(dir, 'dead-letters.jsonl'),
-    serialize: serializeDeadLetter,
-    mode: 'truncate',
-  });
-  const readAt = new Map<string, number>();
-  const latencies: number[] = [];
-  let firstRead = Number.POSITIVE_INFINITY;
-  let lastAck = 0;
-  const cpu0 = clockMs('cpu');
-  try {
-    const result = await runDetectorJob({
-      config,
-      logger,
-      source: stampedSource(replaySource({ path: file, speed: 'max' }), readAt),
-      sinks: { anomalies, deadLetters },
-      serveMetrics: false,
-      onBatch: (info) => {
-        const now = performance.now();
-        for (const e of info.events) {
-          const key = refKey(e.ref);
-          const t = readAt.get(key);
-          if (t === undefined) continue;
-          readAt.delete(key);
-          firstRead = Math.min(firstRead, t);
-          latencies.push(now - t);
-        }
-        lastAck = now;
-      },
-    });
-    const cpuMs = clockMs('cpu') - cpu0;
-    result.parts.dispose();
-    const sorted = Float64Array.from(latencies).sort();
-    return {
-      events: result.summary.scored + result.summary.warming,
-      batches: result.summary.batches,
-      anomalies: result.summary.anomalies,
-      eventsPerSecond: (latencies.length * 1000) / (lastAck - firstRead),
-      eventsPerCpuSecond: (latencies.length * 1000) / cpuMs,
-      latencies: sorted,
-      maxInFlight: result.summary.maxInFlight,
-      backend: tf.getBackend(),
-    };
-  } finally {
-    await Promise.all([anomalies.close(), deadLetters.close()]);
-  }
-}
-
 /** Runs a scenario `repeats` times and keeps the run with the median throughput. */
 async function runScenario(
   backend: AppConfig['backend'],
@@ -135,10 +47,10 @@ async function runScenario(
   file: string,
   dir: string,
   repeats: number,
-): Promise<RunResult> {
-  const runs: RunResult[] = [];
+): Promise<JobRunResult> {
+  const runs: JobRunResult[] = [];
   for (let r = 0; r < repeats; r++) {
-    const run = await runOnce(benchConfig(backend, s), file, dir);
+    const run = await runJobOnce(benchConfig(backend, s), file, dir);
     process.stderr.write(
       `  ${s.name} hwm=${s.highWaterMark} #${r + 1}: ${formatRate(run.eventsPerSecond)} events/s\n`,
     );
@@ -150,7 +62,7 @@ async function runScenario(
   );
 }
 
-function resultRow(s: Scenario, r: RunResult): string[] {
+function resultRow(s: Scenario, r: JobRunResult): string[] {
   const q = (p: number): string => formatMs(quantileSorted(r.latencies, p));
   return [
     s.name,
@@ -197,7 +109,7 @@ async function main(): Promise<void> {
           ]),
     ];
     // Untimed: JIT, wasm kernels and file-system caches.
-    await runOnce(
+    await runJobOnce(
       benchConfig(backend, { name: 'warm-up', stepsPerBatch: 1, highWaterMark: 10_000 }),
       warmFile,
       dir,

@@ -36,11 +36,12 @@ export function formatMs(ms: number): string {
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const numeric = header.map(
-    (_, i) => rows.length > 0 && rows.every((r) => /^[\d,.n/a <>~-]+$/.test(r[i] ?? '')),
+    (_, i) => rows.length > 0 && rows.every((r) => /^[\d,.n/a <>~+×%-]+$/.test(r[i] ?? '')),
   );
   const cell = (text: string, i: number): string =>
     numeric[i] ? text.padStart(widths[i]!) : text.padEnd(widths[i]!);
   const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => cell(c, i)).join(' | ')} |`;
-  const rule = `|${widths.map((w, i) => (numeric[i] ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
+  // The form biome's markdown formatter writes, so pasted tables pass `biome check`.
+  const rule = `|${widths.map((w, i) => (numeric[i] ? ` ${'-'.repeat(w - 1)}: ` : ` ${'-'.repeat(w)} `)).join('|')}|`;
   return [line(header), rule, ...rows.map((r) => line(r))].join('\n');
 }
