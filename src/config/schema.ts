@@ -283,6 +283,25 @@ const timeseriesSchema = z.strictObject({
   dayOfWeek: z.boolean().default(false),
   /** Series histories kept; the least recently seen key beyond it starts over. */
   maxKeys: int(1).default(10_000),
+  /** Per-series scoring of the detector's outputs (src/detector/series-scorer.ts). */
+  scoring: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** pvalue: the detector's anomalyScore (1 − p); likelihood: HTM-style anomaly likelihood of −log p. */
+      score: z.enum(['pvalue', 'likelihood']).default('pvalue'),
+      /** A value beyond the range seen so far by this fraction of the range scores 1; negative = off. */
+      rangeTolerance: z.number().default(0.02),
+      /** anomalyScore at or above which a scored event is an anomaly. */
+      threshold: z.number().min(0).max(1).default(0.999),
+      /** score: likelihood only. Raw scores averaged into the short-term score. */
+      averagingWindow: int(1).default(10),
+      historyEvents: int(2).default(8640),
+      learningEvents: int(0).default(150),
+      estimationEvents: int(2).default(150),
+      /** Floor of the long-term standard deviation of −log p, nats. */
+      minStd: z.number().positive().default(0.01),
+    })
+    .prefault({}),
 });
 
 const explainSchema = z.strictObject({

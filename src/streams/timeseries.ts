@@ -6,6 +6,12 @@
 import { map, type OperatorFunction } from 'rxjs';
 import { z } from 'zod';
 import type { AppConfig } from '../config/schema.js';
+import {
+  SeriesScorer,
+  type SeriesScorerState,
+  type SeriesScoringOptions,
+  seriesScoringProblems,
+} from '../detector/series-scorer.js';
 import { InvalidOptionError, SerializationError } from '../errors.js';
 import type { BatchDetector, Decoded, FeatureEvent, ScoredEvent } from './types.js';
 
@@ -23,6 +29,11 @@ export interface TimeSeriesOptions {
   readonly dayOfWeek: boolean;
   /** Series kept; the least recently seen key beyond this is forgotten (and warms up again). */
   readonly maxKeys: number;
+  /**
+   * Per-series scoring of the detector's outputs (`TimeSeriesDetector`, `SeriesScorer`); absent or
+   * `enabled: false` = the detector's own scores and verdicts pass through.
+   */
+  readonly scoring?: SeriesScoringOptions | undefined;
 }
 
 /** JSON form of the per-key histories, for checkpoints. */
@@ -30,14 +41,38 @@ export interface TimeSeriesState {
   readonly version: 1;
   readonly lags: number;
   /** Least recently seen first; each `values` oldest first, at most `lags` long. */
-  readonly series: readonly { readonly key: string | null; readonly values: readonly number[] }[];
+  readonly series: readonly {
+    readonly key: string | null;
+    readonly values: readonly number[];
+    /** The key's scorer state, when `scoring` is on. */
+    readonly scorer?: SeriesScorerState;
+  }[];
   readonly evictions: number;
 }
+
+const scorerStateSchema = z.strictObject({
+  range: z.strictObject({ min: z.number().nullable(), max: z.number().nullable() }),
+  likelihood: z
+    .strictObject({
+      recent: z.array(z.number()),
+      seen: z.int().nonnegative(),
+      fitted: z.int().nonnegative(),
+      mean: z.number(),
+      variance: z.number().nonnegative(),
+    })
+    .optional(),
+});
 
 const stateSchema = z.strictObject({
   version: z.literal(1),
   lags: z.int().min(2),
-  series: z.array(z.strictObject({ key: z.string().nullable(), values: z.array(z.number()) })),
+  series: z.array(
+    z.strictObject({
+      key: z.string().nullable(),
+      values: z.array(z.number()),
+      scorer: scorerStateSchema.optional(),
+    }),
+  ),
   evictions: z.int().nonnegative(),
 });
 
@@ -100,6 +135,12 @@ function cyclic(t: number, period: number, offset: number, salt: number): [numbe
   return [r * Math.sin(angle), r * Math.cos(angle)];
 }
 
+/** One key's history and, when scoring is on, its scorer. */
+interface SeriesEntry {
+  values: number[];
+  scorer: SeriesScorer | undefined;
+}
+
 /**
  * Keeps the last `lags` values of each key's series (bounded LRU over keys) and maps each one-value event
  * to its time-series vector. The first `lags − 1` events of a key have an incomplete history: their
@@ -109,7 +150,7 @@ export class TimeSeriesFeaturizer {
   readonly options: TimeSeriesOptions;
   /** Generated feature names, in vector order. */
   readonly names: readonly string[];
-  private series = new Map<string | null, number[]>();
+  private series = new Map<string | null, SeriesEntry>();
   private evicted = 0;
 
   constructor(options: TimeSeriesOptions) {
@@ -123,6 +164,8 @@ export class TimeSeriesFeaturizer {
     if (!Number.isInteger(maxKeys) || maxKeys < 1) {
       throw new InvalidOptionError(`maxKeys must be an integer >= 1, got ${maxKeys}`);
     }
+    const problems = options.scoring?.enabled === true ? seriesScoringProblems(options.scoring) : [];
+    if (problems.length > 0) throw new InvalidOptionError(`timeseries.scoring: ${problems.join('; ')}`);
     this.options = { ...options };
     this.names = Object.freeze(timeSeriesFeatureNames(options));
   }
@@ -149,7 +192,7 @@ export class TimeSeriesFeaturizer {
         `time-series mode expects events with one feature, got ${event.features.length}; set features.fields to one field`,
       );
     }
-    const values = this.touch(event.key);
+    const { values } = this.touch(event.key);
     values.push(event.features[0]!);
     if (values.length > this.options.lags) values.shift();
     const features = this.vector(values, event.timestamp);
@@ -161,7 +204,10 @@ export class TimeSeriesFeaturizer {
     return {
       version: 1,
       lags: this.options.lags,
-      series: [...this.series].map(([key, values]) => ({ key, values: [...values] })),
+      series: [...this.series].map(([key, e]) => {
+        const entry = { key, values: [...e.values] };
+        return e.scorer ? { ...entry, scorer: e.scorer.getState() } : entry;
+      }),
       evictions: this.evicted,
     };
   }
@@ -183,12 +229,47 @@ export class TimeSeriesFeaturizer {
       );
     }
     const kept = s.series.slice(Math.max(0, s.series.length - this.options.maxKeys));
-    this.series = new Map(kept.map((e) => [e.key, [...e.values]]));
+    this.series = new Map(
+      kept.map((e): [string | null, SeriesEntry] => {
+        const scorer = this.createScorer();
+        if (scorer && e.scorer) scorer.setState(e.scorer);
+        return [e.key, { values: [...e.values], scorer }];
+      }),
+    );
     this.evicted = s.evictions + (s.series.length - kept.length);
   }
 
+  /** Whether per-series scoring is on (`scoring.enabled`). */
+  get scoringEnabled(): boolean {
+    return this.options.scoring?.enabled === true;
+  }
+
+  /**
+   * The key's `SeriesScorer` score of its next scored event (see `SeriesScorer.next`); the scorer then
+   * learns it. A key evicted since its event was featurized starts a fresh scorer. Throws when scoring is
+   * off.
+   */
+  score(
+    key: string | null,
+    value: number,
+    logLikelihood: number,
+    detectorScore: number,
+    scored: boolean,
+  ): number {
+    if (!this.scoringEnabled)
+      throw new InvalidOptionError('per-series scoring is off (timeseries.scoring.enabled)');
+    const entry = this.series.get(key) ?? this.touch(key);
+    entry.scorer ??= new SeriesScorer(this.options.scoring!);
+    return entry.scorer.next(value, logLikelihood, detectorScore, scored);
+  }
+
+  private createScorer(): SeriesScorer | undefined {
+    const o = this.options.scoring;
+    return o?.enabled === true ? new SeriesScorer(o) : undefined;
+  }
+
   /** The key's history, marked most recently used; creates it (evicting the LRU key) when absent. */
-  private touch(key: string | null): number[] {
+  private touch(key: string | null): SeriesEntry {
     const existing = this.series.get(key);
     if (existing !== undefined) {
       this.series.delete(key);
@@ -200,7 +281,7 @@ export class TimeSeriesFeaturizer {
       if (oldest.done !== true) this.series.delete(oldest.value);
       this.evicted++;
     }
-    const created: number[] = [];
+    const created: SeriesEntry = { values: [], scorer: this.createScorer() };
     this.series.set(key, created);
     return created;
   }
@@ -234,6 +315,10 @@ export function timeSeriesFeatures(featurizer: TimeSeriesFeaturizer): OperatorFu
  * featurizer's state always matches the events the model has processed (consistent checkpoints).
  * `partial` events are not passed on: they come back as 'warming' with `logLikelihood` NaN (null in
  * JSON), `anomalyScore` 0 and the threshold of the batch, so every record is still accounted for.
+ *
+ * With `scoring.enabled`, every event's `anomalyScore` is instead its key's `SeriesScorer` score (state
+ * kept per key in the featurizer, so it is checkpointed with the histories) and a scored event is an
+ * anomaly when that score is ≥ `scoring.threshold`; `threshold` stays the inner policy's.
  */
 export class TimeSeriesDetector implements BatchDetector {
   constructor(
@@ -249,7 +334,7 @@ export class TimeSeriesDetector implements BatchDetector {
     const threshold = scored[0]?.threshold ?? Number.NaN;
     const modelVersion = scored[0]?.modelVersion ?? versionBefore;
     let next = 0;
-    return built.map((e): ScoredEvent => {
+    const out = built.map((e): ScoredEvent => {
       if (e.partial !== true) return scored[next++]!;
       return {
         ref: e.ref,
@@ -262,6 +347,18 @@ export class TimeSeriesDetector implements BatchDetector {
         isAnomaly: false,
         modelVersion,
       };
+    });
+    return this.featurizer.scoringEnabled ? this.rescore(batch, out) : out;
+  }
+
+  /** Replaces scores and verdicts by the per-key `SeriesScorer`'s, in event order. */
+  private rescore(batch: readonly FeatureEvent[], out: readonly ScoredEvent[]): ScoredEvent[] {
+    const level = this.featurizer.options.scoring!.threshold;
+    return out.map((r, i) => {
+      const scored = r.status === 'scored';
+      const value = batch[i]!.features[0]!;
+      const anomalyScore = this.featurizer.score(r.key, value, r.logLikelihood, r.anomalyScore, scored);
+      return { ...r, anomalyScore, isAnomaly: scored && anomalyScore >= level };
     });
   }
 }

@@ -1,13 +1,17 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
+import { DEFAULT_LIKELIHOOD_OPTIONS } from '../../src/detector/anomaly-likelihood.js';
+import type { SeriesScoringOptions } from '../../src/detector/series-scorer.js';
 import { InvalidOptionError, SerializationError } from '../../src/errors.js';
+import { createRng } from '../../src/flow/rng.js';
 import {
   modelFeatureNames,
   TIME_RADIUS_JITTER,
   TimeSeriesDetector,
   TimeSeriesFeaturizer,
   type TimeSeriesOptions,
+  type TimeSeriesState,
   timeSeriesFeatureNames,
   timeSeriesFeatures,
 } from '../../src/streams/timeseries.js';
@@ -233,5 +237,107 @@ describe('TimeSeriesDetector', () => {
     expect(warm.map((s) => s.status)).toEqual(['warming']);
     expect(inner.batches).toHaveLength(1);
     expect(warm[0]!.modelVersion).toBe(6);
+  });
+
+  const SCORING: SeriesScoringOptions = {
+    ...DEFAULT_LIKELIHOOD_OPTIONS,
+    enabled: true,
+    score: 'likelihood',
+    rangeTolerance: 0.05,
+    threshold: 0.5,
+    learningEvents: 20,
+    estimationEvents: 100,
+  };
+
+  /** Two keys' seeded noisy series; key 'a' has a spike (+40) at event 400. */
+  function keyedEvents(n: number): FeatureEvent[] {
+    const rng = createRng(11);
+    return Array.from({ length: n }, (_, i) => [
+      ev(10 + rng.normal() + (i === 400 ? 40 : 0), 'a'),
+      ev(-5 + 3 * rng.normal(), 'b'),
+    ]).flat();
+  }
+
+  async function runAll(det: TimeSeriesDetector, input: readonly FeatureEvent[]): Promise<ScoredEvent[]> {
+    const out: ScoredEvent[] = [];
+    for (let s = 0; s < input.length; s += 32) out.push(...(await det.process(input.slice(s, s + 32))));
+    return out;
+  }
+
+  it.each(['likelihood', 'pvalue'] as const)(
+    'with scoring on (%s), scores and flags each key by its own scorer',
+    async (score) => {
+      const options = {
+        ...BASE,
+        lags: 2,
+        scoring: { ...SCORING, score, rangeTolerance: -1, threshold: 0.6 },
+      };
+      const input = keyedEvents(600);
+      const out = await runAll(
+        new TimeSeriesDetector(new TimeSeriesFeaturizer(options), new Recorder()),
+        input,
+      );
+      const a = out.filter((s) => s.key === 'a');
+      const b = out.filter((s) => s.key === 'b');
+      expect(out.every((s) => s.anomalyScore >= 0 && s.anomalyScore <= 1)).toBe(true);
+      expect(out[0]!.anomalyScore).toBe(0); // warming: nothing scores
+      if (score === 'likelihood') {
+        // −log p = value here: the spike is far in the tail of key a's own scores; key b stays quiet.
+        expect(a[400]!.anomalyScore).toBeGreaterThanOrEqual(0.6);
+        expect(a[400]!.isAnomaly).toBe(true);
+        expect(a.slice(0, 400).filter((s) => s.isAnomaly).length).toBeLessThanOrEqual(4);
+        expect(b.filter((s) => s.isAnomaly).length).toBeLessThanOrEqual(6);
+      } else {
+        // The detector's own anomalyScore (0.5 from the Recorder) passes through; below the threshold.
+        expect(a[400]!.anomalyScore).toBe(0.5);
+        expect(out.some((s) => s.isAnomaly)).toBe(false);
+      }
+    },
+  );
+
+  it('scores a range breakout 1 and flags it, per key', async () => {
+    const options = { ...BASE, lags: 2, scoring: { ...SCORING, score: 'pvalue' as const, threshold: 0.9 } };
+    const out = await runAll(
+      new TimeSeriesDetector(new TimeSeriesFeaturizer(options), new Recorder()),
+      keyedEvents(600),
+    );
+    const a = out.filter((s) => s.key === 'a');
+    expect(a[400]!.anomalyScore).toBe(1);
+    expect(a[400]!.isAnomaly).toBe(true);
+    // Once key b's range is established (the Recorder scores from the first event), breakouts are rare.
+    const b = out.filter((s) => s.key === 'b');
+    expect(b.slice(100).filter((s) => s.anomalyScore === 1).length).toBeLessThanOrEqual(3);
+    expect(a.slice(100, 400).filter((s) => s.anomalyScore === 1).length).toBeLessThanOrEqual(3);
+  });
+
+  it('checkpoints the scorer state with the histories: a restored run continues identically', async () => {
+    const options = { ...BASE, lags: 2, scoring: SCORING };
+    const input = keyedEvents(300);
+    const whole = await runAll(
+      new TimeSeriesDetector(new TimeSeriesFeaturizer(options), new Recorder()),
+      input,
+    );
+    const first = new TimeSeriesFeaturizer(options);
+    const head = await runAll(new TimeSeriesDetector(first, new Recorder()), input.slice(0, 320));
+    const state = JSON.parse(JSON.stringify(first.getState())) as TimeSeriesState;
+    expect(state.series.every((e) => e.scorer?.likelihood !== undefined)).toBe(true);
+    const second = new TimeSeriesFeaturizer(options);
+    second.setState(state);
+    const tail = await runAll(new TimeSeriesDetector(second, new Recorder()), input.slice(320));
+    expect([...head, ...tail].map((s) => s.anomalyScore)).toEqual(whole.map((s) => s.anomalyScore));
+    // A state without scorers (an older checkpoint, or scoring off) still loads, and vice versa.
+    const plain = new TimeSeriesFeaturizer({ ...BASE, lags: 2 });
+    plain.setState(state);
+    expect(plain.getState().series.every((e) => e.scorer === undefined)).toBe(true);
+    expect(() => plain.score('a', 1, -1, 0, true)).toThrow(InvalidOptionError);
+    expect(() => first.score('a', 1, -1, 0, true)).not.toThrow();
+  });
+
+  it('validates the scoring options', () => {
+    const bad = (l: Partial<SeriesScoringOptions>) => () =>
+      new TimeSeriesFeaturizer({ ...BASE, scoring: { ...SCORING, ...l } });
+    expect(bad({ threshold: 2 })).toThrow(/threshold/);
+    expect(bad({ averagingWindow: 0 })).toThrow(InvalidOptionError);
+    expect(bad({ enabled: false, averagingWindow: 0 })).not.toThrow();
   });
 });
