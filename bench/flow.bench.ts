@@ -3,13 +3,16 @@
  * training rows/s (`Trainer.step`), over dims × models × batch sizes. Prints one markdown table per
  * backend. Not a test: no assertions, numbers depend on the machine and its load.
  *
- *   npm run bench:flow -- [--quick] [--backend=wasm|cpu|tensorflow] [--budget-ms=N] [--repeats=N]
+ * Backends are measured interleaved, cell by cell, so load changes on a shared machine hit them alike; with
+ * more than one backend a comparison table (rows/s side by side, fastest per cell) follows.
+ *
+ *   npm run bench:flow -- [--quick] [--backend=wasm,cpu,tensorflow] [--budget-ms=N] [--repeats=N]
  *                         [--max-call-ms=N] [--clock=wall|cpu]
  */
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { BackendError, InvalidOptionError } from '../src/errors.js';
-import { type BackendName, initBackend } from '../src/flow/backend.js';
+import { type BackendInfo, type ConcreteBackendName, initBackend } from '../src/flow/backend.js';
 import { maf, realNVP, splineFlow } from '../src/flow/builders.js';
 import type { NormalizingFlow } from '../src/flow/normalizing-flow.js';
 import { createRng } from '../src/flow/rng.js';
@@ -20,7 +23,7 @@ import { type CellMode, SlowCellPredictor } from './lib/slow-cells.js';
 import { formatMs, formatRate, markdownTable } from './lib/stats.js';
 import { type BenchClock, measureRate, type RateResult, type TimingPlan } from './lib/timing.js';
 
-const BACKENDS: readonly Exclude<BackendName, 'auto'>[] = ['wasm', 'cpu', 'tensorflow'];
+const BACKENDS: readonly ConcreteBackendName[] = ['wasm', 'tensorflow', 'cpu'];
 const DIMS = [4, 16, 64] as const;
 const BATCHES = [256, 2048] as const;
 
@@ -126,18 +129,25 @@ function progressLine(backend: string, r: CellResult, leaked: number): string {
   return `  ${backend} d=${r.dim} ${r.model} b=${r.batch}: score ${rate(r.score)}, train ${rate(r.train)}${leak}\n`;
 }
 
-/** Activates `name`; prints a heading, or a skip line when the backend is unavailable. */
-async function activate(name: Exclude<BackendName, 'auto'>): Promise<boolean> {
+/** Activates `name` once for the run; prints a skip line when the backend is unavailable. */
+async function available(name: ConcreteBackendName): Promise<BackendInfo | undefined> {
   try {
-    const info = await initBackend(name);
-    const simd = info.simd === undefined ? '' : ` (SIMD ${info.simd ? 'on' : 'off'})`;
-    process.stdout.write(`\n### Backend: ${info.name}${simd}\n\n`);
-    return true;
+    return await initBackend(name);
   } catch (err) {
     if (!(err instanceof BackendError)) throw err;
     process.stdout.write(`\n### Backend: ${name}\n\nskipped: ${err.message}\n`);
-    return false;
+    return undefined;
   }
+}
+
+function heading(info: BackendInfo): string {
+  const extra =
+    info.simd !== undefined
+      ? ` (SIMD ${info.simd ? 'on' : 'off'})`
+      : info.tensorflowVersion !== undefined
+        ? ` (tfjs-node ${info.version}, TensorFlow ${info.tensorflowVersion})`
+        : '';
+  return `\n### Backend: ${info.name}${extra}\n\n`;
 }
 
 /** Untimed small cells: the first cell of a process otherwise pays for JIT and kernel set-up. */
@@ -152,35 +162,96 @@ async function warmUp(clock: BenchClock | undefined): Promise<void> {
   for (const model of MODELS) await runCell(model, 4, 256, plan);
 }
 
-async function benchBackend(name: Exclude<BackendName, 'auto'>, plan: TimingPlan): Promise<void> {
-  if (!(await activate(name))) return;
-  await warmUp(plan.clock);
-  const results: CellResult[] = [];
-  const warnings: string[] = [];
-  const predictor = new SlowCellPredictor(plan.maxCallMs);
+/**
+ * Measures every cell on every available backend, interleaved (cell by cell, backend by backend) so that
+ * load changes on a shared machine hit all backends alike; returns the results per backend.
+ */
+async function benchAll(
+  infos: readonly BackendInfo[],
+  plan: TimingPlan,
+): Promise<Map<ConcreteBackendName, CellResult[]>> {
+  const results = new Map<ConcreteBackendName, CellResult[]>(infos.map((i) => [i.name, []]));
+  const predictors = new Map(infos.map((i) => [i.name, new SlowCellPredictor(plan.maxCallMs)]));
+  for (const info of infos) {
+    await initBackend(info.name);
+    await warmUp(plan.clock);
+  }
   for (const dim of DIMS) {
     for (const model of MODELS) {
       for (const batch of BATCHES) {
-        const before = tf.memory().numTensors;
-        const r = await runCell(model, dim, batch, plan, predictor);
-        const leaked = tf.memory().numTensors - before;
-        if (leaked !== 0) warnings.push(`warning: d=${dim} ${model.name} b=${batch} left ${leaked} tensors`);
-        results.push(r);
-        process.stderr.write(progressLine(name, r, leaked));
+        for (const info of infos) {
+          if (infos.length > 1) await initBackend(info.name);
+          const before = tf.memory().numTensors;
+          const r = await runCell(model, dim, batch, plan, predictors.get(info.name));
+          const leaked = tf.memory().numTensors - before;
+          if (leaked !== 0) {
+            process.stdout.write(
+              `\nwarning: ${info.name} d=${dim} ${model.name} b=${batch} left ${leaked} tensors\n`,
+            );
+          }
+          results.get(info.name)?.push(r);
+          process.stderr.write(progressLine(info.name, r, leaked));
+        }
       }
     }
   }
-  process.stdout.write(`${table(results, plan)}\n`);
-  for (const w of warnings) process.stdout.write(`\n${w}\n`);
+  return results;
 }
 
-function backendsToRun(requested: string | undefined): readonly Exclude<BackendName, 'auto'>[] {
+function rateOf(r: RateResult | undefined): number {
+  return r?.kind === 'measured' ? r.rowsPerSecond : 0;
+}
+
+/** One row per cell, one rate column per backend and mode, and the fastest backend per mode. */
+function comparisonTable(
+  results: ReadonlyMap<ConcreteBackendName, readonly CellResult[]>,
+  plan: TimingPlan,
+): string {
+  const names = [...results.keys()];
+  const header = [
+    'dim',
+    'model',
+    'batch',
+    ...names.map((n) => `score ${n}`),
+    ...names.map((n) => `train ${n}`),
+    'fastest score',
+    'fastest train',
+  ];
+  const first = results.get(names[0] ?? 'wasm') ?? [];
+  const rows = first.map((cell, i) => {
+    const cells = names.map((n) => results.get(n)?.[i]);
+    const fastest = (mode: 'score' | 'train'): string => {
+      const rates = cells.map((c) => rateOf(c?.[mode]));
+      const best = Math.max(...rates);
+      if (best === 0) return '-';
+      const second = Math.max(0, ...rates.filter((r) => r !== best));
+      const ratio = second > 0 ? ` (${(best / second).toFixed(1)}×)` : '';
+      return `${names[rates.indexOf(best)]}${ratio}`;
+    };
+    return [
+      String(cell.dim),
+      cell.model,
+      String(cell.batch),
+      ...cells.map((c) => rateCells(c?.score, cell.batch, plan)[0]),
+      ...cells.map((c) => rateCells(c?.train, cell.batch, plan)[0]),
+      fastest('score'),
+      fastest('train'),
+    ];
+  });
+  return markdownTable(header, rows);
+}
+
+function backendsToRun(requested: string | undefined): readonly ConcreteBackendName[] {
   if (requested === undefined) return BACKENDS;
-  const found = BACKENDS.find((b) => b === requested);
-  if (found === undefined) {
-    throw new InvalidOptionError(`--backend must be one of ${BACKENDS.join(', ')}, got "${requested}"`);
-  }
-  return [found];
+  return requested.split(',').map((raw) => {
+    const found = BACKENDS.find((b) => b === raw);
+    if (found === undefined) {
+      throw new InvalidOptionError(
+        `--backend must be a comma-separated list of ${BACKENDS.join(', ')}, got "${requested}"`,
+      );
+    }
+    return found;
+  });
 }
 
 function parseClock(raw: string | undefined): BenchClock {
@@ -211,7 +282,20 @@ async function main(): Promise<void> {
       `${plan.clock === 'cpu' ? 'process CPU time' : 'wall time'}; warm-up ≥ ${plan.warmupMs} ms, median of ${plan.repeats} repeat(s) of ≥ ${plan.budgetMs} ms; ` +
       `cells whose cold call exceeds ${plan.maxCallMs} ms (or is predicted to) are skipped\n`,
   );
-  for (const name of backends) await benchBackend(name, plan);
+  const infos: BackendInfo[] = [];
+  for (const name of backends) {
+    const info = await available(name);
+    if (info !== undefined) infos.push(info);
+  }
+  const results = await benchAll(infos, plan);
+  for (const info of infos) {
+    process.stdout.write(`${heading(info)}${table(results.get(info.name) ?? [], plan)}\n`);
+  }
+  if (infos.length > 1) {
+    process.stdout.write(
+      `\n### Rows/s by backend (fastest: ratio to the runner-up)\n\n${comparisonTable(results, plan)}\n`,
+    );
+  }
   process.stdout.write(`\ntotal wall time ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
 }
 
