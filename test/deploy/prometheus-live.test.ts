@@ -111,7 +111,9 @@ describe.skipIf(problem !== undefined && !isCI())('dashboards and rules against 
         backend: testBackend(),
         features: { fields: [...FIXTURE_FIELDS], maxRecordBytes: 4096 },
         model: { type: 'realnvp', layers: 2, hidden: 16, seed: 42 },
-        training: { stepsPerBatch: 1, learningRate: 0.003, batchSize: 128 },
+        // Four steps per batch keep the backlog in flight for several scrapes even on an idle machine
+        // (with one step the 5000 records could be consumed between two 1 s scrapes: in-flight read 0).
+        training: { stepsPerBatch: 4, learningRate: 0.003, batchSize: 128 },
         warmup: { events: 1000 },
         threshold: { policy: 'quantile', quantile: 0.01, window: 2000 },
         batching: { maxSize: 100, maxWaitMs: 100, highWaterMark: 300 },
