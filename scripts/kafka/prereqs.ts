@@ -44,7 +44,8 @@ export function parseJavaMajor(versionOutput: string): number | undefined {
 export async function kafkaPrerequisitesProblem(
   opts: KafkaPrerequisitesOptions = {},
 ): Promise<string | undefined> {
-  const fix = 'install openjdk-17-jdk-headless, maven and openssl (see .ci/pre.d/kafka.sh) or set KAFKA_BROKERS';
+  const fix =
+    'install openjdk-17-jdk-headless, maven and openssl (see .ci/pre.d/kafka.sh) or set KAFKA_BROKERS';
   if (findOnPath('java') === undefined) return `java not found on PATH; ${fix}`;
   const java = await execCommand('java', ['-version'], { timeoutMs: 30_000 });
   const major = parseJavaMajor(`${java.stderr}\n${java.stdout}`);
