@@ -121,12 +121,17 @@ function withInFlightGauge(source: RecordSource, jobMetrics: JobMetrics): Record
   return {
     records: (credits) =>
       new Observable((subscriber) => {
-        const gauge = credits.inFlight$.subscribe((n) => jobMetrics.inFlight.set(n));
-        const records = source.records(credits).subscribe(subscriber);
-        return () => {
-          records.unsubscribe();
-          gauge.unsubscribe();
-        };
+        let peak = 0;
+        // Not unsubscribed with the source: records are still acknowledged (released) after the source
+        // completes, and the subscription lives as long as the gate, i.e. the pipeline.
+        credits.inFlight$.subscribe((n) => {
+          jobMetrics.inFlight.set(n);
+          if (n > peak) {
+            peak = n;
+            jobMetrics.inFlightPeak.set(n);
+          }
+        });
+        return source.records(credits).subscribe(subscriber);
       }),
   };
 }

@@ -22,6 +22,12 @@ export interface JobMetricsOptions {
 /** Handles of the job-level families (flow control, readiness, checkpoints, anomalies by key). */
 export interface JobMetrics {
   readonly inFlight: Gauge;
+  /**
+   * Highest in-flight count since start. Unlike `inFlight`, a scrape cannot miss a short burst: on a fast
+   * machine the pipeline drains each fetched batch within milliseconds and waits on the next fetch, so the
+   * plain gauge reads 0 at most scrapes.
+   */
+  readonly inFlightPeak: Gauge;
   readonly inFlightLimit: Gauge;
   readonly ready: Gauge;
   readonly checkpoints: Counter;
@@ -45,6 +51,11 @@ export function createJobMetrics(registry: Registry, options: JobMetricsOptions)
     inFlight: new Gauge({
       name: 'flowsentinel_records_in_flight',
       help: 'Records read from the source and not yet acknowledged (all outputs written).',
+      registers,
+    }),
+    inFlightPeak: new Gauge({
+      name: 'flowsentinel_records_in_flight_peak',
+      help: 'Highest number of records in flight since the process started (high watermark of records_in_flight).',
       registers,
     }),
     inFlightLimit,

@@ -27,10 +27,12 @@ describe('job metric families', () => {
     let ready = false;
     const m = createJobMetrics(registry, { highWaterMark: 512, ready: () => ready });
     m.inFlight.set(17);
+    m.inFlightPeak.set(40);
     m.checkpoints.inc();
     const text1 = await registry.metrics();
     expect(text1).toContain('flowsentinel_records_in_flight_limit 512');
     expect(text1).toContain('flowsentinel_records_in_flight 17');
+    expect(text1).toContain('flowsentinel_records_in_flight_peak 40');
     expect(text1).toContain('flowsentinel_ready 0');
     expect(text1).toContain('flowsentinel_checkpoints_total 1');
     ready = true;
