@@ -1,0 +1,94 @@
+/**
+ * Pins the outputs of a `--speed max` replay of every file in test/fixtures (issue 12): structural changes
+ * must leave anomalies.jsonl, scores.jsonl, dead-letters.jsonl and drift.jsonl byte-identical. The config sets the
+ * optimizer's weight decay and clip explicitly, so a change of defaults does not move the pins, and the
+ * backend explicitly (float32 rounding is per backend). A deliberate change of scores updates PINS in the
+ * same commit, with the reason in its message.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runReplay } from '../../src/cli/replay.js';
+import { loadConfig } from '../../src/config/load.js';
+import { silentLogger } from '../helpers/detector-data.js';
+
+const FIXTURES = new URL('../fixtures/', import.meta.url);
+const OUTPUTS = ['anomalies.jsonl', 'scores.jsonl', 'dead-letters.jsonl', 'drift.jsonl'] as const;
+const DEFAULT_FIELDS = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5'];
+
+/** Decoding of each fixture, as scripts/gen-fixtures.ts documents it. */
+const FEATURES: Readonly<Record<string, { fields: string[]; keyField?: string; maxRecordBytes?: number }>> = {
+  'clean.jsonl': { fields: DEFAULT_FIELDS },
+  'anomalies-malformed.jsonl': {
+    fields: ['http.bytes', 'http.latencyMs', 'cpu', 'mem'],
+    keyField: 'host',
+    maxRecordBytes: 2048,
+  },
+  'drift.jsonl': { fields: DEFAULT_FIELDS },
+};
+
+/** sha256 (hex, first 16) of each output, per fixture. */
+const EMPTY = 'e3b0c44298fc1c14';
+const PINS: Readonly<Record<string, Readonly<Record<(typeof OUTPUTS)[number], string>>>> = {
+  'clean.jsonl': {
+    'anomalies.jsonl': '799ea8db04e94068',
+    'scores.jsonl': '01c4d2140fcd6aa1',
+    'dead-letters.jsonl': EMPTY,
+    'drift.jsonl': EMPTY,
+  },
+  'anomalies-malformed.jsonl': {
+    'anomalies.jsonl': 'e2fca6bd7dd1cdb4',
+    'scores.jsonl': '9ddf58a4da5a377a',
+    'dead-letters.jsonl': '30b2d3c53cbde801',
+    'drift.jsonl': '7c211f56fdee9319',
+  },
+  'drift.jsonl': {
+    'anomalies.jsonl': '32d7a3561b3426c2',
+    'scores.jsonl': '90e67582d66e2f49',
+    'dead-letters.jsonl': EMPTY,
+    'drift.jsonl': 'd5ceadac4e97e333',
+  },
+};
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'flowsentinel-hashes-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function replayHashes(name: string): Promise<Record<string, string>> {
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      backend: 'wasm',
+      features: FEATURES[name],
+      model: { type: 'realnvp', layers: 2, hidden: 16, seed: 7 },
+      training: { stepsPerBatch: 2, learningRate: 0.003, batchSize: 128, weightDecay: 1e-5, clipNorm: 1 },
+      warmup: { events: 200 },
+      threshold: { policy: 'quantile', quantile: 0.01, window: 1000 },
+      batching: { maxSize: 64 },
+      drift: { enabled: true, window: 100, referenceEvents: 200 },
+      metrics: { enabled: false },
+      log: { level: 'warn' },
+    },
+  });
+  const outDir = join(dir, name);
+  await runReplay(config, silentLogger(), { file: new URL(name, FIXTURES).pathname, outDir, speed: 'max' });
+  const hashes: Record<string, string> = {};
+  for (const out of OUTPUTS) {
+    const bytes = await readFile(join(outDir, out));
+    hashes[out] = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+  }
+  return hashes;
+}
+
+describe('replay outputs are pinned', () => {
+  it.each(Object.keys(FEATURES))('%s', async (name) => {
+    const hashes = await replayHashes(name);
+    expect(hashes).toEqual(PINS[name]);
+  });
+});
