@@ -1,6 +1,6 @@
 import type { AppConfig } from '../config/schema.js';
 import type { DetectorParts } from '../detector/factory.js';
-import { createRng } from '../flow/rng.js';
+import { createRng } from '../core/rng.js';
 import { densitySpec, renderSvg, type TimelinePoint, timelineSpec } from '../report/charts.js';
 import { type ReportSection, renderHtmlReport } from '../report/html.js';
 import type { ScoredEvent } from '../streams/types.js';

@@ -34,7 +34,7 @@ import {
   TimeSeriesDetector,
   TimeSeriesFeaturizer,
   timeSeriesOptionsFromConfig,
-} from '../streams/timeseries.js';
+} from '../detector/timeseries/index.js';
 import type { BatchDetector, DeadLetter, FeatureEvent, ScoredEvent } from '../streams/types.js';
 
 /** Options of `runDetectorJob`. */

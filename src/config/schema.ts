@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { DRIFT_POLICIES } from '../detector/drift.js';
-import { SUPPRESSION_MODES } from '../detector/suppression.js';
-import { adaptiveOptionProblems } from '../detector/thresholds/adaptive.js';
+import { DEFAULT_CLIP_NORM, DEFAULT_WEIGHT_DECAY } from '../core/training-defaults.js';
 import { LOG_LEVELS } from '../logging.js';
+import { DRIFT_POLICIES, SUPPRESSION_MODES } from './enums.js';
+import { adaptiveOptionProblems } from './threshold-rules.js';
 
 /**
  * The whole application configuration as one zod schema with defaults. Every object is strict, so a
@@ -58,9 +58,9 @@ const trainingSchema = z.strictObject({
   stepsPerBatch: int(0, 1000).default(1),
   learningRate: z.number().positive().max(1).default(0.001),
   /** Decoupled (AdamW-style) weight decay per step. */
-  weightDecay: z.number().min(0).max(1).default(0),
+  weightDecay: z.number().min(0).max(1).default(DEFAULT_WEIGHT_DECAY),
   /** Global gradient-norm clip. */
-  clipNorm: z.number().positive().default(5),
+  clipNorm: z.number().positive().default(DEFAULT_CLIP_NORM),
   /** Rows per optimizer step (new events plus replayed ones). */
   batchSize: int(1, 65536).default(256),
   replayReservoir: z

@@ -1,9 +1,9 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { AppConfig } from '../config/schema.js';
+import type { FeatureEvent } from '../core/records.js';
 import type { Logger } from '../logging.js';
 import type { AckTracker } from '../streams/acks.js';
-import type { FeatureEvent } from '../streams/types.js';
 import { type CheckpointDocument, type CheckpointPosition, fingerprintOf } from './checkpoint-document.js';
 import {
   CheckpointError,

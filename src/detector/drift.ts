@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { DRIFT_POLICIES, type DriftPolicy } from '../config/enums.js';
+import type { DriftEvent, DriftPhase, DriftSnapshot } from '../core/drift.js';
+import type { ScoredEvent } from '../core/records.js';
 import { InvalidOptionError, SerializationError } from '../errors.js';
-import type { RecordRef, ScoredEvent } from '../streams/types.js';
 
-/** What happens after a drift is confirmed (see `DriftMonitor`). */
-export const DRIFT_POLICIES = ['reset-reference', 'keep'] as const;
-export type DriftPolicy = (typeof DRIFT_POLICIES)[number];
+export { DRIFT_POLICIES, type DriftPolicy } from '../config/enums.js';
+export type { DriftEvent, DriftPhase, DriftSnapshot } from '../core/drift.js';
 
 /** Options of `DriftMonitor`. */
 export interface DriftMonitorOptions {
@@ -29,44 +30,6 @@ export interface DriftReference {
   readonly std: number;
   readonly floor: number;
   readonly ceiling: number;
-}
-
-/** A drift episode confirmed (`started`) or over (`ended`). Field order is the JSON order. */
-export interface DriftEvent {
-  readonly kind: 'started' | 'ended';
-  /** `drift@<startedAt>`, shared by the started and ended events of one episode. */
-  readonly id: string;
-  /** Event time of the event that confirmed or ended the drift, epoch ms. */
-  readonly timestamp: number;
-  /** Event time the score first went past the level in this episode, epoch ms. */
-  readonly startedAt: number;
-  /** The record that confirmed or ended the drift. */
-  readonly ref: RecordRef;
-  /** Scored events the monitor had seen, including this one. */
-  readonly eventIndex: number;
-  readonly score: number;
-  readonly peakScore: number;
-  readonly level: number;
-  readonly windowMeanLogLikelihood: number;
-  readonly referenceLogLikelihood: number;
-  readonly referenceStd: number;
-  /** `ended` only: `recovered` (score below the recover level for `forMs`) or `reference-reset`. */
-  readonly reason: 'recovered' | 'reference-reset' | null;
-  /** `ended` only: `timestamp − startedAt`, ms. */
-  readonly durationMs: number | null;
-}
-
-/** Monitor phase: measuring the reference, watching for drift, or inside a confirmed drift. */
-export type DriftPhase = 'reference' | 'watching' | 'drifting';
-
-/** Read-only view for metrics and reports. Values are NaN when not yet available. */
-export interface DriftSnapshot {
-  readonly phase: DriftPhase;
-  readonly score: number;
-  readonly windowMean: number;
-  readonly reference: number;
-  readonly referenceStd: number;
-  readonly eventsSeen: number;
 }
 
 interface Episode {

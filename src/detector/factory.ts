@@ -1,13 +1,12 @@
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { AppConfig } from '../config/schema.js';
+import { createRng, type Rng } from '../core/rng.js';
 import { buildFlow } from '../flow/builders.js';
 import { NormalizingFlow } from '../flow/normalizing-flow.js';
 import { Logistic } from '../flow/priors/logistic.js';
-import { createRng, type Rng } from '../flow/rng.js';
 import { Trainer } from '../flow/trainer.js';
 import { MixtureCdf } from '../flow/transforms/mixture-cdf.js';
-import { modelFeatureNames } from '../streams/timeseries.js';
 import { checkpointDir } from './checkpoint.js';
 import { Explainer } from './explain.js';
 import { KeyModelStore } from './key-model-store.js';
@@ -17,6 +16,7 @@ import { Reservoir } from './reservoir.js';
 import { Standardiser } from './standardiser.js';
 import { createThresholdPolicy } from './thresholds/factory.js';
 import type { ThresholdPolicy } from './thresholds/types.js';
+import { modelFeatureNames } from './timeseries/index.js';
 
 /**
  * Everything a running detector owns; `dispose` frees the tfjs variables. `flow`, `trainer` and `rng` are

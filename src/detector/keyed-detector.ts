@@ -1,7 +1,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
+import type { BatchDetector } from '../core/detector.js';
+import type { FeatureEvent, ScoredEvent } from '../core/records.js';
 import { InvalidOptionError, SerializationError } from '../errors.js';
-import type { BatchDetector, FeatureEvent, ScoredEvent } from '../streams/types.js';
 import { CheckpointError } from './checkpoint-files.js';
 import type { OnlineDetectorState } from './detector-state.js';
 import type { KeyModelStore } from './key-model-store.js';

@@ -1,9 +1,10 @@
+import type { BatchDetector } from '../core/detector.js';
+import type { FeatureEvent, ScoredEvent } from '../core/records.js';
+import type { Rng } from '../core/rng.js';
 import { FlowsentinelError, InvalidOptionError } from '../errors.js';
 import type { NormalizingFlow } from '../flow/normalizing-flow.js';
-import type { Rng } from '../flow/rng.js';
 import * as tf from '../flow/tf.js';
 import type { StepResult, Trainer } from '../flow/trainer.js';
-import type { BatchDetector, FeatureEvent, ScoredEvent } from '../streams/types.js';
 import { captureState, type OnlineDetectorState, restoreState } from './detector-state.js';
 import type { Explainer } from './explain.js';
 import type { Reservoir } from './reservoir.js';

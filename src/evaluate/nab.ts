@@ -11,7 +11,7 @@ import { redactConfig } from '../config/redact.js';
 import type { AppConfig } from '../config/schema.js';
 import { InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logging.js';
-import { timeSeriesOptionsFromConfig } from '../streams/timeseries.js';
+import { timeSeriesOptionsFromConfig } from '../detector/timeseries/index.js';
 import type { SourceRecord } from '../streams/types.js';
 import { loadEvaluationConfig, NAB_CONFIG_FILE, NAB_DEFAULTS } from './config.js';
 import { DEFAULT_DEDUPE_WINDOW, NAB_SCORE_SOURCES, nabAnomalyScores } from './nab-anomaly-score.js';

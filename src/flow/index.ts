@@ -24,7 +24,7 @@ export { Logistic } from './priors/logistic.js';
 export { StandardNormal } from './priors/standard-normal.js';
 export { Uniform01 } from './priors/uniform.js';
 export { MODULE_KINDS, reviveModule } from './registry.js';
-export { createRng, type Rng } from './rng.js';
+export { createRng, type Rng } from '../core/rng.js';
 export {
   constantSchedule,
   cosineDecaySchedule,

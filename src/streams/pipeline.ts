@@ -11,7 +11,7 @@ import {
   tap,
   throwError,
 } from 'rxjs';
-import type { DriftEvent } from '../detector/drift.js';
+import type { DriftEvent } from '../core/drift.js';
 import { FlowsentinelError, InvalidOptionError, isRetriable } from '../errors.js';
 import type { AckTracker, CommitPosition } from './acks.js';
 import { CreditGate } from './backpressure.js';

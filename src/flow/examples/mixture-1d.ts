@@ -5,7 +5,7 @@
  */
 import { InvalidOptionError } from '../../errors.js';
 import { mixtureCdf1d } from '../builders-1d.js';
-import { createRng, type Rng } from '../rng.js';
+import { createRng, type Rng } from '../../core/rng.js';
 import * as tf from '../tf.js';
 import { type FitFunction, fitFullBatch } from './full-batch-fit.js';
 

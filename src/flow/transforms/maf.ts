@@ -12,7 +12,7 @@ import {
   failOption,
   failSpec,
 } from '../nn-options.js';
-import { createRng, type Rng } from '../rng.js';
+import { createRng, type Rng } from '../../core/rng.js';
 import * as tf from '../tf.js';
 import type { Bijector, ForwardResult, ModuleSpec, SerializedTensor } from '../types.js';
 

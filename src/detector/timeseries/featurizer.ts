@@ -1,40 +1,9 @@
-/**
- * Univariate time-series mode: turns each event's single value into a vector built from the last k values
- * of its key's series (as lags, or as the current value plus successive differences) and optional
- * time-of-day / day-of-week features. See docs/detector.md, "Time-series mode".
- */
 import { map, type OperatorFunction } from 'rxjs';
 import { z } from 'zod';
-import type { AppConfig } from '../config/schema.js';
-import {
-  SeriesScorer,
-  type SeriesScorerState,
-  type SeriesScoringOptions,
-  seriesScoringProblems,
-} from '../detector/series-scorer.js';
-import { InvalidOptionError, SerializationError } from '../errors.js';
-import type { BatchDetector, Decoded, FeatureEvent, ScoredEvent } from './types.js';
-
-/** Options of `TimeSeriesFeaturizer` (config section `timeseries`, plus the source field's name). */
-export interface TimeSeriesOptions {
-  /** Name of the single input feature (the one `features.fields` entry); prefixes the generated names. */
-  readonly field: string;
-  /** k: values of the key's series per vector, the current one included (≥ 2). */
-  readonly lags: number;
-  /** Encode lags 1…k−1 as successive differences x_{t−i+1} − x_{t−i} instead of raw values. */
-  readonly differences: boolean;
-  /** Append (sin, cos) of the UTC time of day. */
-  readonly timeOfDay: boolean;
-  /** Append (sin, cos) of the position in the UTC week (Monday 00:00 = 0). */
-  readonly dayOfWeek: boolean;
-  /** Series kept; the least recently seen key beyond this is forgotten (and warms up again). */
-  readonly maxKeys: number;
-  /**
-   * Per-series scoring of the detector's outputs (`TimeSeriesDetector`, `SeriesScorer`); absent or
-   * `enabled: false` = the detector's own scores and verdicts pass through.
-   */
-  readonly scoring?: SeriesScoringOptions | undefined;
-}
+import type { Decoded, FeatureEvent } from '../../core/records.js';
+import { InvalidOptionError, SerializationError } from '../../errors.js';
+import { SeriesScorer, type SeriesScorerState, seriesScoringProblems } from '../series-scorer.js';
+import { type TimeSeriesOptions, timeSeriesFeatureNames } from './options.js';
 
 /** JSON form of the per-key histories, for checkpoints. */
 export interface TimeSeriesState {
@@ -86,37 +55,6 @@ const MONDAY_EPOCH_MS = -3 * DAY_MS;
  * hash of the timestamp (deterministic, no state), gives the pair a bounded density on an annulus.
  */
 export const TIME_RADIUS_JITTER = 0.15;
-
-/** Names of the generated features, in vector order, e.g. `value_lag0, value_diff1, …, tod_sin, tod_cos`. */
-export function timeSeriesFeatureNames(o: Omit<TimeSeriesOptions, 'maxKeys'>): string[] {
-  const names = [`${o.field}_lag0`];
-  for (let i = 1; i < o.lags; i++) names.push(o.differences ? `${o.field}_diff${i}` : `${o.field}_lag${i}`);
-  if (o.timeOfDay) names.push('tod_sin', 'tod_cos');
-  if (o.dayOfWeek) names.push('dow_sin', 'dow_cos');
-  return names;
-}
-
-/**
- * Time-series options from the app config, or null when the mode is off. Throws `InvalidOptionError`
- * unless `features.fields` names exactly one field.
- */
-export function timeSeriesOptionsFromConfig(config: AppConfig): TimeSeriesOptions | null {
-  const t = config.timeseries;
-  if (!t.enabled) return null;
-  const [field, ...rest] = config.features.fields;
-  if (field === undefined || rest.length > 0) {
-    throw new InvalidOptionError(
-      `timeseries mode reads one value per event; set features.fields to a single field (e.g. [value]), got ${config.features.fields.length}`,
-    );
-  }
-  return { field, ...t };
-}
-
-/** The model's feature names: the generated time-series names in time-series mode, else `features.fields`. */
-export function modelFeatureNames(config: AppConfig): string[] {
-  const ts = timeSeriesOptionsFromConfig(config);
-  return ts === null ? [...config.features.fields] : timeSeriesFeatureNames(ts);
-}
 
 /** Uniform in [0, 1) from a 32-bit mix of an epoch-millisecond timestamp and a salt. */
 function unitHash(t: number, salt: number): number {
@@ -308,57 +246,4 @@ export class TimeSeriesFeaturizer {
  */
 export function timeSeriesFeatures(featurizer: TimeSeriesFeaturizer): OperatorFunction<Decoded, Decoded> {
   return map((d) => (d.ok ? { ok: true, event: featurizer.apply(d.event) } : d));
-}
-
-/**
- * A `BatchDetector` that builds time-series vectors for `inner`, one micro-batch at a time, so the
- * featurizer's state always matches the events the model has processed (consistent checkpoints).
- * `partial` events are not passed on: they come back as 'warming' with `logLikelihood` NaN (null in
- * JSON), `anomalyScore` 0 and the threshold of the batch, so every record is still accounted for.
- *
- * With `scoring.enabled`, every event's `anomalyScore` is instead its key's `SeriesScorer` score (state
- * kept per key in the featurizer, so it is checkpointed with the histories) and a scored event is an
- * anomaly when that score is ≥ `scoring.threshold`; `threshold` stays the inner policy's.
- */
-export class TimeSeriesDetector implements BatchDetector {
-  constructor(
-    readonly featurizer: TimeSeriesFeaturizer,
-    private readonly inner: BatchDetector & { readonly modelVersion?: number },
-  ) {}
-
-  async process(batch: readonly FeatureEvent[]): Promise<readonly ScoredEvent[]> {
-    const built = batch.map((e) => this.featurizer.apply(e));
-    const complete = built.filter((e) => e.partial !== true);
-    const versionBefore = this.inner.modelVersion ?? 0;
-    const scored = complete.length > 0 ? await this.inner.process(complete) : [];
-    const threshold = scored[0]?.threshold ?? Number.NaN;
-    const modelVersion = scored[0]?.modelVersion ?? versionBefore;
-    let next = 0;
-    const out = built.map((e): ScoredEvent => {
-      if (e.partial !== true) return scored[next++]!;
-      return {
-        ref: e.ref,
-        timestamp: e.timestamp,
-        key: e.key,
-        status: 'warming',
-        logLikelihood: Number.NaN,
-        anomalyScore: 0,
-        threshold,
-        isAnomaly: false,
-        modelVersion,
-      };
-    });
-    return this.featurizer.scoringEnabled ? this.rescore(batch, out) : out;
-  }
-
-  /** Replaces scores and verdicts by the per-key `SeriesScorer`'s, in event order. */
-  private rescore(batch: readonly FeatureEvent[], out: readonly ScoredEvent[]): ScoredEvent[] {
-    const level = this.featurizer.options.scoring!.threshold;
-    return out.map((r, i) => {
-      const scored = r.status === 'scored';
-      const value = batch[i]!.features[0]!;
-      const anomalyScore = this.featurizer.score(r.key, value, r.logLikelihood, r.anomalyScore, scored);
-      return { ...r, anomalyScore, isAnomaly: scored && anomalyScore >= level };
-    });
-  }
 }

@@ -4,16 +4,16 @@
  * range breakout the shift; the run is deterministic and leaks no tensors.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
 import { DEFAULT_LIKELIHOOD_OPTIONS } from '../../src/detector/anomaly-likelihood.js';
 import { createDetector, type DetectorParts } from '../../src/detector/factory.js';
-import { createRng } from '../../src/flow/rng.js';
-import * as tf from '../../src/flow/tf.js';
 import {
   TimeSeriesDetector,
   TimeSeriesFeaturizer,
   type TimeSeriesOptions,
   timeSeriesFeatureNames,
-} from '../../src/streams/timeseries.js';
+} from '../../src/detector/timeseries/index.js';
+import * as tf from '../../src/flow/tf.js';
 import type { FeatureEvent, ScoredEvent } from '../../src/streams/types.js';
 import { smallDetectorConfig } from '../helpers/detector-data.js';
 

@@ -1,10 +1,9 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
+import { createRng } from '../../src/core/rng.js';
 import { DEFAULT_LIKELIHOOD_OPTIONS } from '../../src/detector/anomaly-likelihood.js';
 import type { SeriesScoringOptions } from '../../src/detector/series-scorer.js';
-import { InvalidOptionError, SerializationError } from '../../src/errors.js';
-import { createRng } from '../../src/flow/rng.js';
 import {
   modelFeatureNames,
   TIME_RADIUS_JITTER,
@@ -14,7 +13,8 @@ import {
   type TimeSeriesState,
   timeSeriesFeatureNames,
   timeSeriesFeatures,
-} from '../../src/streams/timeseries.js';
+} from '../../src/detector/timeseries/index.js';
+import { InvalidOptionError, SerializationError } from '../../src/errors.js';
 import type { BatchDetector, Decoded, FeatureEvent, ScoredEvent } from '../../src/streams/types.js';
 
 const BASE: TimeSeriesOptions = {
