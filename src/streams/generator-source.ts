@@ -1,5 +1,5 @@
-import { InvalidOptionError } from '../errors.js';
 import { createRng, type Rng } from '../core/rng.js';
+import { InvalidOptionError } from '../errors.js';
 import { DEFAULT_MAX_RECORD_BYTES, parsePath, setPath } from './feature-spec.js';
 import { MALFORMED_KINDS, malformedValue } from './generator-malformed.js';
 import {

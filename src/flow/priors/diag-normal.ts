@@ -1,5 +1,5 @@
-import { InvalidOptionError } from '../../errors.js';
 import type { Rng } from '../../core/rng.js';
+import { InvalidOptionError } from '../../errors.js';
 import { encodeTensor } from '../tensor-codec.js';
 import * as tf from '../tf.js';
 import {
