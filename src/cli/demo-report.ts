@@ -1,11 +1,11 @@
 import type { AppConfig } from '../config/schema.js';
-import type { DetectorParts } from '../detector/factory.js';
 import { createRng } from '../core/rng.js';
+import type { DetectorParts } from '../detector/factory.js';
+import { createDriftMonitor } from '../job/parts.js';
 import { densitySpec, renderSvg, type TimelinePoint, timelineSpec } from '../report/charts.js';
 import { type ReportSection, renderHtmlReport } from '../report/html.js';
 import type { ScoredEvent } from '../streams/types.js';
-import type { DemoDriftEvent } from './demo.js';
-import { createDriftMonitor } from './job.js';
+import type { DemoDriftEvent } from './demo-types.js';
 
 /** Inputs of the demo report. */
 export interface DemoReportInput {

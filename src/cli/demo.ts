@@ -2,6 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { tap } from 'rxjs';
 import type { AppConfig } from '../config/schema.js';
 import type { DriftEvent } from '../detector/drift.js';
+import { createProgress } from '../job/progress.js';
+import { runDetectorJob } from '../job/run.js';
 import type { Logger } from '../logging.js';
 import {
   ANOMALY_HEADER,
@@ -13,46 +15,9 @@ import { MemorySink } from '../streams/sinks.js';
 import type { RecordSource } from '../streams/source.js';
 import type { DeadLetter, ScoredEvent } from '../streams/types.js';
 import { writeDemoReport } from './demo-report.js';
-import { runDetectorJob } from './job.js';
-import { createProgress } from './progress.js';
+import type { DemoDriftEvent, DemoResult } from './demo-types.js';
 
-/** The built-in demo stream's feature names. */
-export const DEMO_FIELDS = ['cpu', 'memory', 'latency_ms', 'requests', 'errors', 'bytes_out'] as const;
-
-/** Outcome of the demo. */
-export interface DemoResult {
-  readonly events: number;
-  readonly seconds: number;
-  readonly eventsPerSecond: number;
-  readonly injected: number;
-  readonly flagged: number;
-  readonly truePositives: number;
-  readonly precision: number;
-  readonly recall: number;
-  readonly warming: number;
-  readonly deadLettered: number;
-  /** Anomalies written as alerts, and those suppressed as repeats of an open episode. */
-  readonly alerts: number;
-  readonly suppressed: number;
-  /** The injected drift episode, stream indices [start, end), or null. */
-  readonly injectedDrift: {
-    readonly start: number;
-    readonly end: number;
-    readonly shiftSigma: number;
-  } | null;
-  /** Drift events of the run, with the stream index of the event that triggered each. */
-  readonly driftEvents: readonly DemoDriftEvent[];
-  readonly reportPath: string;
-}
-
-/** A drift event located in the demo stream. */
-export interface DemoDriftEvent {
-  readonly event: DriftEvent;
-  /** Stream index (0-based) of the event that confirmed or ended the drift. */
-  readonly index: number;
-  /** Stream index of the first event at or after `event.startedAt` (the score first past the level). */
-  readonly startIndex: number;
-}
+export { DEMO_FIELDS, type DemoDriftEvent, type DemoResult } from './demo-types.js';
 
 /** The demo stream's drift episode from `demo.drift`, or null when `shiftSigma` is 0. */
 export function demoDriftEpisode(config: AppConfig): DriftEpisode | null {

@@ -199,8 +199,22 @@ const replaySchema = z.strictObject({
   input: nonEmpty.optional(),
   /** Directory `flowsentinel replay` writes anomalies.jsonl, scores.jsonl and dead-letters.jsonl to. */
   output: nonEmpty.optional(),
-  /** Replay speed relative to event time (1 = real time); 0 = as fast as possible. */
-  speed: z.number().min(0).default(0),
+  /**
+   * Replay speed: `max` = as fast as possible (batches cut by count only: reproducible), or a factor
+   * relative to event time (1 = recorded pace, k = k× faster). 0 is rejected: it used to mean `max`.
+   */
+  speed: z
+    .union([z.literal('max'), z.number()])
+    .default('max')
+    .superRefine((v, ctx) => {
+      if (typeof v === 'number' && !(v > 0 && Number.isFinite(v))) {
+        const message =
+          v === 0
+            ? "0 is not a speed: use 'max' to replay as fast as possible"
+            : "must be 'max' or a finite number > 0 (1 = recorded pace)";
+        ctx.addIssue({ code: 'custom', message });
+      }
+    }),
 });
 
 const driftSchema = z.strictObject({

@@ -1,16 +1,16 @@
 import { join } from 'node:path';
-import type { Registry } from 'prom-client';
+import { checkpointDir } from '../config/checkpoint-dir.js';
 import type { AppConfig } from '../config/schema.js';
+import type { KeyedModelObserver } from '../core/detector.js';
 import { createRng, type Rng } from '../core/rng.js';
 import { buildFlow } from '../flow/builders.js';
 import { NormalizingFlow } from '../flow/normalizing-flow.js';
 import { Logistic } from '../flow/priors/logistic.js';
 import { Trainer } from '../flow/trainer.js';
 import { MixtureCdf } from '../flow/transforms/mixture-cdf.js';
-import { checkpointDir } from './checkpoint.js';
 import { Explainer } from './explain.js';
 import { KeyModelStore } from './key-model-store.js';
-import { KeyedDetector, registerKeyedMetrics } from './keyed-detector.js';
+import { KeyedDetector } from './keyed-detector.js';
 import { type DetectorObserver, OnlineDetector } from './online-detector.js';
 import { Reservoir } from './reservoir.js';
 import { Standardiser } from './standardiser.js';
@@ -74,8 +74,8 @@ export function buildModel(model: AppConfig['model'], dim: number): NormalizingF
 
 /** Options of `createDetector`. */
 export interface CreateDetectorOptions {
-  /** Registers the per-key model metrics (flowsentinel_keyed_*) here when `perKey.enabled`. */
-  readonly registry?: Registry;
+  /** Told of per-key model counts, evictions and loads when `perKey.enabled` (e.g. for metrics). */
+  readonly keyedObserver?: KeyedModelObserver;
 }
 
 /** Options of one `OnlineDetector` built from config. */
@@ -169,7 +169,7 @@ function buildKeyed(
         ...(keyObserver ? { observer: keyObserver } : {}),
       }),
     ...(dir === undefined ? {} : { store: new KeyModelStore(join(dir, 'keys')) }),
-    ...(options.registry ? { metrics: registerKeyedMetrics(options.registry) } : {}),
+    ...(options.keyedObserver ? { observer: options.keyedObserver } : {}),
   });
 }
 

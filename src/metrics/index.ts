@@ -35,4 +35,5 @@ export {
   type KafkaConsumerMetrics,
   kafkaMetricsObserver,
 } from './kafka-families.js';
+export { createKeyedMetrics, type KeyedMetrics, keyedMetricsObserver } from './keyed-families.js';
 export { createMetricsRegistry, type MetricsRegistryOptions } from './registry.js';

@@ -3,33 +3,14 @@
  * report.html (docs/evaluation.md).
  */
 import { join } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
-import { evaluateNab, formatNabSummary } from '../evaluate/nab.js';
-import type { TabularResult } from '../evaluate/tabular.js';
-import { datasetName, evaluateTabularDetail } from '../evaluate/tabular.js';
-import { fmt } from '../evaluate/tabular-report.js';
-import type { Logger } from '../logging.js';
-import { createProgress } from './progress.js';
-
-function intArg(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
-  return n;
-}
-
-function positiveIntArg(value: string): number {
-  const n = intArg(value);
-  if (n < 1) throw new InvalidArgumentError('expected an integer >= 1');
-  return n;
-}
-
-function regexArg(value: string): RegExp {
-  try {
-    return new RegExp(value);
-  } catch (err) {
-    throw new InvalidArgumentError(`not a regular expression: ${(err as Error).message}`);
-  }
-}
+import type { Command } from 'commander';
+import { evaluateNab, formatNabSummary } from '../../evaluate/nab.js';
+import type { TabularResult } from '../../evaluate/tabular.js';
+import { datasetName, evaluateTabularDetail } from '../../evaluate/tabular.js';
+import { fmt } from '../../evaluate/tabular-report.js';
+import { createProgress } from '../../job/progress.js';
+import { intArg, positiveIntArg, regexArg } from '../args.js';
+import type { CommandDeps } from '../with-shutdown.js';
 
 /** Human summary of a tabular evaluation. */
 export function formatTabularSummary(r: TabularResult, outDir: string): string {
@@ -49,10 +30,7 @@ export function formatTabularSummary(r: TabularResult, outDir: string): string {
 }
 
 /** Registers `evaluate tabular` and `evaluate nab` on `program`. */
-export function registerEvaluateCommand(
-  program: Command,
-  deps: { logger: (level?: string) => Logger },
-): void {
+export function registerEvaluateCommand(program: Command, deps: CommandDeps): void {
   const evaluate = program
     .command('evaluate')
     .description('run labelled data through the pipeline; write results.json and an HTML report');

@@ -1,11 +1,11 @@
 import type { AppConfig } from '../config/schema.js';
+import { CheckpointError, readJsonFile } from '../detector/checkpoint-files.js';
 import {
   type CheckpointDocument,
   envelopeProblem,
   fingerprintDifferences,
   fingerprintOf,
 } from './checkpoint-document.js';
-import { CheckpointError, readJsonFile } from './checkpoint-files.js';
 
 /**
  * Reads and checks one checkpoint file (envelope and compatibility with `config`). `newestFirst` lists the

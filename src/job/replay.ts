@@ -1,24 +1,25 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { AppConfig } from '../config/schema.js';
-import {
-  type Checkpointer,
-  type CheckpointPosition,
-  openCheckpoints,
-  type ResumePosition,
-} from '../detector/checkpoint.js';
 import { type DriftEvent, serializeDriftEvent } from '../detector/drift.js';
 import type { Logger } from '../logging.js';
 import { AckTracker } from '../streams/acks.js';
 import { decodeRecord } from '../streams/decode.js';
-import { createFeatureSpec, type FeatureSpec } from '../streams/feature-spec.js';
+import type { FeatureSpec } from '../streams/feature-spec.js';
 import type { PipelineSummary } from '../streams/pipeline.js';
 import { type ReplaySpeed, readRecordFile } from '../streams/replay-source.js';
 import { JsonlFileSink, serializeDeadLetter, serializeScoredEvent } from '../streams/sinks.js';
 import { iterableSource, type RecordSource } from '../streams/source.js';
 import type { DeadLetter, ScoredEvent, SourceRecord } from '../streams/types.js';
-import { type JobOptions, runDetectorJob } from './job.js';
+import {
+  type Checkpointer,
+  type CheckpointPosition,
+  openCheckpoints,
+  type ResumePosition,
+} from './checkpoint.js';
+import { featureSpecOf } from './parts.js';
 import { createProgress } from './progress.js';
+import { type JobOptions, runDetectorJob } from './run.js';
 
 /** Options of `runReplay`. */
 export interface ReplayOptions {
@@ -79,11 +80,7 @@ function source(
   speed: ReplaySpeed,
   resume: ResumePosition | undefined,
 ): RecordSource {
-  const spec = createFeatureSpec({
-    fields: [...config.features.fields],
-    maxRecordBytes: config.features.maxRecordBytes,
-    ...(config.features.keyField === undefined ? {} : { keyField: config.features.keyField }),
-  });
+  const spec = featureSpecOf(config);
   return iterableSource((signal) => {
     const records = readRecordFile({ path: file, speed }, signal);
     return resume === undefined ? records : after(records, resume, spec);

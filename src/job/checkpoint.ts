@@ -1,34 +1,26 @@
 import { mkdir, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { checkpointDir } from '../config/checkpoint-dir.js';
 import type { AppConfig } from '../config/schema.js';
 import type { FeatureEvent } from '../core/records.js';
-import type { Logger } from '../logging.js';
-import type { AckTracker } from '../streams/acks.js';
-import { type CheckpointDocument, type CheckpointPosition, fingerprintOf } from './checkpoint-document.js';
 import {
   CheckpointError,
   checkpointFileName,
   listCheckpoints,
   removeStaleTemps,
   writeFileAtomic,
-} from './checkpoint-files.js';
+} from '../detector/checkpoint-files.js';
+import type { DetectorParts } from '../detector/factory.js';
+import { KeyModelStore } from '../detector/key-model-store.js';
+import type { Logger } from '../logging.js';
+import type { AckTracker } from '../streams/acks.js';
+import { type CheckpointDocument, type CheckpointPosition, fingerprintOf } from './checkpoint-document.js';
 import { loadCheckpoint, loadMessage } from './checkpoint-load.js';
-import type { DetectorParts } from './factory.js';
-import { KeyModelStore } from './key-model-store.js';
 
+export { checkpointDir } from '../config/checkpoint-dir.js';
+export { CheckpointError } from '../detector/checkpoint-files.js';
 export type { CheckpointDocument, CheckpointPosition } from './checkpoint-document.js';
-export { CheckpointError } from './checkpoint-files.js';
 export { loadCheckpoint } from './checkpoint-load.js';
-
-/**
- * The checkpoint directory: `checkpoint.dir`, else the folder of `checkpoint.file`, else undefined
- * (checkpoints off; evicted per-key models are discarded).
- */
-export function checkpointDir(config: AppConfig): string | undefined {
-  const c = config.checkpoint;
-  if (c.dir !== undefined) return c.dir;
-  return c.file === undefined ? undefined : dirname(c.file);
-}
 
 /** A component whose state rides along in checkpoints under `extensions[name]`, as opaque JSON. */
 export interface CheckpointExtension {

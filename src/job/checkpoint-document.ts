@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { AppConfig } from '../config/schema.js';
-import type { OnlineDetectorState } from './detector-state.js';
-import type { KeyedDetectorState } from './keyed-detector.js';
-import { modelFeatureNames } from './timeseries/index.js';
+import type { OnlineDetectorState } from '../detector/detector-state.js';
+import type { KeyedDetectorState } from '../detector/keyed-detector.js';
+import { modelFeatureNames } from '../detector/timeseries/index.js';
 
 /** Where the input had been processed up to (per topic-partition), for resuming a replay. */
 export interface CheckpointPosition {
