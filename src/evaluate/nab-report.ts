@@ -5,9 +5,9 @@ import { renderSvg } from '../report/charts.js';
 import { curvesSpec, prSpec, rocSpec, scoreTimelineSpec, thinTimeline } from '../report/evaluation-charts.js';
 import { type ReportSection, renderHtmlReport } from '../report/html.js';
 import { averagePrecision, rocAuc, thinCurve, thresholdCurve } from './metrics.js';
-import type { NabDetail } from './nab.js';
 import { nabCategory, windowLabels } from './nab-corpus.js';
 import { NAB_PROFILE_NAMES, NAB_PROFILES, sweepCurve, sweepPoints } from './nab-score.js';
+import type { NabDetail } from './nab-types.js';
 
 const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '–');
 const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '–');

@@ -11,10 +11,11 @@ import { createKafkaSinks } from '../kafka/sinks.js';
 import { KafkaSource } from '../kafka/source.js';
 import type { KafkaSourceOptions, KafkaSourceStats } from '../kafka/source-types.js';
 import type { Logger } from '../logging.js';
-import { createKafkaConsumerMetrics, kafkaMetricsObserver } from '../metrics/kafka-families.js';
+import { createKafkaConsumerMetrics } from '../metrics/kafka-families.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
 import { AckTracker } from '../streams/acks.js';
 import type { PipelineSummary } from '../streams/pipeline.js';
+import { kafkaMetricsObserver } from './kafka-observer.js';
 import { runDetectorJob } from './run.js';
 
 /** Consumer tuning that the config file does not carry (tests, special deployments). */
