@@ -3,7 +3,7 @@ import { tap } from 'rxjs';
 import type { AppConfig } from '../config/schema.js';
 import type { DriftEvent } from '../detector/drift.js';
 import { createProgress } from '../job/progress.js';
-import { runDetectorJob } from '../job/run.js';
+import { type JobResult, runDetectorJob } from '../job/run.js';
 import type { Logger } from '../logging.js';
 import {
   ANOMALY_HEADER,
@@ -52,6 +52,47 @@ function withTruth(source: RecordSource, truth: Set<string>): RecordSource {
   };
 }
 
+/** The demo's outcome: precision and recall on the injected anomalies, and the drift episodes. */
+function demoResult(
+  config: AppConfig,
+  result: JobResult,
+  scored: readonly ScoredEvent[],
+  isTrue: (s: ScoredEvent) => boolean,
+  driftEvents: readonly DriftEvent[],
+): DemoResult {
+  const evaluated = scored.filter((s) => s.status === 'scored');
+  const injected = evaluated.filter(isTrue).length;
+  const flagged = evaluated.filter((s) => s.isAnomaly).length;
+  const truePositives = evaluated.filter((s) => s.isAnomaly && isTrue(s)).length;
+  const seconds = result.elapsedMs / 1000;
+  const index = new Map(scored.map((s, i) => [`${s.ref.partition}:${s.ref.offset}`, i]));
+  const episode = demoDriftEpisode(config);
+  return {
+    events: result.summary.in,
+    seconds,
+    eventsPerSecond: result.summary.in / Math.max(seconds, 1e-9),
+    injected,
+    flagged,
+    truePositives,
+    precision: flagged === 0 ? 0 : truePositives / flagged,
+    recall: injected === 0 ? 1 : truePositives / injected,
+    warming: result.summary.warming,
+    deadLettered: result.summary.deadLettered,
+    alerts: result.summary.alerts,
+    suppressed: result.summary.suppressed,
+    injectedDrift:
+      episode === null
+        ? null
+        : { start: episode.startIndex, end: episode.endIndex, shiftSigma: episode.shiftSigma },
+    driftEvents: driftEvents.map((event) => ({
+      event,
+      index: index.get(`${event.ref.partition}:${event.ref.offset}`) ?? -1,
+      startIndex: scored.findIndex((s) => s.timestamp >= event.startedAt),
+    })),
+    reportPath: config.demo.report,
+  };
+}
+
 /**
  * Runs the embedded demo: the seeded multivariate stream through the full pipeline (decode, micro-batch,
  * prequential score-then-learn, thresholds, metrics served while it runs), then prints precision and
@@ -84,38 +125,7 @@ export async function runDemo(config: AppConfig, logger: Logger, signal?: AbortS
   try {
     const scored = scores.items;
     const isTrue = (s: ScoredEvent): boolean => truth.has(`${s.ref.partition}:${s.ref.offset}`);
-    const evaluated = scored.filter((s) => s.status === 'scored');
-    const injected = evaluated.filter(isTrue).length;
-    const flagged = evaluated.filter((s) => s.isAnomaly).length;
-    const truePositives = evaluated.filter((s) => s.isAnomaly && isTrue(s)).length;
-    const seconds = result.elapsedMs / 1000;
-    const reportPath = config.demo.report;
-    const index = new Map(scored.map((s, i) => [`${s.ref.partition}:${s.ref.offset}`, i]));
-    const episode = demoDriftEpisode(config);
-    const out: DemoResult = {
-      events: result.summary.in,
-      seconds,
-      eventsPerSecond: result.summary.in / Math.max(seconds, 1e-9),
-      injected,
-      flagged,
-      truePositives,
-      precision: flagged === 0 ? 0 : truePositives / flagged,
-      recall: injected === 0 ? 1 : truePositives / injected,
-      warming: result.summary.warming,
-      deadLettered: result.summary.deadLettered,
-      alerts: result.summary.alerts,
-      suppressed: result.summary.suppressed,
-      injectedDrift:
-        episode === null
-          ? null
-          : { start: episode.startIndex, end: episode.endIndex, shiftSigma: episode.shiftSigma },
-      driftEvents: drift.items.map((event) => ({
-        event,
-        index: index.get(`${event.ref.partition}:${event.ref.offset}`) ?? -1,
-        startIndex: scored.findIndex((s) => s.timestamp >= event.startedAt),
-      })),
-      reportPath,
-    };
+    const out = demoResult(config, result, scored, isTrue, drift.items);
     const html = await writeDemoReport(
       {
         config,
@@ -127,7 +137,7 @@ export async function runDemo(config: AppConfig, logger: Logger, signal?: AbortS
       },
       summaryRows(out),
     );
-    await writeFile(reportPath, html);
+    await writeFile(out.reportPath, html);
     return out;
   } finally {
     result.parts.dispose();

@@ -34,7 +34,11 @@ export function registerEvaluateCommand(program: Command, deps: CommandDeps): vo
   const evaluate = program
     .command('evaluate')
     .description('run labelled data through the pipeline; write results.json and an HTML report');
+  registerTabular(evaluate, deps);
+  registerNab(evaluate, deps);
+}
 
+function registerTabular(evaluate: Command, deps: CommandDeps): void {
   evaluate
     .command('tabular')
     .description('a labelled CSV (optionally .gz): ROC-AUC, PR-AUC, precision/recall/F1, alert rate, delays')
@@ -86,7 +90,9 @@ export function registerEvaluateCommand(program: Command, deps: CommandDeps): vo
         }
       },
     );
+}
 
+function registerNab(evaluate: Command, deps: CommandDeps): void {
   evaluate
     .command('nab')
     .description('a NAB-layout corpus (data/<category>/*.csv, labels/combined_windows.json): NAB scores')
