@@ -11,7 +11,7 @@ const layers = {
   streams: ['streams', 'core', 'errors'],
   kafka: ['kafka', 'streams', 'config', 'core', 'errors', 'logging'],
   metrics: ['metrics', 'core', 'errors'],
-  report: ['report', 'errors'],
+  report: ['report', 'core', 'errors'],
   job: ['job', 'detector', 'flow', 'streams', 'kafka', 'metrics', 'config', 'core', 'errors', 'logging'],
   evaluate: ['evaluate', 'job', 'detector', 'streams', 'config', 'report', 'core', 'errors', 'logging'],
 };
