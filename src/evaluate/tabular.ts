@@ -72,11 +72,9 @@ export function datasetName(file: string): string {
     .replace(/\.csv$/i, '');
 }
 
-/** Runs the evaluation and returns the result with the per-row detail the report uses. */
-export async function evaluateTabularDetail(o: TabularOptions): Promise<TabularDetail> {
-  const table = await readLabelledCsv(o.file, o.labelColumn ?? 'label', o.maxRows);
-  const features = table.columns.filter((c) => c !== table.labelColumn && c !== TIME_COLUMN);
-  const { config, source } = loadEvaluationConfig({
+/** The evaluation config: the given file or config/tabular.yaml, env, overrides, seed; `fields` = features. */
+function tabularConfig(o: TabularOptions, features: string[]): ReturnType<typeof loadEvaluationConfig> {
+  return loadEvaluationConfig({
     ...(o.configFile === undefined ? {} : { file: o.configFile }),
     defaultFile: TABULAR_CONFIG_FILE,
     defaults: TABULAR_DEFAULTS,
@@ -85,6 +83,13 @@ export async function evaluateTabularDetail(o: TabularOptions): Promise<TabularD
     ...(o.seed === undefined ? {} : { seed: o.seed }),
     fields: features,
   });
+}
+
+/** Runs the evaluation and returns the result with the per-row detail the report uses. */
+export async function evaluateTabularDetail(o: TabularOptions): Promise<TabularDetail> {
+  const table = await readLabelledCsv(o.file, o.labelColumn ?? 'label', o.maxRows);
+  const features = table.columns.filter((c) => c !== table.labelColumn && c !== TIME_COLUMN);
+  const { config, source } = tabularConfig(o, features);
   const n = table.rows.length;
   let done = 0;
   let flaggedSoFar = 0;
