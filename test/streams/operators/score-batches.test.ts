@@ -110,11 +110,9 @@ describe('scoreBatches', () => {
         }),
       );
       const detector: BatchScorer = { process: (b) => cold('(r|)', { r: resultsOf(b) }) };
-      expectObservable(cold('-#', undefined, upstream).pipe(scoreBatches(detector))).toBe(
-        '-#',
-        undefined,
-        upstream,
-      );
+      expectObservable(
+        cold<readonly FeatureEvent[]>('-#', undefined, upstream).pipe(scoreBatches(detector)),
+      ).toBe('-#', undefined, upstream);
     });
   });
 });
