@@ -1,12 +1,20 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DriftEvent } from '../../src/detector/drift.js';
 import { FlowsentinelError, InvalidOptionError } from '../../src/errors.js';
-import { PipelineError, runPipeline } from '../../src/streams/pipeline.js';
+import {
+  PipelineError,
+  type PipelineOptions,
+  type PipelineStage,
+  type PipelineSummary,
+  runPipeline,
+} from '../../src/streams/pipeline.js';
 import { replaySource } from '../../src/streams/replay-source.js';
 import { MemorySink } from '../../src/streams/sinks.js';
+import { iterableSource } from '../../src/streams/source.js';
 import type { BatchDetector, DeadLetter, Sink } from '../../src/streams/types.js';
-import { baseOptions, writeFixtureFile } from './pipeline-fixture.js';
+import { baseOptions, fixture, writeFixtureFile } from './pipeline-fixture.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -56,5 +64,73 @@ describe('runPipeline failures', () => {
   it('validates options', () => {
     expect(() => runPipeline(baseOptions({ highWaterMark: 10 }))).toThrow(InvalidOptionError);
     expect(() => runPipeline(baseOptions({ batch: { maxSize: 0, maxWaitMs: 1 } }))).toThrow(/maxSize/);
+  });
+
+  const rejecting = <T>(message: string): Sink<T> => ({
+    write: () => Promise.reject(new Error(message)),
+    close: () => Promise.resolve(),
+  });
+  const throwing = (message: string) => () => {
+    throw new Error(message);
+  };
+  const drifted: DriftEvent = {
+    kind: 'started',
+    id: 'drift@0',
+    timestamp: 0,
+    startedAt: 0,
+    ref: { topic: 't', partition: 0, offset: '0' },
+    eventIndex: 1,
+    score: 9,
+    peakScore: 9,
+    level: 4,
+    windowMeanLogLikelihood: -9,
+    referenceLogLikelihood: -1,
+    referenceStd: 1,
+    reason: null,
+    durationMs: null,
+  };
+  const stageCases: Array<[PipelineStage, Partial<PipelineOptions>]> = [
+    ['suppression', { alertGate: { apply: throwing('gate down') } }],
+    ['drift', { drift: { observe: throwing('drift down') } }],
+    ['anomalies-sink', { sinks: { anomalies: rejecting('anomalies down'), deadLetters: new MemorySink() } }],
+    [
+      'scores-sink',
+      {
+        sinks: {
+          anomalies: new MemorySink(),
+          scores: rejecting('scores down'),
+          deadLetters: new MemorySink(),
+        },
+      },
+    ],
+    [
+      'drift-sink',
+      {
+        drift: { observe: () => [drifted] },
+        sinks: {
+          anomalies: new MemorySink(),
+          drift: rejecting('drift sink down'),
+          deadLetters: new MemorySink(),
+        },
+      },
+    ],
+    ['callback', { onBatch: throwing('onBatch down') }],
+    ['callback', { onDeadLetter: throwing('onDeadLetter down') }],
+  ];
+
+  it.each(stageCases)('fails in stage %s, with the counts so far', async (stage, overrides) => {
+    const error = await runPipeline(baseOptions(overrides)).done.catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(PipelineError);
+    expect(error).toMatchObject({ stage, retriable: false, message: expect.stringMatching(/ down$/) });
+    const summary = (error as PipelineError).context.summary as PipelineSummary;
+    expect(summary.in).toBeGreaterThan(0);
+  });
+
+  it('fails in stage acks when a source repeats an offset', async () => {
+    const [first] = fixture;
+    const error = await runPipeline(
+      baseOptions({ source: iterableSource(() => [first!, first!]) }),
+    ).done.catch((err: unknown) => err);
+    expect(error).toMatchObject({ stage: 'acks', context: { summary: { in: 1 } } });
   });
 });
