@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DRIFT_POLICIES } from '../detector/drift.js';
 import { SUPPRESSION_MODES } from '../detector/suppression.js';
 import { adaptiveOptionProblems } from '../detector/thresholds/adaptive.js';
-import { LOG_LEVELS } from '../logging.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../logging.js';
 
 /**
  * The whole application configuration as one zod schema with defaults. Every object is strict, so a
@@ -381,7 +381,13 @@ export const appConfigSchema = z.strictObject({
   checkpoint: checkpointSchema.prefault({}),
   replay: replaySchema.prefault({}),
   demo: demoSchema.prefault({}),
-  log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(LOG_LEVELS).default('info'),
+      /** json | pretty; unset: pretty when stderr is a terminal, else json. */
+      format: z.enum(LOG_FORMATS).optional(),
+    })
+    .prefault({}),
   shutdown: z
     .strictObject({
       /** Longest graceful drain (finish batch, commit, flush) before exiting, ms. */
