@@ -13,7 +13,7 @@ import {
 import { createKafkaSinks } from '../kafka/sinks.js';
 import { KafkaSource } from '../kafka/source.js';
 import type { KafkaSourceOptions, KafkaSourceStats } from '../kafka/source-types.js';
-import type { Logger } from '../logging.js';
+import type { LogFormat, Logger } from '../logging.js';
 import { createKafkaConsumerMetrics, kafkaMetricsObserver } from '../metrics/kafka-families.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
 import { AckTracker } from '../streams/acks.js';
@@ -116,8 +116,8 @@ export function replayFileToTopic(
 
 /** What the commands need from main.ts. */
 export interface KafkaCommandDeps {
-  /** A logger writing to stderr at `level` (default info). */
-  readonly logger: (level?: string) => Logger;
+  /** A logger writing to stderr at `level` (default info), in `format` (default: pretty on a terminal). */
+  readonly logger: (level?: string, format?: LogFormat) => Logger;
   /** Writes one result line to stdout (default process.stdout). */
   readonly print?: (line: string) => void;
   /** Default `installShutdownHandlers` (SIGTERM/SIGINT → abort; second signal exits). */
@@ -176,7 +176,7 @@ export function registerKafkaCommands(program: Command, deps: KafkaCommandDeps):
     .requiredOption('-c, --config <file>', 'YAML or JSON config file (features.fields and kafka.* )')
     .action(async (opts: { config: string }) => {
       const config = loadConfig({ file: opts.config });
-      const logger = deps.logger(config.log.level);
+      const logger = deps.logger(config.log.level, config.log.format);
       const shutdown = shutdownOf(logger, config.shutdown.timeoutMs);
       try {
         const result = await runKafkaDetector({ config, logger, signal: shutdown.signal });
@@ -208,7 +208,7 @@ export function registerKafkaCommands(program: Command, deps: KafkaCommandDeps):
     )
     .action(async (opts: RecordFlags) => {
       const config = toolConfig(opts.config, opts.brokers);
-      const logger = deps.logger(config.log.level);
+      const logger = deps.logger(config.log.level, config.log.format);
       const shutdown = shutdownOf(logger, config.shutdown.timeoutMs);
       try {
         const untilIdleMs = opts.untilIdle === true ? DEFAULT_UNTIL_IDLE_MS : opts.untilIdle;
@@ -251,7 +251,7 @@ export function registerKafkaCommands(program: Command, deps: KafkaCommandDeps):
         opts: { toTopic: string; config?: string; brokers?: string[]; partitioning: ReplayPartitioning },
       ) => {
         const config = toolConfig(opts.config, opts.brokers);
-        const logger = deps.logger(config.log.level);
+        const logger = deps.logger(config.log.level, config.log.format);
         const shutdown = shutdownOf(logger, config.shutdown.timeoutMs);
         try {
           const result = await replayFileToTopic(config, logger, {

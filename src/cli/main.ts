@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type ConfigOverrides, loadConfig } from '../config/load.js';
 import { ConfigError, FlowsentinelError } from '../errors.js';
-import { createLogger, type Logger } from '../logging.js';
+import { createLogger, type LogFormat, type Logger } from '../logging.js';
 import { DEMO_FIELDS, formatDemoSummary, runDemo } from './demo.js';
 import { registerEvaluateCommand } from './evaluate-command.js';
 import { registerKafkaCommands, replayFileToTopic } from './kafka-commands.js';
@@ -54,11 +54,13 @@ function checkpointOverrides(opts: CheckpointFlags): ConfigOverrides['checkpoint
   };
 }
 
-function logger(level?: string): Logger {
+/** Logs go to stderr, so stdout carries only the command's output (summaries, JSON results). */
+function logger(level?: string, format?: LogFormat): Logger {
   return createLogger({
     level: (level ?? 'info') as 'info',
     name: 'flowsentinel',
     destination: process.stderr,
+    ...(format === undefined ? {} : { format }),
   });
 }
 
@@ -95,7 +97,7 @@ withCheckpointFlags(
         `the demo stream has ${DEMO_FIELDS.length} features; set features.fields to ${DEMO_FIELDS.length} names`,
       );
     }
-    const log = logger(config.log.level);
+    const log = logger(config.log.level, config.log.format);
     const shutdown = installShutdownHandlers(log, config.shutdown.timeoutMs);
     try {
       const result = await runDemo(config, log, shutdown.signal);
@@ -146,7 +148,7 @@ withCheckpointFlags(
     });
     const input = file ?? config.replay.input;
     if (input === undefined) throw new ConfigError('replay: give a file argument or set replay.input');
-    const log = logger(config.log.level);
+    const log = logger(config.log.level, config.log.format);
     const shutdown = installShutdownHandlers(log, config.shutdown.timeoutMs);
     if (opts.toTopic) {
       try {
