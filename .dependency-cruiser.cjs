@@ -16,8 +16,9 @@ const layers = {
   evaluate: ['evaluate', 'job', 'detector', 'streams', 'config', 'report', 'core', 'errors', 'logging'],
 };
 
-/** A path pattern for a layer: a folder of src/, or a top-level file (errors.ts, logging.ts). */
-const at = (layer) => (layer === 'errors' || layer === 'logging' ? `^src/${layer}\\.ts$` : `^src/${layer}/`);
+/** A path pattern for a layer: a folder of src/, or top-level files (errors.ts; logging.ts + log-pretty.ts). */
+const FILES = { errors: '^src/errors\\.ts$', logging: '^src/(logging|log-pretty)\\.ts$' };
+const at = (layer) => FILES[layer] ?? `^src/${layer}/`;
 
 const layerRules = Object.entries(layers).map(([layer, allowed]) => ({
   name: `${layer}-imports`,

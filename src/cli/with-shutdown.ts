@@ -1,12 +1,12 @@
 /** The frame every command runs in: config → logger → graceful-shutdown handlers → body → dispose. */
 import type { AppConfig } from '../config/schema.js';
-import { createLogger, type Logger } from '../logging.js';
+import { createLogger, type LogFormat, type Logger } from '../logging.js';
 import { installShutdownHandlers } from './shutdown.js';
 
 /** What the commands need from main.ts (tests inject their own). */
 export interface CommandDeps {
-  /** A logger writing to stderr at `level` (default info). */
-  readonly logger: (level?: string) => Logger;
+  /** A logger writing to stderr at `level` (default info), in `format` (default: pretty on a terminal). */
+  readonly logger: (level?: string, format?: LogFormat) => Logger;
   /** Writes one result line to stdout (default process.stdout). */
   readonly print?: (line: string) => void;
   /** Default `installShutdownHandlers` (SIGTERM/SIGINT → abort; second signal exits). */
@@ -23,10 +23,18 @@ export interface CommandContext {
   readonly print: (line: string) => void;
 }
 
-/** The default dependencies: a pino logger on stderr, stdout for results, process signal handlers. */
+/**
+ * The default dependencies: a pino logger on stderr (so stdout carries only the command's output:
+ * summaries, JSON results), stdout for results, process signal handlers.
+ */
 export const defaultCommandDeps: CommandDeps = {
-  logger: (level?: string) =>
-    createLogger({ level: (level ?? 'info') as 'info', name: 'flowsentinel', destination: process.stderr }),
+  logger: (level?: string, format?: LogFormat) =>
+    createLogger({
+      level: (level ?? 'info') as 'info',
+      name: 'flowsentinel',
+      destination: process.stderr,
+      ...(format === undefined ? {} : { format }),
+    }),
 };
 
 /**
@@ -39,7 +47,7 @@ export async function withShutdown(
   body: (ctx: CommandContext) => Promise<void>,
 ): Promise<void> {
   const config = load();
-  const logger = deps.logger(config.log.level);
+  const logger = deps.logger(config.log.level, config.log.format);
   const shutdown = (deps.installShutdown ?? installShutdownHandlers)(logger, config.shutdown.timeoutMs);
   const print = deps.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   try {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LOG_LEVELS } from '../logging.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../logging.js';
 import { CONFIG_BACKENDS } from './enums.js';
 import { int, nonEmpty } from './schema-common.js';
 import {
@@ -61,7 +61,13 @@ export const appConfigSchema = z.strictObject({
   checkpoint: checkpointSchema.prefault({}),
   replay: replaySchema.prefault({}),
   demo: demoSchema.prefault({}),
-  log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(LOG_LEVELS).default('info'),
+      /** json | pretty; unset: pretty when stderr is a terminal, else json. */
+      format: z.enum(LOG_FORMATS).optional(),
+    })
+    .prefault({}),
   shutdown: z
     .strictObject({
       /** Longest graceful drain (finish batch, commit, flush) before exiting, ms. */

@@ -213,7 +213,7 @@ describe('flowsentinel replay --checkpoint-dir (CLI, killed and restarted)', () 
     expect((JSON.parse(good.stdout.trim()) as ReplaySummary).checkpoint).toMatchObject({ restored: older });
 
     const both = await runCli(['replay', input, '-c', cfg, '--checkpoint', older, '--reset-model']);
-    expect(both.code).toBe(1);
+    expect(both.code).toBe(2); // a configuration error
     expect(both.stderr).toMatch(
       /checkpoint\.reset: reset \(--reset-model\) and file \(--checkpoint\) exclude each other/,
     );

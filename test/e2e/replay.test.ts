@@ -160,12 +160,12 @@ describe('flowsentinel replay (CLI from source)', () => {
     for (const [i, name] of OUTPUTS.entries()) expect(a[i]!.equals(b[i]!), name).toBe(true);
   });
 
-  it('exits 1 naming the offending key when the config is invalid', async () => {
+  it('exits 2 (usage/config error) naming the offending key when the config is invalid', async () => {
     const bad = join(dir, 'bad.json');
     const input0 = replayConfigInput();
     await writeFile(bad, JSON.stringify({ ...input0, training: { ...input0.training, stepsPerBatch: -1 } }));
     const r = await runCli(['replay', input, '-c', bad, '-o', join(dir, 'never')]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/flowsentinel: invalid configuration/);
     expect(r.stderr).toMatch(/training\.stepsPerBatch: .*got -1/);
     expect(r.stdout).toBe('');
