@@ -121,6 +121,14 @@ withCheckpointFlags(
       ),
     )
     .option('--no-scores', 'do not write scores.jsonl')
+    .addOption(
+      new Option(
+        '--malformed-lines <mode>',
+        'a line that is not a record: skip it (counted warning) or fail (stop; records before it are written)',
+      )
+        .choices(['fail', 'skip'])
+        .default('skip'),
+    )
     .option(
       '--to-topic <topic>',
       'produce the recording into this Kafka topic instead (keys, headers, timestamps kept)',
@@ -133,6 +141,7 @@ withCheckpointFlags(
       outDir?: string;
       speed?: 'recorded' | 'max' | number;
       scores: boolean;
+      malformedLines: 'fail' | 'skip';
       toTopic?: string;
     } & CheckpointFlags,
   ) => {
@@ -169,6 +178,7 @@ withCheckpointFlags(
         // replay.speed: 0 = as fast as possible, 1 = recorded pace, k = k× faster.
         speed: opts.speed ?? (config.replay.speed === 0 ? 'max' : config.replay.speed),
         writeScores: opts.scores,
+        malformedLines: opts.malformedLines,
         signal: shutdown.signal,
       });
       process.stdout.write(`${JSON.stringify({ ...summary, outDir })}\n`);
