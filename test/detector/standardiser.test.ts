@@ -248,6 +248,10 @@ describe('standardiser config', () => {
     const o = standardiserOptions(load({ clip: 5, bounds: { b: { min: 0 }, a: { max: 10 } } }));
     expect(o).toMatchObject({ dim: 2, clip: 5, lower: [-Infinity, 0], upper: [10, Infinity] });
     expect(standardiserOptions(load({}))).not.toHaveProperty('lower');
+    const fromEnv = loadConfig({
+      env: { FLOWSENTINEL_FEATURES__FIELDS: '["a","b"]', FLOWSENTINEL_STANDARDISER__BOUNDS__B__MAX: '7' },
+    });
+    expect(fromEnv.standardiser.bounds).toEqual({ b: { max: 7 } });
   });
 
   it('refuses bounds of unknown features and empty ranges, naming the key', () => {
