@@ -65,6 +65,8 @@ export class MalformedLines {
     }
     if (this.failure === undefined) return;
     const { error } = this.failure;
+    // Nothing was read (e.g. the file cannot be opened): the reader's own error says it all.
+    if (recordsRead === 0 && !(error instanceof RecordLineError)) throw error;
     const what = error instanceof Error ? error.message : String(error);
     const hint =
       error instanceof RecordLineError
