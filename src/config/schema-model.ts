@@ -62,6 +62,12 @@ export const trainingSchema = z.strictObject({
   trainOnAnomalies: z.boolean().default(false),
 });
 
+const boundSchema = z
+  .strictObject({ min: z.number().optional(), max: z.number().optional() })
+  .refine((b) => b.min === undefined || b.max === undefined || b.min < b.max, {
+    message: 'min must be below max',
+  });
+
 export const standardiserSchema = z.strictObject({
   /** 'freeze': statistics from warm-up then fixed; 'ema': exponentially weighted forever. */
   mode: z.enum(['freeze', 'ema']).default('freeze'),
@@ -69,6 +75,10 @@ export const standardiserSchema = z.strictObject({
   emaAlpha: z.number().gt(0).lt(1).default(0.001),
   /** Floor on each feature's σ, feature units. */
   minStd: z.number().positive().default(1e-6),
+  /** After the robust start (median/MAD of the first 128 events), deviations beyond clip·σ are clipped before they update μ and σ. */
+  clip: z.number().min(1).default(8),
+  /** Per model feature: values outside [min, max] are clamped to it before the standardiser learns from them (scored raw). */
+  bounds: z.record(nonEmpty, boundSchema).default({}),
 });
 
 function refineAdaptive<K extends 'quantile' | 'alpha'>(rateName: K) {

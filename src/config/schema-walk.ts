@@ -44,6 +44,7 @@ export function schemasAt(root: Schema, path: readonly PropertyKey[]): Schema[] 
         const child = (def.shape as Record<string, Schema>)[key];
         if (child !== undefined) next.push(child);
       } else if (def.type === 'array' && typeof key === 'number') next.push(def.element as Schema);
+      else if (def.type === 'record' && typeof key === 'string') next.push(def.valueType as Schema);
     }
     current = next;
   }

@@ -14,6 +14,7 @@ import { KeyedDetector } from './keyed-detector.js';
 import { type DetectorObserver, OnlineDetector } from './online-detector.js';
 import { Reservoir } from './reservoir.js';
 import { Standardiser } from './standardiser.js';
+import { standardiserOptions } from './standardiser-config.js';
 import { createThresholdPolicy } from './thresholds/factory.js';
 import type { ThresholdPolicy } from './thresholds/types.js';
 import { modelFeatureNames } from './timeseries/index.js';
@@ -100,15 +101,7 @@ function buildOnline(config: AppConfig, o: OnlineBuildOptions): OnlineDetector {
   const flow = buildModel(config.model, dim);
   const t = config.training;
   const createTrainer = trainerFor(config);
-  const standardiser = new Standardiser({
-    dim,
-    mode: config.standardiser.mode,
-    emaAlpha: config.standardiser.emaAlpha,
-    minStd: config.standardiser.minStd,
-    ...(config.standardiser.mode === 'freeze' && config.warmup.events > 0
-      ? { freezeAfter: config.warmup.events }
-      : {}),
-  });
+  const standardiser = new Standardiser(standardiserOptions(config));
   const reservoir = o.reservoirSize > 0 ? new Reservoir(o.reservoirSize, dim) : undefined;
   return new OnlineDetector({
     flow,

@@ -1,14 +1,18 @@
-import { z } from 'zod';
-import { InvalidOptionError, SerializationError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { robustColumn } from './robust-start.js';
+import {
+  parseStandardiserState,
+  type StandardiserMode,
+  type StandardiserState,
+} from './standardiser-state.js';
 
-/** How the standardiser adapts after warm-up. */
-export type StandardiserMode = 'freeze' | 'ema';
+export type { StandardiserMode, StandardiserState } from './standardiser-state.js';
 
 /** Options of `Standardiser`. */
 export interface StandardiserOptions {
   /** Number of features per row. */
   readonly dim: number;
-  /** 'freeze': exact running statistics until frozen; 'ema': exponentially weighted forever. */
+  /** 'freeze': statistics until frozen; 'ema': exponentially weighted forever. */
   readonly mode: StandardiserMode;
   /** EMA weight of each new row in (0, 1) (mode 'ema'; default 0.001 ≈ last 1000 rows). */
   readonly emaAlpha?: number;
@@ -16,35 +20,31 @@ export interface StandardiserOptions {
   readonly minStd?: number;
   /** Freeze automatically once this many rows were seen (mode 'freeze'); rows beyond it are ignored. */
   readonly freezeAfter?: number;
+  /** Deviations beyond this many σ are clipped to it before they update μ and σ (default 8; ≥ 1). */
+  readonly clip?: number;
+  /** Rows of the robust start (median and MAD), default 128; fewer when frozen before. */
+  readonly startRows?: number;
+  /** Per-feature lower bounds (feature units): values are raised to them before learning (default −∞). */
+  readonly lower?: readonly number[];
+  /** Per-feature upper bounds (feature units): values are lowered to them before learning (default +∞). */
+  readonly upper?: readonly number[];
 }
-
-/** JSON form of a `Standardiser`. */
-export interface StandardiserState {
-  readonly version: 1;
-  readonly dim: number;
-  readonly mode: StandardiserMode;
-  readonly count: number;
-  readonly frozen: boolean;
-  readonly mean: number[];
-  readonly variance: number[];
-}
-
-const stateSchema = z.strictObject({
-  version: z.literal(1),
-  dim: z.int().positive(),
-  mode: z.enum(['freeze', 'ema']),
-  count: z.int().nonnegative(),
-  frozen: z.boolean(),
-  mean: z.array(z.number()),
-  variance: z.array(z.number().nonnegative()),
-});
 
 /**
- * Per-feature standardisation z = (x − μ) / σ, σ = max(√var, minStd), in float64.
+ * Per-feature standardisation z = (x − μ) / σ, σ = max(√var, minStd), in float64, robust to extreme values.
  *
- * Every update uses the weight αₙ = 1/n for the n-th row (exact running mean and population variance,
- * Welford-equivalent: var ← (1 − αₙ)(var + αₙ·δ²)); in 'ema' mode αₙ = max(emaAlpha, 1/n), so the estimate
- * is exact until ~1/emaAlpha rows and exponentially weighted afterwards. Before any row, μ = 0 and σ = 1.
+ * - **Robust start.** The first `startRows` rows (default 128, or fewer if frozen before) are kept; while
+ *   they accumulate, and when they are complete, μ = median and σ = 1.4826·MAD of them (see
+ *   `robustColumn`), so up to half of them can be absurd without moving the statistics far.
+ * - **Clipped updates** afterwards: the n-th row updates with weight αₙ (1/n; in 'ema' mode
+ *   max(emaAlpha, 1/n)) and its deviation clipped to ±`clip`·s, s = max(σ, minStd):
+ *   δ = clamp(x − μ, ±clip·s), μ ← μ + αₙ·δ, var ← (1 − αₙ)(var + αₙ·δ²). One absurd value then moves μ
+ *   by at most αₙ·clip·σ and multiplies var by at most (1 − αₙ)(1 + αₙ·clip²); rows that keep falling
+ *   outside (a real change of scale) still grow σ geometrically.
+ * - **Bounds.** Values are clamped to [`lower`, `upper`] before they are learned; `transform` uses the raw
+ *   values, so an out-of-range value is still scored as what it is.
+ *
+ * Deterministic and independent of how rows are batched. Before any row, μ = 0 and σ = 1.
  */
 export class Standardiser {
   readonly dim: number;
@@ -52,8 +52,14 @@ export class Standardiser {
   readonly emaAlpha: number;
   readonly minStd: number;
   readonly freezeAfter: number;
+  readonly clip: number;
+  readonly startRows: number;
+  private readonly lower: Float64Array;
+  private readonly upper: Float64Array;
   private count = 0;
   private isFrozen = false;
+  private started = false;
+  private pending: number[] = [];
   private mean: Float64Array;
   private variance: Float64Array;
 
@@ -62,6 +68,8 @@ export class Standardiser {
     const emaAlpha = options.emaAlpha ?? 0.001;
     const minStd = options.minStd ?? 1e-6;
     const freezeAfter = options.freezeAfter ?? Number.POSITIVE_INFINITY;
+    const clip = options.clip ?? 8;
+    const startRows = options.startRows ?? 128;
     if (!Number.isInteger(dim) || dim < 1)
       throw new InvalidOptionError(`dim must be an integer >= 1, got ${dim}`);
     if (mode !== 'freeze' && mode !== 'ema') {
@@ -73,11 +81,24 @@ export class Standardiser {
       throw new InvalidOptionError(`minStd must be a positive finite number, got ${minStd}`);
     }
     if (!(freezeAfter >= 1)) throw new InvalidOptionError(`freezeAfter must be >= 1, got ${freezeAfter}`);
+    if (!(clip >= 1)) throw new InvalidOptionError(`clip must be >= 1 (σ units), got ${clip}`);
+    if (!Number.isInteger(startRows) || startRows < 1) {
+      throw new InvalidOptionError(`startRows must be an integer >= 1, got ${startRows}`);
+    }
     this.dim = dim;
     this.mode = mode;
     this.emaAlpha = emaAlpha;
     this.minStd = minStd;
     this.freezeAfter = freezeAfter;
+    this.clip = clip;
+    this.startRows = startRows;
+    this.lower = bounds(options.lower, dim, Number.NEGATIVE_INFINITY, 'lower');
+    this.upper = bounds(options.upper, dim, Number.POSITIVE_INFINITY, 'upper');
+    this.lower.forEach((lo, j) => {
+      if (!(lo < this.upper[j]!)) {
+        throw new InvalidOptionError(`lower[${j}] = ${lo} must be below upper[${j}] = ${this.upper[j]}`);
+      }
+    });
     this.mean = new Float64Array(dim);
     this.variance = new Float64Array(dim).fill(1);
   }
@@ -94,27 +115,29 @@ export class Standardiser {
 
   /** Stops updating (mode 'freeze'; call at the end of warm-up). No-op in 'ema' mode. */
   freeze(): void {
-    if (this.mode === 'freeze') this.isFrozen = true;
+    if (this.mode !== 'freeze') return;
+    if (!this.started && this.count > 0) this.start();
+    this.isFrozen = true;
   }
 
-  /** Learns from `n` rows of `d` features (row-major). Ignored once frozen. */
+  /** Learns from `n` rows of `d` features (row-major), clamped to the bounds. Ignored once frozen. */
   update(rows: Float32Array, n: number, d: number): void {
     this.checkShape(rows, n, d);
+    const x = new Float64Array(d);
     for (let r = 0; r < n && !this.isFrozen; r++) {
+      for (let j = 0; j < d; j++) x[j] = Math.min(Math.max(rows[r * d + j]!, this.lower[j]!), this.upper[j]!);
       this.count += 1;
-      const a = this.mode === 'ema' ? Math.max(this.emaAlpha, 1 / this.count) : 1 / this.count;
-      const base = r * d;
-      for (let j = 0; j < d; j++) {
-        const delta = rows[base + j]! - this.mean[j]!;
-        this.mean[j] = this.mean[j]! + a * delta;
-        // On the first row a = 1, so the σ = 1 prior is replaced, not averaged in.
-        this.variance[j] = (1 - a) * (this.variance[j]! + a * delta * delta);
+      if (this.started) this.clippedUpdate(x);
+      else {
+        for (const v of x) this.pending.push(v);
+        if (this.count >= this.startRows || this.count >= this.freezeAfter) this.start();
       }
       if (this.mode === 'freeze' && this.count >= this.freezeAfter) this.isFrozen = true;
     }
+    if (!this.started && this.count > 0) this.fitPending();
   }
 
-  /** Standardises `n` rows of `d` features into a new array. */
+  /** Standardises `n` rows of `d` features into a new array (raw values: no clamping to the bounds). */
   transform(rows: Float32Array, n: number, d: number): Float32Array {
     this.checkShape(rows, n, d);
     const std = this.std();
@@ -136,7 +159,7 @@ export class Standardiser {
     return s;
   }
 
-  /** Current per-feature means, feature units. */
+  /** Current per-feature means (medians during the robust start), feature units. */
   getMean(): Float64Array {
     return Float64Array.from(this.mean);
   }
@@ -150,33 +173,56 @@ export class Standardiser {
 
   getState(): StandardiserState {
     return {
-      version: 1,
+      version: 2,
       dim: this.dim,
       mode: this.mode,
       count: this.count,
       frozen: this.isFrozen,
+      started: this.started,
       mean: Array.from(this.mean),
       variance: Array.from(this.variance),
+      pending: [...this.pending],
     };
   }
 
-  /** Restores `getState()` output; throws `SerializationError` when it is malformed or of another dim. */
+  /**
+   * Restores `getState()` output (version 2, or a version-1 state, migrated: see
+   * `parseStandardiserState`); throws `SerializationError` when it is malformed or of another dim.
+   */
   setState(state: unknown): void {
-    const parsed = stateSchema.safeParse(state);
-    if (!parsed.success) {
-      throw new SerializationError(`invalid standardiser state: ${z.prettifyError(parsed.error)}`);
-    }
-    const s = parsed.data;
-    if (s.dim !== this.dim || s.mean.length !== this.dim || s.variance.length !== this.dim) {
-      throw new SerializationError(
-        `standardiser state has ${s.dim} features but ${this.dim} are configured; the feature list changed`,
-        { context: { saved: s.dim, configured: this.dim } },
-      );
-    }
+    const s = parseStandardiserState(state, this.dim);
     this.count = s.count;
     this.isFrozen = this.mode === 'freeze' && s.frozen;
+    this.started = s.started;
+    this.pending = [...s.pending];
     this.mean = Float64Array.from(s.mean);
     this.variance = Float64Array.from(s.variance);
+  }
+
+  /** The robust start: median/MAD of the pending rows; later rows update by clipped steps. */
+  private start(): void {
+    this.fitPending();
+    this.started = true;
+    this.pending = [];
+  }
+
+  private fitPending(): void {
+    const n = this.pending.length / this.dim;
+    for (let j = 0; j < this.dim; j++) {
+      const { mean, variance } = robustColumn(this.pending, n, this.dim, j);
+      this.mean[j] = mean;
+      this.variance[j] = variance;
+    }
+  }
+
+  private clippedUpdate(x: Float64Array): void {
+    const a = this.mode === 'ema' ? Math.max(this.emaAlpha, 1 / this.count) : 1 / this.count;
+    for (let j = 0; j < this.dim; j++) {
+      const limit = this.clip * Math.max(Math.sqrt(this.variance[j]!), this.minStd);
+      const delta = Math.min(Math.max(x[j]! - this.mean[j]!, -limit), limit);
+      this.mean[j] = this.mean[j]! + a * delta;
+      this.variance[j] = (1 - a) * (this.variance[j]! + a * delta * delta);
+    }
   }
 
   private checkShape(rows: Float32Array, n: number, d: number): void {
@@ -186,4 +232,17 @@ export class Standardiser {
       throw new InvalidOptionError(`rows hold ${rows.length} values, fewer than n·d = ${n}·${d}`);
     }
   }
+}
+
+function bounds(
+  values: readonly number[] | undefined,
+  dim: number,
+  fill: number,
+  name: string,
+): Float64Array {
+  if (values === undefined) return new Float64Array(dim).fill(fill);
+  if (values.length !== dim) {
+    throw new InvalidOptionError(`${name} has ${values.length} bounds, one per feature (${dim}) is needed`);
+  }
+  return Float64Array.from(values, (v) => (Number.isNaN(v) ? fill : v));
 }

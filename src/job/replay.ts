@@ -6,6 +6,7 @@ import type { Logger } from '../logging.js';
 import { AckTracker } from '../streams/acks.js';
 import { decodeRecord } from '../streams/decode.js';
 import type { FeatureSpec } from '../streams/feature-spec.js';
+import { MalformedLines, type MalformedLinesMode } from '../streams/malformed-lines.js';
 import type { PipelineSummary } from '../streams/pipeline.js';
 import { type ReplaySpeed, readRecordFile } from '../streams/replay-source.js';
 import { JsonlFileSink, serializeDeadLetter, serializeScoredEvent } from '../streams/sinks.js';
@@ -31,10 +32,14 @@ export interface ReplayOptions {
   readonly signal?: AbortSignal;
   /** Expected record count, for the progress bar (optional). */
   readonly total?: number;
+  /** A line that is not a record: 'skip' (default) with a counted warning, or 'fail' (stop there). */
+  readonly malformedLines?: MalformedLinesMode;
 }
 
 /** Summary of a replay; `checkpoint` is set when checkpoints are configured. */
 export type ReplaySummary = PipelineSummary & {
+  /** Malformed lines skipped (`--malformed-lines skip`). */
+  readonly malformedLines: number;
   readonly checkpoint?: {
     /** Checkpoint the run started from. */
     readonly restored?: string;
@@ -79,11 +84,13 @@ function source(
   file: string,
   speed: ReplaySpeed,
   resume: ResumePosition | undefined,
+  lines: MalformedLines,
 ): RecordSource {
   const spec = featureSpecOf(config);
   return iterableSource((signal) => {
-    const records = readRecordFile({ path: file, speed }, signal);
-    return resume === undefined ? records : after(records, resume, spec);
+    const { mode: malformedLines, onMalformedLine } = lines;
+    const records = readRecordFile({ path: file, speed, malformedLines, onMalformedLine }, signal);
+    return lines.guard(resume === undefined ? records : after(records, resume, spec));
   });
 }
 
@@ -124,12 +131,13 @@ export async function runReplay(config: AppConfig, logger: Logger, o: ReplayOpti
   const progress = createProgress('replay', o.total ?? 0, { force: false });
   let done = 0;
   let found = 0;
+  const lines = new MalformedLines(o.malformedLines ?? 'skip', o.file, logger);
   try {
     // `checkpoints` hands the opened checkpointer (and its resume position) to the job.
     const job: JobOptions & { readonly checkpoints?: Checkpointer } = {
       config,
       logger,
-      source: source(config, o.file, o.speed, position),
+      source: source(config, o.file, o.speed, position, lines),
       sinks: { anomalies, deadLetters, drift, ...(scores ? { scores } : {}) },
       acks,
       checkpoints,
@@ -144,8 +152,11 @@ export async function runReplay(config: AppConfig, logger: Logger, o: ReplayOpti
     };
     const result = await runDetectorJob(job);
     result.parts.dispose();
-    if (!checkpoints.enabled) return result.summary;
-    return { ...result.summary, checkpoint: checkpointSummary(checkpoints, position !== undefined) };
+    // A reader failure ended the input like the end of the file: everything before it is written.
+    lines.finish(result.summary.in);
+    const summary = { ...result.summary, malformedLines: lines.skipped };
+    if (!checkpoints.enabled) return summary;
+    return { ...summary, checkpoint: checkpointSummary(checkpoints, position !== undefined) };
   } finally {
     progress.stop();
     await Promise.all([anomalies.close(), deadLetters.close(), drift.close(), scores?.close()]);

@@ -80,22 +80,37 @@ export interface ResolvedSecurity {
   readonly secrets: readonly string[];
 }
 
-function readConfigFile(path: string, field: string, readFile: (p: string) => string): string {
+function readConfigFile(
+  path: string,
+  field: string,
+  readFile: (p: string) => string,
+  secret = false,
+): string {
   try {
     return readFile(path);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
+    const why = typeof code === 'string' ? code : 'unreadable';
+    // A secret field's value is never echoed: it may be the secret itself (e.g. a key that is not PEM).
+    // The read error is not attached as the cause either, since its message holds the path.
+    if (secret) {
+      throw new KafkaError(
+        `${field} is neither PEM text (-----BEGIN …-----) nor a readable file (${why}); the value is a secret and is not shown: give inline PEM text or the path of a readable PEM file`,
+        'config',
+        { context: { field, code: why } },
+      );
+    }
     throw new KafkaError(
-      `cannot read ${field} file ${path} (${typeof code === 'string' ? code : 'unreadable'}); give a readable path or inline PEM text`,
+      `cannot read ${field} file ${path} (${why}); give a readable path or inline PEM text`,
       'config',
       { context: { field, path } },
     );
   }
 }
 
-/** PEM text as is, else the content of the file it names. */
-function pem(value: string, field: string, readFile: (p: string) => string): string {
-  return PEM.test(value) ? value : readConfigFile(value, field, readFile);
+/** PEM text as is, else the content of the file it names (`secret`: the value is never echoed). */
+function pem(value: string, field: string, readFile: (p: string) => string, secret = false): string {
+  return PEM.test(value) ? value : readConfigFile(value, field, readFile, secret);
 }
 
 /**
@@ -111,7 +126,7 @@ export function resolveSecurity(
   let ssl: ConnectionOptions | undefined;
   if (config.ssl !== undefined) {
     const s = config.ssl;
-    const key = s.key === undefined ? undefined : pem(s.key, 'kafka.ssl.key', readFile);
+    const key = s.key === undefined ? undefined : pem(s.key, 'kafka.ssl.key', readFile, true);
     if (key !== undefined) secrets.push(key);
     ssl = {
       rejectUnauthorized: s.rejectUnauthorized,

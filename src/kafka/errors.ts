@@ -1,5 +1,5 @@
 import { FlowsentinelError, type FlowsentinelErrorOptions } from '../errors.js';
-import { scrubText } from './redact.js';
+import { scrubCause, scrubText } from './redact.js';
 
 /**
  * What went wrong talking to Kafka. `transient` errors are worth retrying (broker restart, leader
@@ -135,8 +135,8 @@ export function toKafkaError(err: unknown, action: string, secrets: readonly str
   const detail = scrubText(typeof first?.message === 'string' ? first.message : String(err), secrets);
   const type = links.map((e) => e.type).find((t) => typeof t === 'string');
   return new KafkaError(`${action}: ${HINTS[kind]}: ${detail}`, kind, {
-    // The cause is kept for stack traces; kafkajs errors never embed the password itself.
-    cause: err,
+    // The cause is kept for stack traces, scrubbed of secrets if any error of its chain holds one.
+    cause: scrubCause(err, secrets),
     context: {
       action,
       kind,

@@ -46,3 +46,25 @@ export function scrubValue(value: unknown, secrets: readonly string[], depth = 0
   }
   return out;
 }
+
+/**
+ * `err` itself when no secret occurs in the message or stack of any error of its cause chain; else a copy
+ * of the chain (name, message, stack, code) with the secrets scrubbed, so a cause never carries one.
+ */
+export function scrubCause(err: unknown, secrets: readonly string[], depth = 0): unknown {
+  if (!(err instanceof Error) || depth >= MAX_DEPTH || !chainHolds(err, secrets)) return err;
+  const copy = new Error(scrubText(err.message, secrets), {
+    cause: scrubCause(err.cause, secrets, depth + 1),
+  });
+  copy.name = err.name;
+  copy.stack = scrubText(err.stack ?? '', secrets);
+  const code = (err as { code?: unknown }).code;
+  if (code !== undefined) Object.assign(copy, { code });
+  return copy;
+}
+
+function chainHolds(err: unknown, secrets: readonly string[], depth = 0): boolean {
+  if (!(err instanceof Error) || depth >= MAX_DEPTH) return false;
+  const text = `${err.message}\n${err.stack ?? ''}`;
+  return scrubText(text, secrets) !== text || chainHolds(err.cause, secrets, depth + 1);
+}

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { InvalidOptionError } from '../errors.js';
+import { FlowsentinelError, InvalidOptionError } from '../errors.js';
 
 /** Result of a probe: a bare boolean, or a verdict with a human-readable reason. */
 export type ProbeResult = boolean | { readonly ready: boolean; readonly reason?: string };
@@ -37,6 +37,30 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
+/** The metrics server could not listen on `metrics.host:metrics.port`; the message names the key to change. */
+export class MetricsServerError extends FlowsentinelError {}
+
+const LISTEN_PROBLEMS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'is already in use (EADDRINUSE)',
+  EACCES: 'may not be bound by this user (EACCES: ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'is not an address of this machine (EADDRNOTAVAIL)',
+  ENOTFOUND: 'names a host that does not resolve (ENOTFOUND)',
+};
+
+/** One line: which address, what is wrong, and which config key to change. */
+function listenError(err: Error, host: string, port: number): MetricsServerError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
+  const problem = LISTEN_PROBLEMS[code] ?? `cannot be listened on (${code})`;
+  const onHost = code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND';
+  const change = onHost
+    ? 'metrics.host (FLOWSENTINEL_METRICS__HOST)'
+    : 'metrics.port (FLOWSENTINEL_METRICS__PORT; demo: --metrics-port)';
+  return new MetricsServerError(
+    `cannot serve metrics: metrics.host:metrics.port ${host}:${port} ${problem}; change ${change} or set metrics.enabled: false`,
+    { cause: err, retriable: false, context: { host, port, code } },
+  );
+}
+
 /**
  * Serves `/metrics` (Prometheus text format), `/healthz` (liveness) and `/readyz` (readiness) with
  * node:http. Probe endpoints answer JSON `{status, reason?}` with 200 or 503; other paths are 404 and
@@ -55,9 +79,10 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (err: Error): void => reject(listenError(err, host, port));
+    server.once('error', fail);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });

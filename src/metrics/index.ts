@@ -16,6 +16,7 @@ export {
 } from './families.js';
 export {
   type MetricsServer,
+  MetricsServerError,
   type MetricsServerLogger,
   type MetricsServerOptions,
   type ProbeResult,

@@ -1,8 +1,8 @@
 import { open } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { InvalidOptionError } from '../errors.js';
 import { parseRecordLine, RecordLineError } from './jsonl.js';
+import { readLines, type TextLine } from './line-reader.js';
 import { iterableSource, type RecordSource, SourceError } from './source.js';
 import type { SourceRecord } from './types.js';
 
@@ -80,9 +80,10 @@ function validate(options: ReplaySourceOptions): void {
 }
 
 /**
- * Streams the records of a recorded-topic file line by line (node:readline over a file stream, so memory
+ * Streams the records of a recorded-topic file line by line (`readLines` over a file stream, so memory
  * does not grow with file size), pacing them as `speed` says. Blank lines are ignored; a leading BOM is
- * stripped. Stops reading and closes the file when `signal` aborts or the consumer stops iterating.
+ * stripped. A line that is not valid UTF-8 is malformed (never decoded with replacement characters); so
+ * is a cut-off last line, which the error says. Stops reading and closes the file when `signal` aborts or the consumer stops iterating.
  */
 export async function* readRecordFile(
   options: ReplaySourceOptions,
@@ -99,15 +100,10 @@ export async function* readRecordFile(
       context: { path: options.path },
     });
   }
-  const stream = handle.createReadStream({ encoding: 'utf8' });
-  const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+  const stream = handle.createReadStream();
   try {
-    let lineNumber = 0;
-    for await (const raw of lines) {
-      lineNumber++;
-      const line = lineNumber === 1 ? raw.replace(/^\uFEFF/, '') : raw;
-      if (line.trim().length === 0) continue;
-      const record = parseOrSkip(line, lineNumber, options);
+    for await (const line of readLines(stream)) {
+      const record = parseOrSkip(line, options);
       if (record === null) continue;
       await pace(record.timestamp, signal);
       if (signal.aborted) return;
@@ -120,19 +116,41 @@ export async function* readRecordFile(
       context: { path: options.path },
     });
   } finally {
-    lines.close();
     stream.destroy();
     await handle.close().catch(() => undefined);
   }
 }
 
-function parseOrSkip(line: string, lineNumber: number, options: ReplaySourceOptions): SourceRecord | null {
+/** The record on `line`, or null for a blank line or a malformed one that is skipped. */
+function parseOrSkip(line: TextLine, options: ReplaySourceOptions): SourceRecord | null {
   try {
-    return parseRecordLine(line, lineNumber);
+    return parseLine(line);
   } catch (err) {
     if (!(err instanceof RecordLineError) || options.malformedLines !== 'skip') throw err;
     options.onMalformedLine?.(err);
     return null;
+  }
+}
+
+function parseLine({ text, lineNumber, terminated }: TextLine): SourceRecord | null {
+  if (text === null) {
+    throw new RecordLineError(
+      'not valid UTF-8 (a recording is UTF-8 text; bytes go in base64 fields)',
+      lineNumber,
+    );
+  }
+  const line = lineNumber === 1 ? text.replace(/^\uFEFF/, '') : text;
+  if (line.trim().length === 0) return null;
+  try {
+    return parseRecordLine(line, lineNumber);
+  } catch (err) {
+    // A cut-off last line is invalid JSON (the cause is JSON.parse's SyntaxError) without a newline.
+    if (terminated || !(err instanceof RecordLineError) || !(err.cause instanceof SyntaxError)) throw err;
+    throw new RecordLineError(
+      `${err.message.replace(/^line \d+: /, '')}; it is the last line and has no newline: the file looks truncated`,
+      lineNumber,
+      err,
+    );
   }
 }
 

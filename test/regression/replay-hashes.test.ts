@@ -33,22 +33,22 @@ const FEATURES: Readonly<Record<string, { fields: string[]; keyField?: string; m
 const EMPTY = 'e3b0c44298fc1c14';
 const PINS: Readonly<Record<string, Readonly<Record<(typeof OUTPUTS)[number], string>>>> = {
   'clean.jsonl': {
-    'anomalies.jsonl': '799ea8db04e94068',
-    'scores.jsonl': '01c4d2140fcd6aa1',
+    'anomalies.jsonl': '558934b108b57f85',
+    'scores.jsonl': 'b29aa4e402a9baa0',
     'dead-letters.jsonl': EMPTY,
     'drift.jsonl': EMPTY,
   },
   'anomalies-malformed.jsonl': {
-    'anomalies.jsonl': 'e2fca6bd7dd1cdb4',
-    'scores.jsonl': '9ddf58a4da5a377a',
+    'anomalies.jsonl': '0c01dc936c16a732',
+    'scores.jsonl': '9f7352a81e8d03a0',
     'dead-letters.jsonl': '30b2d3c53cbde801',
-    'drift.jsonl': '7c211f56fdee9319',
+    'drift.jsonl': '7b36413ee609fdc2',
   },
   'drift.jsonl': {
-    'anomalies.jsonl': '32d7a3561b3426c2',
-    'scores.jsonl': '90e67582d66e2f49',
+    'anomalies.jsonl': '9629adbdcaba8b30',
+    'scores.jsonl': '68cea45fc8b33159',
     'dead-letters.jsonl': EMPTY,
-    'drift.jsonl': 'd5ceadac4e97e333',
+    'drift.jsonl': '3153eba1ff694277',
   },
 };
 

@@ -106,6 +106,45 @@ describe('replaySource', () => {
     expect(replayed.map(encodeRecordLine)).toEqual(lines);
   });
 
+  it('reports a line that is not valid UTF-8 instead of replacing its bytes (issue 13)', async () => {
+    const lines = generated.slice(0, 3).map(encodeRecordLine);
+    const path = join(dir, 'latin1.jsonl');
+    // Line 2 holds a Latin-1 "é" (0xE9) in its topic, which a decoding stream would turn into U+FFFD.
+    const at = lines[1]!.indexOf('"topic":"') + '"topic":"'.length;
+    const badLine = Buffer.concat([
+      Buffer.from(lines[1]!.slice(0, at)),
+      Buffer.from([0xe9]),
+      Buffer.from(lines[1]!.slice(at)),
+    ]);
+    await writeFile(
+      path,
+      Buffer.concat([Buffer.from(`${lines[0]}\n`), badLine, Buffer.from(`\n${lines[2]}\n`)]),
+    );
+    const failure = drain((gate) => replaySource({ path }).records(gate));
+    await expect(failure).rejects.toBeInstanceOf(RecordLineError);
+    await expect(failure).rejects.toThrow(/^line 2: not valid UTF-8/);
+    const skipped: string[] = [];
+    const replayed = await drain((gate) =>
+      replaySource({ path, malformedLines: 'skip', onMalformedLine: (e) => skipped.push(e.message) }).records(
+        gate,
+      ),
+    );
+    expect(skipped).toEqual([expect.stringMatching(/^line 2: not valid UTF-8/)]);
+    expect(replayed.map(encodeRecordLine)).toEqual([lines[0], lines[2]]);
+  });
+
+  it('says that a cut-off last line looks truncated; a complete last line without newline is fine', async () => {
+    const lines = generated.slice(0, 3).map(encodeRecordLine);
+    const cut = join(dir, 'cut.jsonl');
+    await writeFile(cut, `${lines[0]}\n${lines[1]}\n${lines[2]!.slice(0, 40)}`);
+    const failure = drain((gate) => replaySource({ path: cut }).records(gate));
+    await expect(failure).rejects.toThrow(/^line 3: not valid JSON .*the file looks truncated$/);
+    const whole = join(dir, 'whole.jsonl');
+    await writeFile(whole, `${lines[0]}\n${lines[1]}\n${lines[2]}`);
+    const replayed = await drain((gate) => replaySource({ path: whole }).records(gate));
+    expect(replayed.map(encodeRecordLine)).toEqual(lines);
+  });
+
   it('reports a missing file as a SourceError', async () => {
     const missing = drain((gate) => replaySource({ path: join(dir, 'nope.jsonl') }).records(gate));
     await expect(missing).rejects.toBeInstanceOf(SourceError);

@@ -12,6 +12,7 @@ type ReplayFlags = {
   outDir?: string;
   speed?: 'recorded' | 'max' | number;
   scores: boolean;
+  malformedLines: 'fail' | 'skip';
   toTopic?: string;
 } & CheckpointFlags;
 
@@ -30,6 +31,7 @@ async function replay(file: string | undefined, opts: ReplayFlags, ctx: CommandC
     outDir,
     speed: opts.speed ?? config.replay.speed,
     writeScores: opts.scores,
+    malformedLines: opts.malformedLines,
     signal,
   });
   print(JSON.stringify({ ...summary, outDir }));
@@ -52,6 +54,14 @@ export function registerReplayCommand(program: Command, deps: CommandDeps): void
         ),
       )
       .option('--no-scores', 'do not write scores.jsonl')
+      .addOption(
+        new Option(
+          '--malformed-lines <mode>',
+          'a line that is not a record: skip it (counted warning) or fail (stop; records before it are written)',
+        )
+          .choices(['fail', 'skip'])
+          .default('skip'),
+      )
       .option(
         '--to-topic <topic>',
         'produce the recording into this Kafka topic instead (keys, headers, timestamps kept)',
