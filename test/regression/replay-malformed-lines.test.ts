@@ -200,7 +200,7 @@ describe('flowsentinel replay --malformed-lines (CLI from source)', () => {
     expect(failed.stderr).not.toMatch(/\n\s+at /);
     expect(await scoredOffsets(join(dir, 'cli-fail'))).toEqual(offsets(0, BEFORE));
     const bad = await runCli(['replay', input, '-c', cfg, '--malformed-lines', 'ignore']);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--malformed-lines.*ignore.*fail, skip/);
   });
 });

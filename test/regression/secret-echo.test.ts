@@ -146,7 +146,7 @@ describe('secret values are never echoed (issue 13)', () => {
       const input = { ...withSecret(path, SECRET), training: { stepsPerBatch: -1 }, log: { level: 'trace' } };
       await writeFile(invalid, JSON.stringify(input));
       const bad = await runCli(['run', '-c', invalid], 60_000);
-      expect(bad.code).toBe(1);
+      expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/training\.stepsPerBatch/);
       expect(bad.stdout + bad.stderr).not.toContain(SECRET);
       if (name(path) !== 'kafka.ssl.key') return; // a password is only used when connecting
