@@ -1,7 +1,8 @@
-import { type Message, Partitioners, type Producer } from 'kafkajs';
+import type { Message, Producer } from 'kafkajs';
 import { InvalidOptionError } from '../errors.js';
 import type { KafkaClient } from './client.js';
-import { KafkaError } from './errors.js';
+import { KafkaError, recordRejection } from './errors.js';
+import { JavaCompatiblePartitioner } from './partitioner.js';
 
 /** Options of `SharedProducer.connect`. */
 export interface SharedProducerOptions {
@@ -14,11 +15,14 @@ export interface SharedProducerOptions {
 /**
  * One idempotent kafkajs producer shared by several sinks: `acks: -1` (all in-sync replicas),
  * `idempotent: true` with `maxInFlightRequests: 1` (what kafkajs needs for ordered, de-duplicated
- * retries), unlimited retries with backoff for transient errors, Java-compatible key partitioning.
+ * retries), unlimited retries with backoff for transient errors, Java-compatible key partitioning
+ * (`JavaCompatiblePartitioner`: linear in the key size, unlike kafkajs's BigInt murmur2).
  * Reference-counted: each user `retain`s it and `release`s it; the last release disconnects.
  */
 export class SharedProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
+  /** Replaces `producer` after a rejected send; shared by concurrent senders. */
+  private renewing: Promise<void> | null = null;
   private readonly client: KafkaClient;
   private readonly maxMessages: number;
   private readonly ackTimeoutMs: number;
@@ -42,19 +46,7 @@ export class SharedProducer {
     if (!Number.isSafeInteger(ackTimeoutMs) || ackTimeoutMs < 1) {
       throw new InvalidOptionError(`ackTimeoutMs must be a positive integer of ms, got ${ackTimeoutMs}`);
     }
-    const producer = client.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 30_000 },
-    });
-    try {
-      await producer.connect();
-    } catch (err) {
-      throw client.error(err, 'connecting the Kafka producer');
-    }
-    return new SharedProducer(client, producer, maxMessages, ackTimeoutMs);
+    return new SharedProducer(client, await connectProducer(client), maxMessages, ackTimeoutMs);
   }
 
   /** Registers a user; `release` it when done. */
@@ -70,11 +62,49 @@ export class SharedProducer {
     for (let i = 0; i < messages.length; i += this.maxMessages) {
       const chunk = messages.slice(i, i + this.maxMessages);
       try {
-        await this.producer.send({ topic, messages: chunk, acks: -1, timeout: this.ackTimeoutMs });
+        await this.sendChunk(topic, chunk);
       } catch (err) {
-        throw this.client.error(err, `producing to ${topic}`);
+        const error = this.client.error(err, `producing to ${topic}`);
+        if (!STALE_PRODUCER_TYPES.has(String(error.context.type))) throw error;
+        // A producer whose sequence numbers went stale: a fresh one sends the chunk again (at least once).
+        await this.sendChunk(topic, chunk).catch((again: unknown) => {
+          throw this.client.error(again, `producing to ${topic}`);
+        });
       }
     }
+  }
+
+  private async sendChunk(topic: string, messages: Message[]): Promise<void> {
+    await this.renewing;
+    const producer = this.producer;
+    try {
+      await producer.send({ topic, messages, acks: -1, timeout: this.ackTimeoutMs });
+    } catch (err) {
+      const error = this.client.error(err, `producing to ${topic}`);
+      if (recordRejection(error) !== undefined || STALE_PRODUCER_TYPES.has(String(error.context.type))) {
+        await this.renew(producer);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * A fresh producer (new producer id) in place of `failed`. kafkajs rolls back the sequence numbers of
+   * every partition of a produce request that failed, including partitions the broker accepted, so after
+   * a rejected record the old producer's next batches would be refused as out of order (or dropped as
+   * duplicates). The old producer is disconnected in the background.
+   */
+  private renew(failed: Producer): Promise<void> {
+    if (this.producer !== failed) return this.renewing ?? Promise.resolve();
+    this.renewing ??= connectProducer(this.client)
+      .then((fresh) => {
+        this.producer = fresh;
+        failed.disconnect().catch(() => undefined);
+      })
+      .finally(() => {
+        this.renewing = null;
+      });
+    return this.renewing;
   }
 
   /** Drops a user; the last one disconnects (kafkajs waits for in-flight requests). */
@@ -90,4 +120,28 @@ export class SharedProducer {
     });
     return this.disconnected;
   }
+}
+
+/** Errors after which the producer's id or sequence numbers are no good any more. */
+const STALE_PRODUCER_TYPES = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+]);
+
+/** The idempotent producer every `SharedProducer` uses, connected. */
+async function connectProducer(client: KafkaClient): Promise<Producer> {
+  const producer = client.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: JavaCompatiblePartitioner,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 30_000 },
+  });
+  try {
+    await producer.connect();
+  } catch (err) {
+    throw client.error(err, 'connecting the Kafka producer');
+  }
+  return producer;
 }

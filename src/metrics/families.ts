@@ -76,7 +76,9 @@ const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
   'non_numeric',
   'non_finite',
   'oversize',
+  'oversize_key',
   'empty_value',
+  'output_rejected',
 ];
 
 function buildFamilies(registry: Registry): DetectorMetrics {

@@ -1,3 +1,4 @@
+import { InvalidOptionError } from '../errors.js';
 import type { Rng } from '../flow/rng.js';
 import { setPath } from './feature-spec.js';
 import type { DeadLetterReason } from './types.js';
@@ -77,5 +78,9 @@ export function malformedValue(kind: DeadLetterReason, input: MalformedInput, rn
       obj._padding = 'x'.repeat(Math.max(0, input.oversizeBytes - base));
       return encoder.encode(JSON.stringify(obj));
     }
+    case 'oversize_key':
+    case 'output_rejected':
+      // Not a property of the value: an oversize key is in the record key, a rejection happens on output.
+      throw new InvalidOptionError(`malformed kind '${kind}' cannot be generated as a value`);
   }
 }

@@ -166,7 +166,9 @@ function emptyReasons(): Record<DeadLetterReason, number> {
     non_numeric: 0,
     non_finite: 0,
     oversize: 0,
+    oversize_key: 0,
     empty_value: 0,
+    output_rejected: 0,
   };
 }
 

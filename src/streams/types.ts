@@ -37,7 +37,10 @@ export interface FeatureEvent {
   readonly partial?: boolean;
 }
 
-/** Machine-readable reasons a record is dead-lettered. */
+/**
+ * Machine-readable reasons a record is dead-lettered. `output_rejected`: an output sink refused the
+ * record's output for good (e.g. the broker's MESSAGE_TOO_LARGE; see `deadLetterOnReject`).
+ */
 export type DeadLetterReason =
   | 'not_json'
   | 'not_object'
@@ -45,7 +48,9 @@ export type DeadLetterReason =
   | 'non_numeric'
   | 'non_finite'
   | 'oversize'
-  | 'empty_value';
+  | 'oversize_key'
+  | 'empty_value'
+  | 'output_rejected';
 
 /** A record that could not become a `FeatureEvent`, with the original bytes and why. */
 export interface DeadLetter {
