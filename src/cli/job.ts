@@ -22,6 +22,7 @@ import {
   startMetricsServer,
 } from '../metrics/index.js';
 import { AckTracker } from '../streams/acks.js';
+import { deadLetterRejectedOutputs } from '../streams/dead-letter-on-reject.js';
 import { createFeatureSpec } from '../streams/feature-spec.js';
 import {
   type BatchInfo,
@@ -49,6 +50,11 @@ export interface JobOptions {
   readonly registry?: Registry;
   /** Serve /metrics, /healthz, /readyz (default: `config.metrics.enabled`). */
   readonly serveMetrics?: boolean;
+  /**
+   * Why an output-sink error rejects the written records for good (e.g. `recordRejection` for Kafka), or
+   * undefined: such records are dead-lettered (`output_rejected`) and the run goes on. Default: none.
+   */
+  readonly outputRejection?: (err: unknown) => string | undefined;
   /** Extra readiness condition (e.g. Kafka consumer joined). */
   readonly readiness?: () => ProbeResult;
   /** Aborting stops reading, drains in-flight batches and resolves normally. */
@@ -153,6 +159,17 @@ function timed(detector: BatchDetector, metrics: DetectorMetrics, now: () => num
   };
 }
 
+/** The job's sinks, with permanently rejected outputs dead-lettered when `outputRejection` is given. */
+function outputSinks(options: JobOptions, metrics: DetectorMetrics, logger: Logger): PipelineSinks {
+  if (options.outputRejection === undefined) return options.sinks;
+  return deadLetterRejectedOutputs(options.sinks, options.outputRejection, (dead) => {
+    recordDeadLetters(metrics, [dead.reason]);
+    const { topic, partition, offset } = dead.record;
+    logger.warn({ topic, partition, offset, detail: dead.detail }, 'output rejected; dead-lettered');
+    options.onDeadLetter?.(dead);
+  });
+}
+
 /**
  * Runs the detector over a source until it ends or `signal` aborts: selects the tfjs backend, builds the
  * model from config, serves metrics and health, and runs the pipeline with acknowledgements, alert
@@ -227,11 +244,12 @@ export async function runDetectorJob(options: JobOptions): Promise<JobResult> {
       spec: createFeatureSpec({
         fields: [...config.features.fields],
         maxRecordBytes: config.features.maxRecordBytes,
+        maxKeyBytes: config.features.maxKeyBytes,
         ...(config.features.keyField === undefined ? {} : { keyField: config.features.keyField }),
       }),
       batch: { maxSize: config.batching.maxSize, maxWaitMs: options.maxWaitMs ?? config.batching.maxWaitMs },
       detector: timed(detector, metrics, now),
-      sinks: options.sinks,
+      sinks: outputSinks(options, metrics, logger),
       ...(suppressor ? { alertGate: suppressor } : {}),
       ...(driftMonitor ? { drift: driftMonitor } : {}),
       acks,

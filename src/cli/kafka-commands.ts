@@ -4,6 +4,7 @@ import { type ConfigOverrides, loadConfig } from '../config/load.js';
 import type { AppConfig } from '../config/schema.js';
 import { createKafka } from '../kafka/client.js';
 import type { ConsumeTopicResult } from '../kafka/consume-topic.js';
+import { recordRejection } from '../kafka/errors.js';
 import { recordTopic } from '../kafka/record.js';
 import {
   type ReplayPartitioning,
@@ -78,6 +79,7 @@ export async function runKafkaDetector(o: RunKafkaDetectorOptions): Promise<Kafk
       source,
       sinks,
       acks,
+      outputRejection: recordRejection,
       readiness: () => (source.ready ? true : { ready: false, reason: 'joining the consumer group' }),
       ...(o.signal ? { signal: o.signal } : {}),
       registry,

@@ -82,6 +82,7 @@ function source(
   const spec = createFeatureSpec({
     fields: [...config.features.fields],
     maxRecordBytes: config.features.maxRecordBytes,
+    maxKeyBytes: config.features.maxKeyBytes,
     ...(config.features.keyField === undefined ? {} : { keyField: config.features.keyField }),
   });
   return iterableSource((signal) => {
