@@ -194,6 +194,11 @@ const kafkaSchema = z.strictObject({
     })
     .optional(),
   sasl: saslSchema.optional(),
+  /**
+   * How long the broker may stay unreachable (no successful request) before `run` gives up and exits
+   * non-zero so the orchestrator restarts it, ms. Connection errors are retried until then.
+   */
+  outageToleranceMs: int(1000).default(600_000),
 });
 
 const replaySchema = z.strictObject({
@@ -371,6 +376,15 @@ export const appConfigSchema = z.strictObject({
   drift: driftSchema.prefault({}),
   suppression: suppressionSchema.prefault({}),
   batching: batchingSchema.prefault({}),
+  health: z
+    .strictObject({
+      /**
+       * /readyz turns 503 (and flowsentinel_stalled 1) once the broker has been unreachable, or an output
+       * write unacknowledged, for longer than this, ms.
+       */
+      stallMs: int(100).default(30_000),
+    })
+    .prefault({}),
   metrics: z
     .strictObject({
       enabled: z.boolean().default(true),

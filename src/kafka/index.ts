@@ -17,6 +17,13 @@ export {
 } from './consume-topic.js';
 export { KafkaError, type KafkaErrorKind, recordRejection, toKafkaError } from './errors.js';
 export {
+  KafkaHealth,
+  type KafkaHealthOptions,
+  STALL_REASONS,
+  type Stall,
+  type StallReason,
+} from './health.js';
+export {
   deadLetterMessage,
   jsonMessage,
   OUTPUT_HEADERS,

@@ -1,7 +1,8 @@
 import type { Message, Producer } from 'kafkajs';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError, isRetriable } from '../errors.js';
 import type { KafkaClient } from './client.js';
 import { KafkaError, recordRejection } from './errors.js';
+import type { KafkaHealth } from './health.js';
 import { JavaCompatiblePartitioner } from './partitioner.js';
 
 /** Options of `SharedProducer.connect`. */
@@ -10,6 +11,12 @@ export interface SharedProducerOptions {
   readonly maxMessagesPerRequest?: number;
   /** Broker-side wait for the in-sync replicas to acknowledge, ms. Default 30 000. */
   readonly ackTimeoutMs?: number;
+  /**
+   * Broker contact tracking shared with the source: responses count as contact, writes are tracked
+   * until acknowledged, and a write whose retries kafkajs gave up on is tried again until
+   * `health.outageExceeded()` (then it fails with `health.outageError()`).
+   */
+  readonly health?: KafkaHealth;
 }
 
 /**
@@ -26,11 +33,19 @@ export class SharedProducer {
   private readonly client: KafkaClient;
   private readonly maxMessages: number;
   private readonly ackTimeoutMs: number;
+  private readonly health: KafkaHealth | undefined;
   private users = 0;
   private disconnected: Promise<void> | null = null;
 
-  private constructor(client: KafkaClient, producer: Producer, maxMessages: number, ackTimeoutMs: number) {
+  private constructor(
+    client: KafkaClient,
+    producer: Producer,
+    maxMessages: number,
+    ackTimeoutMs: number,
+    health: KafkaHealth | undefined,
+  ) {
     this.client = client;
+    this.health = health;
     this.producer = producer;
     this.maxMessages = maxMessages;
     this.ackTimeoutMs = ackTimeoutMs;
@@ -46,7 +61,8 @@ export class SharedProducer {
     if (!Number.isSafeInteger(ackTimeoutMs) || ackTimeoutMs < 1) {
       throw new InvalidOptionError(`ackTimeoutMs must be a positive integer of ms, got ${ackTimeoutMs}`);
     }
-    return new SharedProducer(client, await connectProducer(client), maxMessages, ackTimeoutMs);
+    const producer = await connectProducer(client, options.health);
+    return new SharedProducer(client, producer, maxMessages, ackTimeoutMs, options.health);
   }
 
   /** Registers a user; `release` it when done. */
@@ -61,16 +77,43 @@ export class SharedProducer {
   async send(topic: string, messages: readonly Message[]): Promise<void> {
     for (let i = 0; i < messages.length; i += this.maxMessages) {
       const chunk = messages.slice(i, i + this.maxMessages);
+      const write = this.health?.writeStarted();
       try {
-        await this.sendChunk(topic, chunk);
-      } catch (err) {
-        const error = this.client.error(err, `producing to ${topic}`);
-        if (!STALE_PRODUCER_TYPES.has(String(error.context.type))) throw error;
-        // A producer whose sequence numbers went stale: a fresh one sends the chunk again (at least once).
-        await this.sendChunk(topic, chunk).catch((again: unknown) => {
-          throw this.client.error(again, `producing to ${topic}`);
-        });
+        await this.sendRetrying(topic, chunk);
+      } finally {
+        if (write !== undefined) this.health?.writeEnded(write);
       }
+    }
+  }
+
+  /** One chunk, again after kafkajs gave up on a transient error, while the outage tolerance allows. */
+  private async sendRetrying(topic: string, chunk: Message[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.sendOnce(topic, chunk);
+        return;
+      } catch (err) {
+        const { health } = this;
+        if (health === undefined || !isRetriable(err)) throw err;
+        if (health.outageExceeded())
+          throw new KafkaError(health.outageError().message, 'transient', { cause: err });
+        this.client.logger.warn(
+          { err, attempt, unreachableMs: health.unreachableMs() },
+          `producing to ${topic} failed; retrying until kafka.outageToleranceMs`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 500 * 2 ** Math.min(attempt, 4))));
+      }
+    }
+  }
+
+  private async sendOnce(topic: string, chunk: Message[]): Promise<void> {
+    try {
+      await this.sendChunk(topic, chunk);
+    } catch (err) {
+      const error = this.client.error(err, `producing to ${topic}`);
+      if (!STALE_PRODUCER_TYPES.has(String(error.context.type))) throw error;
+      // A producer whose sequence numbers went stale: a fresh one sends the chunk again (at least once).
+      await this.sendChunk(topic, chunk);
     }
   }
 
@@ -96,7 +139,7 @@ export class SharedProducer {
    */
   private renew(failed: Producer): Promise<void> {
     if (this.producer !== failed) return this.renewing ?? Promise.resolve();
-    this.renewing ??= connectProducer(this.client)
+    this.renewing ??= connectProducer(this.client, this.health)
       .then((fresh) => {
         this.producer = fresh;
         failed.disconnect().catch(() => undefined);
@@ -130,7 +173,7 @@ const STALE_PRODUCER_TYPES = new Set([
 ]);
 
 /** The idempotent producer every `SharedProducer` uses, connected. */
-async function connectProducer(client: KafkaClient): Promise<Producer> {
+async function connectProducer(client: KafkaClient, health?: KafkaHealth): Promise<Producer> {
   const producer = client.producer({
     idempotent: true,
     maxInFlightRequests: 1,
@@ -138,6 +181,7 @@ async function connectProducer(client: KafkaClient): Promise<Producer> {
     createPartitioner: JavaCompatiblePartitioner,
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 30_000 },
   });
+  if (health !== undefined) producer.on(producer.events.REQUEST, () => health.contact());
   try {
     await producer.connect();
   } catch (err) {

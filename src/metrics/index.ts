@@ -32,6 +32,7 @@ export {
 } from './job-families.js';
 export {
   createKafkaConsumerMetrics,
+  createStalledGauge,
   type KafkaConsumerMetrics,
   kafkaMetricsObserver,
 } from './kafka-families.js';

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { STALL_REASONS, type StallReason } from '../kafka/health.js';
 import type { KafkaSourceObserver } from '../kafka/source-types.js';
 
 /** Handles of the Kafka consumer metric families (the `run` command only). */
@@ -27,7 +28,7 @@ export function createKafkaConsumerMetrics(
   const m: KafkaConsumerMetrics = {
     lag: new Gauge({
       name: 'flowsentinel_kafka_consumer_lag_records',
-      help: 'Records between the next offset this member reads and the high watermark, per assigned partition (updated with every fetched batch).',
+      help: 'Records between the next offset this member reads and the end of the partition, per assigned partition (updated with every fetched batch and from end offsets fetched every few seconds, also while paused or stalled).',
       labelNames: ['topic', 'partition'] as const,
       registers,
     }),
@@ -91,8 +92,30 @@ export function kafkaMetricsObserver(
       }
       for (const [topic, n] of perTopic) metrics.assignedPartitions.set({ topic }, n);
     },
+    lag: ({ topic, partition, lag }) => metrics.lag.set({ topic, partition: String(partition) }, lag),
     committed: () => metrics.commits.inc(),
     rebalancing: () => metrics.rebalances.inc(),
     paused: () => metrics.pauses.inc(),
   };
+}
+
+/**
+ * Registers `flowsentinel_stalled{reason}`: 1 for the reason the Kafka side is stalled now
+ * (`broker_unreachable`, `outputs_unacknowledged`; longer than `health.stallMs`), 0 for the others.
+ * Sampled from `stall` at every scrape; the same condition turns /readyz 503.
+ */
+export function createStalledGauge(
+  registry: Registry,
+  stall: () => StallReason | undefined,
+): Gauge<'reason'> {
+  return new Gauge({
+    name: 'flowsentinel_stalled',
+    help: 'Whether the Kafka side is stalled, by reason: broker unreachable or outputs unacknowledged for longer than health.stallMs (1) or not (0); /readyz answers 503 meanwhile.',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+    collect() {
+      const now = stall();
+      for (const reason of STALL_REASONS) this.set({ reason }, reason === now ? 1 : 0);
+    },
+  });
 }

@@ -22,6 +22,8 @@ import { describeKafka, kafkaBrokers, uniqueKafkaName } from '../helpers/kafka.j
 import { waitFor } from '../helpers/test-detectors.js';
 
 const PARTITIONS = 2;
+/** Recent event times: the broker deletes records older than its 7-day default retention. */
+const NOW = Date.now();
 const BIG_KEY_BYTES = 600_000;
 /** Under `features.maxKeyBytes` (raised to 40 kB here), but its scored event exceeds the scores topic's limit. */
 const LONG_KEY_BYTES = 30_000;
@@ -47,7 +49,7 @@ function input(topic: string): SourceRecord[] {
       topic,
       partition,
       offset: '0',
-      timestamp: 1_700_000_000_000 + i,
+      timestamp: NOW + i,
       key: enc.encode(key),
       headers: { seq: enc.encode(String(i)) },
       value: enc.encode(JSON.stringify(value)),
