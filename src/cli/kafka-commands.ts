@@ -5,6 +5,7 @@ import type { AppConfig } from '../config/schema.js';
 import { createKafka } from '../kafka/client.js';
 import type { ConsumeTopicResult } from '../kafka/consume-topic.js';
 import { recordRejection } from '../kafka/errors.js';
+import { KafkaHealth } from '../kafka/health.js';
 import { recordTopic } from '../kafka/record.js';
 import {
   type ReplayPartitioning,
@@ -15,7 +16,11 @@ import { createKafkaSinks } from '../kafka/sinks.js';
 import { KafkaSource } from '../kafka/source.js';
 import type { KafkaSourceOptions, KafkaSourceStats } from '../kafka/source-types.js';
 import type { Logger } from '../logging.js';
-import { createKafkaConsumerMetrics, kafkaMetricsObserver } from '../metrics/kafka-families.js';
+import {
+  createKafkaConsumerMetrics,
+  createStalledGauge,
+  kafkaMetricsObserver,
+} from '../metrics/kafka-families.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
 import { AckTracker } from '../streams/acks.js';
 import type { PipelineSummary } from '../streams/pipeline.js';
@@ -26,7 +31,12 @@ import { installShutdownHandlers } from './shutdown.js';
 export type KafkaSourceTuning = Partial<
   Pick<
     KafkaSourceOptions,
-    'commitIntervalMs' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'rebalanceTimeoutMs' | 'maxWaitTimeMs'
+    | 'commitIntervalMs'
+    | 'sessionTimeoutMs'
+    | 'heartbeatIntervalMs'
+    | 'rebalanceTimeoutMs'
+    | 'maxWaitTimeMs'
+    | 'lagIntervalMs'
   >
 >;
 
@@ -62,7 +72,13 @@ export async function runKafkaDetector(o: RunKafkaDetectorOptions): Promise<Kafk
   const acks = new AckTracker();
   const registry = o.registry ?? createMetricsRegistry();
   const consumerMetrics = createKafkaConsumerMetrics(registry, config.kafka.topics);
+  const health = new KafkaHealth({
+    stallMs: config.health.stallMs,
+    outageToleranceMs: config.kafka.outageToleranceMs,
+  });
+  createStalledGauge(registry, () => health.stall()?.reason);
   const source = new KafkaSource({
+    health,
     client: kafka,
     groupId: config.kafka.groupId,
     topics: config.kafka.topics,
@@ -71,7 +87,8 @@ export async function runKafkaDetector(o: RunKafkaDetectorOptions): Promise<Kafk
     observer: kafkaMetricsObserver(consumerMetrics, config.kafka.topics),
     ...o.source,
   });
-  const sinks = await createKafkaSinks(kafka, config.kafka.outputs);
+  const sinks = await createKafkaSinks(kafka, config.kafka.outputs, { health });
+  let failed = false;
   try {
     const result = await runDetectorJob({
       config,
@@ -80,16 +97,52 @@ export async function runKafkaDetector(o: RunKafkaDetectorOptions): Promise<Kafk
       sinks,
       acks,
       outputRejection: recordRejection,
-      readiness: () => (source.ready ? true : { ready: false, reason: 'joining the consumer group' }),
+      readiness: () => {
+        const stall = health.stall();
+        if (stall !== undefined) return { ready: false, reason: stall.detail };
+        return source.ready ? true : { ready: false, reason: 'joining the consumer group' };
+      },
       ...(o.signal ? { signal: o.signal } : {}),
       registry,
       ...(o.serveMetrics === undefined ? {} : { serveMetrics: o.serveMetrics }),
     });
     result.parts.dispose();
     return { summary: result.summary, consumer: { ...source.stats }, elapsedMs: result.elapsedMs };
+  } catch (err) {
+    failed = true;
+    throw err;
   } finally {
-    await source.close();
-    await sinks.close();
+    const closed = (async () => {
+      await source.close();
+      await sinks.close();
+    })();
+    // After a failure the broker may be gone: closing (commit, leave, flush) must not hold the exit.
+    if (!failed) await closed;
+    else if (!(await settlesWithin(closed, config.shutdown.timeoutMs))) {
+      logger.warn(
+        { timeoutMs: config.shutdown.timeoutMs },
+        'closing Kafka clients timed out after a failure',
+      );
+    }
+  }
+}
+
+/** True if `p` settled (either way) within `ms`. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -124,7 +177,12 @@ export interface KafkaCommandDeps {
   readonly print?: (line: string) => void;
   /** Default `installShutdownHandlers` (SIGTERM/SIGINT → abort; second signal exits). */
   readonly installShutdown?: typeof installShutdownHandlers;
+  /** Ends the process (default `process.exit`); `run` uses it when a failed run leaves timers behind. */
+  readonly exit?: (code: number) => void;
 }
+
+/** After a failed `run`, the grace for the event loop to empty before the process is ended anyway, ms. */
+export const FATAL_EXIT_GRACE_MS = 2000;
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -183,6 +241,12 @@ export function registerKafkaCommands(program: Command, deps: KafkaCommandDeps):
       try {
         const result = await runKafkaDetector({ config, logger, signal: shutdown.signal });
         print(JSON.stringify(result));
+      } catch (err) {
+        // kafkajs timers (a consumer restart, kafkajs issue 852; producer retries) can keep a failed
+        // process alive with nothing running: give the loop a moment to empty, then end it, non-zero.
+        logger.error({ err }, 'run failed: exiting with code 1');
+        setTimeout(() => (deps.exit ?? process.exit)(1), FATAL_EXIT_GRACE_MS).unref();
+        throw err;
       } finally {
         shutdown.dispose();
       }
