@@ -11,6 +11,8 @@ export interface CommandDeps {
   readonly print?: (line: string) => void;
   /** Default `installShutdownHandlers` (SIGTERM/SIGINT → abort; second signal exits). */
   readonly installShutdown?: typeof installShutdownHandlers;
+  /** Ends the process (default `process.exit`); `run` uses it when a failed run leaves timers behind. */
+  readonly exit?: (code: number) => void;
 }
 
 /** What a command's body gets. */

@@ -13,6 +13,8 @@ export const featuresSchema = z
     keyField: nonEmpty.optional(),
     /** Records larger than this are dead-lettered as 'oversize', bytes. */
     maxRecordBytes: int(1).default(1_048_576),
+    /** Record keys and keyField values longer than this are dead-lettered as 'oversize_key', bytes. */
+    maxKeyBytes: int(1).default(1024),
   })
   .superRefine((f, ctx) => {
     const seen = new Set<string>();

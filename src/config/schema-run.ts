@@ -52,6 +52,11 @@ export const kafkaSchema = z.strictObject({
     })
     .optional(),
   sasl: saslSchema.optional(),
+  /**
+   * How long the broker may stay unreachable (no successful request) before `run` gives up and exits
+   * non-zero so the orchestrator restarts it, ms. Connection errors are retried until then.
+   */
+  outageToleranceMs: int(1000).default(600_000),
 });
 
 export const replaySchema = z.strictObject({

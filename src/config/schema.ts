@@ -49,6 +49,15 @@ export const appConfigSchema = z.strictObject({
   drift: driftSchema.prefault({}),
   suppression: suppressionSchema.prefault({}),
   batching: batchingSchema.prefault({}),
+  health: z
+    .strictObject({
+      /**
+       * /readyz turns 503 (and flowsentinel_stalled 1) once the broker has been unreachable, or an output
+       * write unacknowledged, for longer than this, ms.
+       */
+      stallMs: int(100).default(30_000),
+    })
+    .prefault({}),
   metrics: z
     .strictObject({
       enabled: z.boolean().default(true),

@@ -37,7 +37,12 @@ export interface FeatureEvent {
   readonly partial?: boolean;
 }
 
-/** Machine-readable reasons a record is dead-lettered: the one list (metrics, generator, summaries). */
+/**
+ * Machine-readable reasons a record is dead-lettered: the one list (metrics, generator, summaries).
+ * `oversize_key`: the record key or key field is longer than `features.maxKeyBytes`; `output_rejected`: an
+ * output sink refused the record's output for good (e.g. the broker's MESSAGE_TOO_LARGE; see
+ * `deadLetterOnReject`).
+ */
 export const DEAD_LETTER_REASONS = [
   'not_json',
   'not_object',
@@ -45,7 +50,9 @@ export const DEAD_LETTER_REASONS = [
   'non_numeric',
   'non_finite',
   'oversize',
+  'oversize_key',
   'empty_value',
+  'output_rejected',
 ] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 

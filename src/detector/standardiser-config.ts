@@ -1,7 +1,7 @@
 import type { AppConfig } from '../config/schema.js';
 import { InvalidOptionError } from '../errors.js';
-import { modelFeatureNames } from './timeseries/options.js';
 import type { StandardiserOptions } from './standardiser.js';
+import { modelFeatureNames } from './timeseries/options.js';
 
 /**
  * `Standardiser` options from the `standardiser` and `warmup` sections. `standardiser.bounds` is keyed by

@@ -5,7 +5,8 @@ import type { KafkaConsumerMetrics } from '../metrics/kafka-families.js';
  * A `KafkaSourceObserver` that keeps `metrics` up to date: lag and consumed records per fetched batch,
  * assignment per (re)join (series of revoked partitions are removed, so a partition's lag is only
  * reported by its current owner; a topic that lost every partition shows 0), commits, rebalances and
- * pauses. `topics` are the subscribed topics.
+ * pauses; lag also from the periodic end-offset poll (so it grows while paused). `topics` are the
+ * subscribed topics.
  */
 export function kafkaMetricsObserver(
   metrics: KafkaConsumerMetrics,
@@ -26,6 +27,7 @@ export function kafkaMetricsObserver(
       }
       for (const [topic, n] of perTopic) metrics.assignedPartitions.set({ topic }, n);
     },
+    lag: ({ topic, partition, lag }) => metrics.lag.set({ topic, partition: String(partition) }, lag),
     committed: () => metrics.commits.inc(),
     rebalancing: () => metrics.rebalances.inc(),
     paused: () => metrics.pauses.inc(),

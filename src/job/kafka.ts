@@ -2,6 +2,8 @@
 import type { Registry } from 'prom-client';
 import type { AppConfig } from '../config/schema.js';
 import { createKafka } from '../kafka/client.js';
+import { recordRejection } from '../kafka/errors.js';
+import { KafkaHealth, STALL_REASONS } from '../kafka/health.js';
 import {
   type ReplayPartitioning,
   type ReplayToTopicResult,
@@ -11,7 +13,7 @@ import { createKafkaSinks } from '../kafka/sinks.js';
 import { KafkaSource } from '../kafka/source.js';
 import type { KafkaSourceOptions, KafkaSourceStats } from '../kafka/source-types.js';
 import type { Logger } from '../logging.js';
-import { createKafkaConsumerMetrics } from '../metrics/kafka-families.js';
+import { createKafkaConsumerMetrics, createStalledGauge } from '../metrics/kafka-families.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
 import { AckTracker } from '../streams/acks.js';
 import type { PipelineSummary } from '../streams/pipeline.js';
@@ -22,7 +24,12 @@ import { runDetectorJob } from './run.js';
 export type KafkaSourceTuning = Partial<
   Pick<
     KafkaSourceOptions,
-    'commitIntervalMs' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'rebalanceTimeoutMs' | 'maxWaitTimeMs'
+    | 'commitIntervalMs'
+    | 'sessionTimeoutMs'
+    | 'heartbeatIntervalMs'
+    | 'rebalanceTimeoutMs'
+    | 'maxWaitTimeMs'
+    | 'lagIntervalMs'
   >
 >;
 
@@ -58,7 +65,13 @@ export async function runKafkaDetector(o: RunKafkaDetectorOptions): Promise<Kafk
   const acks = new AckTracker();
   const registry = o.registry ?? createMetricsRegistry();
   const consumerMetrics = createKafkaConsumerMetrics(registry, config.kafka.topics);
+  const health = new KafkaHealth({
+    stallMs: config.health.stallMs,
+    outageToleranceMs: config.kafka.outageToleranceMs,
+  });
+  createStalledGauge(registry, STALL_REASONS, () => health.stall()?.reason);
   const source = new KafkaSource({
+    health,
     client: kafka,
     groupId: config.kafka.groupId,
     topics: config.kafka.topics,
@@ -67,7 +80,8 @@ export async function runKafkaDetector(o: RunKafkaDetectorOptions): Promise<Kafk
     observer: kafkaMetricsObserver(consumerMetrics, config.kafka.topics),
     ...o.source,
   });
-  const sinks = await createKafkaSinks(kafka, config.kafka.outputs);
+  const sinks = await createKafkaSinks(kafka, config.kafka.outputs, { health });
+  let failed = false;
   try {
     const result = await runDetectorJob({
       config,
@@ -75,16 +89,62 @@ export async function runKafkaDetector(o: RunKafkaDetectorOptions): Promise<Kafk
       source,
       sinks,
       acks,
-      readiness: () => (source.ready ? true : { ready: false, reason: 'joining the consumer group' }),
+      outputRejection: recordRejection,
+      readiness: () => {
+        const stall = health.stall();
+        if (stall !== undefined) return { ready: false, reason: stall.detail };
+        return source.ready ? true : { ready: false, reason: 'joining the consumer group' };
+      },
       ...(o.signal ? { signal: o.signal } : {}),
       registry,
       ...(o.serveMetrics === undefined ? {} : { serveMetrics: o.serveMetrics }),
     });
     result.parts.dispose();
     return { summary: result.summary, consumer: { ...source.stats }, elapsedMs: result.elapsedMs };
+  } catch (err) {
+    failed = true;
+    throw err;
   } finally {
+    await closeClients(source, sinks, failed ? config.shutdown.timeoutMs : undefined, logger);
+  }
+}
+
+/**
+ * Closes the consumer (commit, leave) then the producer (flush). After a failure (`boundMs` set) the
+ * broker may be gone: closing must not hold the exit longer than `boundMs`.
+ */
+async function closeClients(
+  source: { close(): Promise<void> },
+  sinks: { close(): Promise<void> },
+  boundMs: number | undefined,
+  logger: Logger,
+): Promise<void> {
+  const closed = (async () => {
     await source.close();
     await sinks.close();
+  })();
+  if (boundMs === undefined) return closed;
+  if (!(await settlesWithin(closed, boundMs))) {
+    logger.warn({ timeoutMs: boundMs }, 'closing Kafka clients timed out after a failure');
+  }
+}
+
+/** True if `p` settled (either way) within `ms`. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -44,6 +44,7 @@ export function featureSpecOf(config: AppConfig): FeatureSpec {
   return createFeatureSpec({
     fields: [...config.features.fields],
     maxRecordBytes: config.features.maxRecordBytes,
+    maxKeyBytes: config.features.maxKeyBytes,
     ...(config.features.keyField === undefined ? {} : { keyField: config.features.keyField }),
   });
 }

@@ -24,6 +24,7 @@ import {
 } from '../metrics/index.js';
 import { createKeyedMetrics, keyedMetricsObserver } from '../metrics/keyed-families.js';
 import { AckTracker } from '../streams/acks.js';
+import { deadLetterRejectedOutputs } from '../streams/dead-letter-on-reject.js';
 import {
   type BatchInfo,
   type PipelineSinks,
@@ -54,6 +55,11 @@ export interface JobOptions {
   readonly registry?: Registry;
   /** Serve /metrics, /healthz, /readyz (default: `config.metrics.enabled`). */
   readonly serveMetrics?: boolean;
+  /**
+   * Why an output-sink error rejects the written records for good (e.g. `recordRejection` for Kafka), or
+   * undefined: such records are dead-lettered (`output_rejected`) and the run goes on. Default: none.
+   */
+  readonly outputRejection?: (err: unknown) => string | undefined;
   /** Extra readiness condition (e.g. Kafka consumer joined). */
   readonly readiness?: () => ProbeResult;
   /** Aborting stops reading, drains in-flight batches and resolves normally. */
@@ -145,6 +151,17 @@ async function buildJob(options: JobOptions): Promise<JobParts> {
   };
 }
 
+/** The job's sinks, with permanently rejected outputs dead-lettered when `outputRejection` is given. */
+function outputSinks(options: JobOptions, metrics: DetectorMetrics): PipelineSinks {
+  if (options.outputRejection === undefined) return options.sinks;
+  return deadLetterRejectedOutputs(options.sinks, options.outputRejection, (dead) => {
+    recordDeadLetter(metrics, dead);
+    const { topic, partition, offset } = dead.record;
+    options.logger.warn({ topic, partition, offset, detail: dead.detail }, 'output rejected; dead-lettered');
+    options.onDeadLetter?.(dead);
+  });
+}
+
 /** Restores checkpointed state into the parts; returns the detector the pipeline calls. */
 async function restore(config: AppConfig, job: JobParts): Promise<BatchDetector> {
   const { checkpoints, driftMonitor, suppressor } = job;
@@ -163,7 +180,7 @@ async function drive(options: JobOptions, job: JobParts, detector: BatchDetector
     spec: featureSpecOf(config),
     batch: { maxSize: config.batching.maxSize, maxWaitMs: options.maxWaitMs ?? config.batching.maxWaitMs },
     detector: timed(detector, metrics, now),
-    sinks: options.sinks,
+    sinks: outputSinks(options, metrics),
     ...(suppressor ? { alertGate: suppressor } : {}),
     ...(driftMonitor ? { drift: driftMonitor } : {}),
     acks: job.acks,

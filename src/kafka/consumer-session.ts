@@ -8,6 +8,7 @@ import { assignmentKeys, fromKey, isRebalanceError, revocation, tpKey } from './
 import { OffsetCommitter, type OffsetToCommit } from './committer.js';
 import { KafkaError } from './errors.js';
 import { toSourceRecord } from './messages.js';
+import { SessionMonitor } from './session-monitor.js';
 import type { KafkaSourceSettings, KafkaSourceStats, TopicPartition } from './source-types.js';
 
 /**
@@ -38,6 +39,8 @@ export class ConsumerSession {
   private detached = false;
   private joined = false;
   private closing: Promise<void> | null = null;
+  private readonly monitor: SessionMonitor;
+  private gaveUp = false; // the outage tolerance ran out: no more kafkajs restarts
   /** COMMIT_OFFSETS events seen: kafkajs silently skips a commit while its runner is not running. */
   private commitEvents = 0;
 
@@ -55,6 +58,15 @@ export class ConsumerSession {
       maxWaitTimeInMs: s.maxWaitTimeMs,
       maxBytesPerPartition: s.maxBytesPerPartition,
       allowAutoTopicCreation: false,
+      // kafkajs restarts a crashed consumer on a timer that outlives disconnect() (kafkajs issue 852):
+      // never once closing or past the outage tolerance, so a failed run can end.
+      retry: { restartOnFailure: () => Promise.resolve(!this.gaveUp && this.closing === null) },
+    });
+    this.monitor = new SessionMonitor({
+      settings,
+      positions: () => new Map([...this.lastEmitted].map(([k, last]) => [k, last + 1n])),
+      assigned: () => this.assigned,
+      onOutage: (err) => this.giveUp(err),
     });
     this.committer = new OffsetCommitter({
       send: (offsets) => this.sendCommit(offsets),
@@ -82,9 +94,11 @@ export class ConsumerSession {
     const s = this.settings;
     try {
       await this.consumer.connect();
+      this.monitor.joining();
       if (this.detached) return;
       await this.consumer.subscribe({ topics: [...s.topics], fromBeginning: s.start === 'earliest' });
       this.listen();
+      this.monitor.start();
       this.subscriptions.push(
         bindPauseResume(this.credits, { pause: () => this.onExhausted(), resume: () => this.onCredit() }),
         this.credits.inFlight$.pipe(startWith(0), pairwise()).subscribe(([before, after]) => {
@@ -131,6 +145,7 @@ export class ConsumerSession {
     this.detach();
     for (const s of this.subscriptions) s.unsubscribe();
     this.committer.stop();
+    await this.monitor.stop();
     await this.commit().catch((err: unknown) => this.logCommitError(err));
     try {
       await this.consumer.disconnect();
@@ -191,20 +206,11 @@ export class ConsumerSession {
       emitted++;
       this.subscriber.next(toSourceRecord(topic, partition, message));
     }
-    if (next !== undefined) this.reportFetched(topic, partition, emitted, batch.highWatermark, next);
+    if (next !== undefined) {
+      const behind = BigInt(batch.highWatermark) - next;
+      this.settings.observer?.fetched?.({ topic, partition, emitted, lag: behind > 0n ? Number(behind) : 0 });
+    }
     await heartbeat();
-  }
-
-  private reportFetched(
-    topic: string,
-    partition: number,
-    emitted: number,
-    highWatermark: string,
-    next: bigint,
-  ): void {
-    const behind = BigInt(highWatermark) - next;
-    const lag = behind > 0n ? Number(behind) : 0;
-    this.settings.observer?.fetched?.({ topic, partition, emitted, lag });
   }
 
   private listen(): void {
@@ -215,6 +221,7 @@ export class ConsumerSession {
       ),
       this.consumer.on(events.REBALANCING, () => {
         this.stats.rebalances++;
+        this.monitor.joining();
         this.settings.observer?.rebalancing?.();
         // Best effort before the partitions move: a commit racing the rejoin may be rejected; fine.
         this.committer.commit(() => this.committable()).catch((err: unknown) => this.logCommitError(err));
@@ -222,6 +229,8 @@ export class ConsumerSession {
       this.consumer.on(events.COMMIT_OFFSETS, () => {
         this.commitEvents++;
       }),
+      this.consumer.on(events.REQUEST, () => this.settings.health?.contact()),
+      this.consumer.on(events.CONNECT, () => this.monitor.joining()), // kafkajs restarts join again
       this.consumer.on(events.CRASH, (e: ConsumerCrashEvent) =>
         this.onCrash(e.payload.error, e.payload.restart),
       ),
@@ -255,6 +264,7 @@ export class ConsumerSession {
         });
     }
     this.joined = true;
+    this.monitor.joinEnded();
     this.stats.joins++;
     const assignment = this.assignment;
     this.settings.client.logger.info(
@@ -266,12 +276,27 @@ export class ConsumerSession {
 
   private onCrash(error: Error, restart: boolean): void {
     this.stats.crashes++;
+    this.monitor.joinEnded();
     const err = this.settings.client.error(error, 'consuming');
+    const { health, client } = this.settings;
+    const context = { err, unreachableMs: health?.unreachableMs(), toleranceMs: health?.outageToleranceMs };
     if (restart) {
-      this.settings.client.logger.warn({ err }, 'Kafka consumer crashed; kafkajs restarts it');
+      client.logger.warn(
+        context,
+        'Kafka consumer crashed; kafkajs restarts it (until kafka.outageToleranceMs)',
+      );
       return;
     }
+    client.logger.error(context, 'Kafka consumer crashed for good (not retriable): the run fails');
     this.joined = false;
+    if (!this.detached) this.subscriber.error(err);
+  }
+
+  /** The broker stayed unreachable past the tolerance: stop restarting and fail the source. */
+  private giveUp(err: KafkaError): void {
+    this.gaveUp = true;
+    this.joined = false;
+    this.settings.client.logger.error({ err }, err.message);
     if (!this.detached) this.subscriber.error(err);
   }
 

@@ -145,3 +145,26 @@ export function toKafkaError(err: unknown, action: string, secrets: readonly str
     },
   });
 }
+
+/**
+ * Broker error codes that reject the records of a produce request themselves (too large, invalid), so
+ * sending them again can never succeed while other records still can.
+ */
+const RECORD_REJECTION_TYPES = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'INVALID_TIMESTAMP',
+]);
+
+/**
+ * The broker's reason (`MESSAGE_TOO_LARGE: …`) when `err` is a permanent rejection of the produced records
+ * rather than of the connection or the client (for `deadLetterOnReject`); undefined otherwise.
+ */
+export function recordRejection(err: unknown): string | undefined {
+  const links = chain(err);
+  const type = links.map((e) => e.type).find((t) => typeof t === 'string' && RECORD_REJECTION_TYPES.has(t));
+  if (typeof type !== 'string') return undefined;
+  const message = err instanceof KafkaError ? err.message : String(links[0]?.message ?? type);
+  return `${type}: ${message}`;
+}

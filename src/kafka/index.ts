@@ -15,7 +15,14 @@ export {
   consumeTopic,
   type RecordStop,
 } from './consume-topic.js';
-export { KafkaError, type KafkaErrorKind, toKafkaError } from './errors.js';
+export { KafkaError, type KafkaErrorKind, recordRejection, toKafkaError } from './errors.js';
+export {
+  KafkaHealth,
+  type KafkaHealthOptions,
+  STALL_REASONS,
+  type Stall,
+  type StallReason,
+} from './health.js';
 export {
   deadLetterMessage,
   jsonMessage,
@@ -24,6 +31,7 @@ export {
   toReplayMessage,
   toSourceRecord,
 } from './messages.js';
+export { JavaCompatiblePartitioner, keyPartition, murmur2 } from './partitioner.js';
 export { SharedProducer, type SharedProducerOptions } from './producer.js';
 export { type RecordTopicOptions, readTopic, recordTopic } from './record.js';
 export { scrubText, scrubValue } from './redact.js';

@@ -1,6 +1,7 @@
 import type { SchedulerLike } from 'rxjs';
 import type { AckTracker, CommitPosition } from '../streams/acks.js';
 import type { KafkaClient } from './client.js';
+import type { KafkaHealth } from './health.js';
 
 /**
  * Where a consumer group starts reading a partition. Committed offsets always win (at-least-once never
@@ -29,6 +30,12 @@ export interface KafkaSourceObserver {
   committed?(positions: readonly CommitPosition[]): void;
   /** After each fetched batch of a partition was handed on (or cut short by backpressure). */
   fetched?(event: FetchedBatch): void;
+  /**
+   * Every `lagIntervalMs`, per assigned partition whose read position is known: the partition's end
+   * offset (fetched with an admin client) minus the next offset this member reads. Runs while paused or
+   * stalled too, so the lag keeps growing when records arrive and nothing is read.
+   */
+  lag?(event: { readonly topic: string; readonly partition: number; readonly lag: number }): void;
 }
 
 /** One fetched batch of a partition, as `KafkaSourceObserver.fetched` sees it. */
@@ -78,8 +85,16 @@ export interface KafkaSourceOptions {
   /** Timer of throttled commits; default asyncScheduler. */
   readonly scheduler?: SchedulerLike;
   readonly observer?: KafkaSourceObserver;
+  /** How often end offsets are fetched for `observer.lag`, ms. Default 5000. */
+  readonly lagIntervalMs?: number;
+  /**
+   * Broker contact tracking shared with the sinks: every consumer response counts as contact, and once
+   * `health.outageExceeded()` the source errors with `health.outageError()` (checked every second, or
+   * every quarter of the tolerance if shorter) and kafkajs no longer restarts a crashed consumer.
+   */
+  readonly health?: KafkaHealth;
 }
 
 /** `KafkaSourceOptions` with defaults applied. */
-export type KafkaSourceSettings = Required<Omit<KafkaSourceOptions, 'scheduler' | 'observer'>> &
-  Pick<KafkaSourceOptions, 'scheduler' | 'observer'>;
+export type KafkaSourceSettings = Required<Omit<KafkaSourceOptions, 'scheduler' | 'observer' | 'health'>> &
+  Pick<KafkaSourceOptions, 'scheduler' | 'observer' | 'health'>;

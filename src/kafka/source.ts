@@ -60,8 +60,10 @@ function settingsOf(o: KafkaSourceOptions): KafkaSourceSettings {
     rebalanceTimeoutMs: ms('rebalanceTimeoutMs', o.rebalanceTimeoutMs, 60_000),
     maxWaitTimeMs: ms('maxWaitTimeMs', o.maxWaitTimeMs, 500),
     maxBytesPerPartition: ms('maxBytesPerPartition', o.maxBytesPerPartition, 1_048_576),
+    lagIntervalMs: ms('lagIntervalMs', o.lagIntervalMs, 5000),
     scheduler: o.scheduler,
     observer: o.observer,
+    health: o.health,
   };
 }
 

@@ -33,6 +33,7 @@ export {
 } from './job-families.js';
 export {
   createKafkaConsumerMetrics,
+  createStalledGauge,
   type KafkaConsumerMetrics,
 } from './kafka-families.js';
 export { createKeyedMetrics, type KeyedMetrics, keyedMetricsObserver } from './keyed-families.js';

@@ -26,7 +26,7 @@ export function createKafkaConsumerMetrics(
   const m: KafkaConsumerMetrics = {
     lag: new Gauge({
       name: 'flowsentinel_kafka_consumer_lag_records',
-      help: 'Records between the next offset this member reads and the high watermark, per assigned partition (updated with every fetched batch).',
+      help: 'Records between the next offset this member reads and the end of the partition, per assigned partition (updated with every fetched batch and from end offsets fetched every few seconds, also while paused or stalled).',
       labelNames: ['topic', 'partition'] as const,
       registers,
     }),
@@ -63,4 +63,27 @@ export function createKafkaConsumerMetrics(
     m.assignedPartitions.set({ topic }, 0);
   }
   return m;
+}
+
+/**
+ * Registers `flowsentinel_stalled{reason}`: 1 for the reason the Kafka side is stalled now
+ * (`broker_unreachable`, `outputs_unacknowledged`; longer than `health.stallMs`), 0 for the others.
+ * `reasons` are every reason (each gets a series); sampled from `stall` at every scrape; the same condition
+ * turns /readyz 503.
+ */
+export function createStalledGauge<R extends string>(
+  registry: Registry,
+  reasons: readonly R[],
+  stall: () => R | undefined,
+): Gauge<'reason'> {
+  return new Gauge({
+    name: 'flowsentinel_stalled',
+    help: 'Whether the Kafka side is stalled, by reason: broker unreachable or outputs unacknowledged for longer than health.stallMs (1) or not (0); /readyz answers 503 meanwhile.',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+    collect() {
+      const now = stall();
+      for (const reason of reasons) this.set({ reason }, reason === now ? 1 : 0);
+    },
+  });
 }

@@ -86,6 +86,10 @@ function dead(record: SourceRecord, reason: DeadLetterReason, detail: string): D
   return { ok: false, dead: { record, reason, detail } };
 }
 
+function keyDetail(what: string | null, size: number, spec: FeatureSpec): string {
+  return `${what ?? 'key'} is ${size} bytes, limit is ${spec.maxKeyBytes} (features.maxKeyBytes)`;
+}
+
 function parseJson(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false; detail: string } {
   let text: string;
   try {
@@ -104,8 +108,9 @@ function parseJson(bytes: Uint8Array): { ok: true; value: unknown } | { ok: fals
  * Decodes a record's value into a `FeatureEvent`, or explains why it cannot as a `DeadLetter`. Never
  * throws. Checks run in this order, and the first failure wins:
  * `empty_value` (null or zero-length value) → `oversize` (byte length > `spec.maxRecordBytes`, before
- * parsing) → `not_json` (invalid UTF-8 or JSON) → `not_object` (top level not a JSON object) →
- * per field in spec order: `missing_field` (absent or null; detail = path), `non_numeric`, `non_finite`.
+ * parsing) → `oversize_key` (record key longer than `spec.maxKeyBytes`) → `not_json` (invalid UTF-8 or JSON) → `not_object` (top level not a JSON object) →
+ * per field in spec order: `missing_field` (absent or null; detail = path), `non_numeric`, `non_finite` →
+ * `oversize_key` (the `keyField` value longer than `spec.maxKeyBytes` UTF-8 bytes).
  * Numeric strings (`"12.5"`, `"1e3"`) are accepted as numbers; `"NaN"`/`"Infinity"` strings, JSON numbers
  * that overflow (`1e400`) and values beyond float32 range are `non_finite`.
  *
@@ -117,6 +122,9 @@ export function decodeRecord(record: SourceRecord, spec: FeatureSpec): Decoded {
   if (bytes === null || bytes.byteLength === 0) return dead(record, 'empty_value', 'record value is empty');
   if (bytes.byteLength > spec.maxRecordBytes) {
     return dead(record, 'oversize', `value is ${bytes.byteLength} bytes, limit is ${spec.maxRecordBytes}`);
+  }
+  if (record.key !== null && record.key.byteLength > spec.maxKeyBytes) {
+    return dead(record, 'oversize_key', keyDetail('record key', record.key.byteLength, spec));
   }
   const parsed = parseJson(bytes);
   if (!parsed.ok) return dead(record, 'not_json', parsed.detail);
@@ -130,9 +138,13 @@ export function decodeRecord(record: SourceRecord, spec: FeatureSpec): Decoded {
     if (!result.ok) return dead(record, result.reason, result.detail);
     features[i] = result.value;
   }
-  const key =
-    (spec.keyPath === null ? null : keyToString(getPath(json, spec.keyPath))) ??
-    recordKeyToString(record.key);
+  const fieldKey = spec.keyPath === null ? null : keyToString(getPath(json, spec.keyPath));
+  if (fieldKey !== null && fieldKey.length > spec.maxKeyBytes / 3) {
+    // Cheap pre-check first: a UTF-8 byte count is only needed when the key could be too long.
+    const size = Buffer.byteLength(fieldKey, 'utf8');
+    if (size > spec.maxKeyBytes) return dead(record, 'oversize_key', keyDetail(spec.keyField, size, spec));
+  }
+  const key = fieldKey ?? recordKeyToString(record.key);
   return { ok: true, event: { ref: refOf(record), timestamp: record.timestamp, key, features } };
 }
 

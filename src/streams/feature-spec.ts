@@ -3,6 +3,9 @@ import { InvalidOptionError } from '../errors.js';
 /** Default cap on a record value's size, in bytes (1 MiB). Larger values are dead-lettered as `oversize`. */
 export const DEFAULT_MAX_RECORD_BYTES = 1_048_576;
 
+/** Default cap on an entity key's size, in bytes (1 KiB). Longer keys are dead-lettered as `oversize_key`. */
+export const DEFAULT_MAX_KEY_BYTES = 1024;
+
 /** Which JSON fields make up the feature vector. */
 export interface FeatureSpecOptions {
   /** Dot paths of the numeric features, in feature-vector order, e.g. `['http.bytes', 'latencyMs']`. */
@@ -11,6 +14,12 @@ export interface FeatureSpecOptions {
   readonly keyField?: string;
   /** Values larger than this many bytes are dead-lettered without parsing. Default 1 MiB. */
   readonly maxRecordBytes?: number;
+  /**
+   * Record keys, and `keyField` values, longer than this many UTF-8 bytes are dead-lettered as
+   * `oversize_key` (a huge key would be copied into every output and may exceed the output topic's
+   * limit). Default 1 KiB.
+   */
+  readonly maxKeyBytes?: number;
 }
 
 /** A validated feature spec with its paths pre-split. Build it with `createFeatureSpec`. */
@@ -19,6 +28,8 @@ export interface FeatureSpec {
   readonly keyField: string | null;
   /** Bytes. */
   readonly maxRecordBytes: number;
+  /** Bytes. */
+  readonly maxKeyBytes: number;
   /** `fields` split on dots. */
   readonly fieldPaths: readonly (readonly string[])[];
   /** `keyField` split on dots, or null. */
@@ -83,7 +94,12 @@ export function setPath(target: Record<string, unknown>, path: readonly string[]
 
 /** Validates options and returns an immutable `FeatureSpec`; throws `InvalidOptionError` on bad input. */
 export function createFeatureSpec(options: FeatureSpecOptions): FeatureSpec {
-  const { fields, keyField, maxRecordBytes = DEFAULT_MAX_RECORD_BYTES } = options;
+  const {
+    fields,
+    keyField,
+    maxRecordBytes = DEFAULT_MAX_RECORD_BYTES,
+    maxKeyBytes = DEFAULT_MAX_KEY_BYTES,
+  } = options;
   if (!Array.isArray(fields) || fields.length === 0) {
     throw new InvalidOptionError('fields must be a non-empty array of dot paths, e.g. ["http.bytes"]', {
       context: { fields },
@@ -105,10 +121,17 @@ export function createFeatureSpec(options: FeatureSpecOptions): FeatureSpec {
       },
     );
   }
+  if (!Number.isSafeInteger(maxKeyBytes) || maxKeyBytes < 1) {
+    throw new InvalidOptionError(
+      `maxKeyBytes must be a positive integer number of bytes (features.maxKeyBytes), got ${maxKeyBytes}`,
+      { context: { maxKeyBytes } },
+    );
+  }
   return Object.freeze({
     fields: Object.freeze([...fields]),
     keyField: keyField ?? null,
     maxRecordBytes,
+    maxKeyBytes,
     fieldPaths: Object.freeze(fieldPaths),
     keyPath,
   });

@@ -1,12 +1,18 @@
 import { DEAD_LETTER_REASONS, type DeadLetterReason } from '../core/records.js';
 import type { Rng } from '../core/rng.js';
+import { InvalidOptionError } from '../errors.js';
 import { setPath } from './feature-spec.js';
 
 const encoder = new TextEncoder();
 const NON_FINITE_PLACEHOLDER = '__flowsentinel_non_finite__';
 
-/** Every kind of bad input the decoder recognises; the generator's default malformed mix. */
-export const MALFORMED_KINDS: readonly DeadLetterReason[] = DEAD_LETTER_REASONS;
+/** Reasons that are not a property of the value: an oversize key is in the record key, a rejection happens on output. */
+const NOT_A_VALUE: ReadonlySet<DeadLetterReason> = new Set(['oversize_key', 'output_rejected']);
+
+/** Every kind of bad value the decoder recognises; the generator's default malformed mix. */
+export const MALFORMED_KINDS: readonly DeadLetterReason[] = DEAD_LETTER_REASONS.filter(
+  (r) => !NOT_A_VALUE.has(r),
+);
 
 /** What a malformed value is built from: the feature paths and values of the clean event it replaces. */
 export interface MalformedInput {
@@ -69,5 +75,9 @@ export function malformedValue(kind: DeadLetterReason, input: MalformedInput, rn
       obj._padding = 'x'.repeat(Math.max(0, input.oversizeBytes - base));
       return encoder.encode(JSON.stringify(obj));
     }
+    case 'oversize_key':
+    case 'output_rejected':
+      // Not a property of the value: an oversize key is in the record key, a rejection happens on output.
+      throw new InvalidOptionError(`malformed kind '${kind}' cannot be generated as a value`);
   }
 }

@@ -1,6 +1,10 @@
-import type { Logger } from '../logging.js';
 import { RecordLineError } from './jsonl.js';
 import { SourceError } from './source.js';
+
+/** The one logger call this needs (a pino `Logger` fits): streams stay free of the logging layer. */
+export interface WarningLogger {
+  warn(fields: object, message: string): void;
+}
 
 /** What a replay does with a line that is not a record: stop there, or skip it with a warning. */
 export type MalformedLinesMode = 'fail' | 'skip';
@@ -22,7 +26,7 @@ export class MalformedLines {
   constructor(
     mode: MalformedLinesMode,
     private readonly file: string,
-    private readonly logger: Logger,
+    private readonly logger: WarningLogger,
   ) {
     this.mode = mode;
   }

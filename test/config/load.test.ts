@@ -86,7 +86,7 @@ describe('loadConfig', () => {
     const problems = err.context.problems as string[];
     expect(problems).toEqual([
       'backend: is not an allowed value (got "gpu"; allowed: one of auto, wasm, cpu, tensorflow) [from flag]',
-      'features: is required (got nothing; allowed: object with keys fields, keyField, maxRecordBytes)',
+      'features: is required (got nothing; allowed: object with keys fields, keyField, maxRecordBytes, maxKeyBytes)',
       'model.layers: must be >= 1 (got 0; allowed: integer >= 1 and <= 64) [from flag]',
       'training.learningRate: must be a number (got "fast"; allowed: number > 0 and <= 1) [from env FLOWSENTINEL_TRAINING__LEARNING_RATE]',
       expect.stringMatching(

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createDetectorMetrics } from '../../src/metrics/families.js';
 import { createJobMetrics } from '../../src/metrics/job-families.js';
-import { createKafkaConsumerMetrics } from '../../src/metrics/kafka-families.js';
+import { createKafkaConsumerMetrics, createStalledGauge } from '../../src/metrics/kafka-families.js';
 import { createMetricsRegistry } from '../../src/metrics/registry.js';
 import { checkDashboardSchema } from '../helpers/prom-dashboard-schema.js';
 import {
@@ -161,6 +161,7 @@ describe('metric names of dashboards and rules', () => {
     createDetectorMetrics(registry);
     createJobMetrics(registry, { highWaterMark: 10, ready: () => true });
     createKafkaConsumerMetrics(registry, ['t']);
+    createStalledGauge(registry, ['broker_unreachable'], () => undefined);
     registered = exposedNames(await registry.metrics());
   });
 

@@ -5,8 +5,8 @@
  * warm-up leaves the spike recall unchanged, whether the poison lands in the robust start or after it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDetector, type DetectorParts } from '../../src/detector/factory.js';
 import { createRng } from '../../src/core/rng.js';
+import { createDetector, type DetectorParts } from '../../src/detector/factory.js';
 import type { ScoredEvent } from '../../src/streams/types.js';
 import { EventStream, normalRow, outlierRow, smallDetectorConfig } from '../helpers/detector-data.js';
 

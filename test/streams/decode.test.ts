@@ -118,6 +118,29 @@ describe('decodeRecord', () => {
     expect(recordKeyToString(Uint8Array.of(0xef, 0xbb, 0xbf, 0x61))).toBe('\uFEFFa');
   });
 
+  it('dead-letters keys over maxKeyBytes as oversize_key: record keys before parsing, keyField values in UTF-8 bytes', () => {
+    const limited = createFeatureSpec({ fields: ['a'], keyField: 'host', maxKeyBytes: 8 });
+    const bare = createFeatureSpec({ fields: ['a'], maxKeyBytes: 8 });
+    const detailOf = (json: string, key: Uint8Array | null, s = limited): string => {
+      const d = decodeRecord(record(json, key), s);
+      return d.ok ? `ok:${d.event.key}` : `${d.dead.reason}:${d.dead.detail}`;
+    };
+    // The record key is checked first, even when keyField supplies the entity key, and even if not JSON.
+    expect(detailOf('not json', enc.encode('123456789'), bare)).toBe(
+      'oversize_key:record key is 9 bytes, limit is 8 (features.maxKeyBytes)',
+    );
+    expect(detailOf('{"a": 1}', enc.encode('12345678'), bare)).toBe('ok:12345678');
+    expect(detailOf('{"a": 1, "host": "h"}', enc.encode('123456789'))).toMatch(/^oversize_key:record key/);
+    // keyField: 3 characters of 3 bytes each are 9 bytes; 8 ASCII characters are within the limit.
+    expect(detailOf('{"a": 1, "host": "€€€"}', null)).toBe(
+      'oversize_key:host is 9 bytes, limit is 8 (features.maxKeyBytes)',
+    );
+    expect(detailOf('{"a": 1, "host": "abcdefgh"}', null)).toBe('ok:abcdefgh');
+    expect(detailOf('{"a": 1, "host": "€€"}', null)).toBe('ok:€€');
+    expect(createFeatureSpec({ fields: ['a'] }).maxKeyBytes).toBe(1024);
+    expect(() => createFeatureSpec({ fields: ['a'], maxKeyBytes: 0 })).toThrow(/features\.maxKeyBytes/);
+  });
+
   it('is also an operator, one Decoded per record in order', async () => {
     const out = await firstValueFrom(
       from([record('{"http": {"bytes": 1}, "latency": 2}'), record(null)]).pipe(decode(spec), toArray()),
@@ -134,6 +157,7 @@ describe('decodeRecord fuzz', () => {
     'non_numeric',
     'non_finite',
     'oversize',
+    'oversize_key',
     'empty_value',
   ]);
   const small = createFeatureSpec({ fields: ['a', 'b.c'], keyField: 'k', maxRecordBytes: 200 });

@@ -4,6 +4,9 @@ import { loadConfig } from '../../config/load.js';
 import { runKafkaDetector } from '../../job/kafka.js';
 import { type CommandDeps, withShutdown } from '../with-shutdown.js';
 
+/** After a failed `run`, the grace for the event loop to empty before the process is ended anyway, ms. */
+export const FATAL_EXIT_GRACE_MS = 2000;
+
 /** Registers `run` on `program`. */
 export function registerRunCommand(program: Command, deps: CommandDeps): void {
   program
@@ -15,8 +18,16 @@ export function registerRunCommand(program: Command, deps: CommandDeps): void {
         deps,
         () => loadConfig({ file: opts.config }),
         async ({ config, logger, signal, print }) => {
-          const result = await runKafkaDetector({ config, logger, signal });
-          print(JSON.stringify(result));
+          try {
+            const result = await runKafkaDetector({ config, logger, signal });
+            print(JSON.stringify(result));
+          } catch (err) {
+            // kafkajs timers (a consumer restart, kafkajs issue 852; producer retries) can keep a failed
+            // process alive with nothing running: give the loop a moment to empty, then end it, non-zero.
+            logger.error({ err }, 'run failed: exiting with code 1');
+            setTimeout(() => (deps.exit ?? process.exit)(1), FATAL_EXIT_GRACE_MS).unref();
+            throw err;
+          }
         },
       ),
     );
