@@ -7,7 +7,8 @@
 # Under CI=true a missing tensorflow backend is a failure; elsewhere it is skipped with a note.
 #   bash .ci/checks.d/flow-backends.sh [backend ...]   (default: wasm tensorflow cpu minus auto's pick)
 #   FLOW_BACKENDS="tensorflow" narrows the default list; FLOW_SUITE=all runs every test/flow file instead
-#   (the whole suite on cpu took ~26 min on this 2-core machine; the contract subset takes a few minutes).
+#   (the whole suite on cpu took ~26 min on this 2-core machine; the contract subset, 12 files, used 37 s of
+#   CPU on cpu).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
