@@ -16,6 +16,11 @@ import { performance } from 'node:perf_hooks';
 import type { AppConfig } from '../src/config/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { createDetector } from '../src/detector/factory.js';
+import {
+  TimeSeriesDetector,
+  TimeSeriesFeaturizer,
+  timeSeriesOptionsFromConfig,
+} from '../src/detector/timeseries/index.js';
 import { InvalidOptionError } from '../src/errors.js';
 import { newMaxOnly } from '../src/evaluate/nab-anomaly-score.js';
 import { readNabCorpus } from '../src/evaluate/nab-corpus.js';
@@ -29,11 +34,6 @@ import {
   sweepPoints,
 } from '../src/evaluate/nab-score.js';
 import { initBackend } from '../src/flow/backend.js';
-import {
-  TimeSeriesDetector,
-  TimeSeriesFeaturizer,
-  timeSeriesOptionsFromConfig,
-} from '../src/streams/timeseries.js';
 import type { FeatureEvent } from '../src/streams/types.js';
 import { parseBenchArgs } from './lib/args.js';
 import { markdownTable } from './lib/stats.js';

@@ -11,11 +11,11 @@
  */
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { createRng } from '../src/core/rng.js';
 import { BackendError, InvalidOptionError } from '../src/errors.js';
 import { type BackendInfo, type ConcreteBackendName, initBackend } from '../src/flow/backend.js';
 import { maf, realNVP, splineFlow } from '../src/flow/builders.js';
 import type { NormalizingFlow } from '../src/flow/normalizing-flow.js';
-import { createRng } from '../src/flow/rng.js';
 import * as tf from '../src/flow/tf.js';
 import { Trainer } from '../src/flow/trainer.js';
 import { numberArg, parseBenchArgs } from './lib/args.js';

@@ -13,8 +13,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Admin } from 'kafkajs';
 import { type KafkaBroker, startKafkaBroker } from '../scripts/kafka/broker.js';
-import { runDetectorJob } from '../src/cli/job.js';
 import { type AppConfig, loadConfig } from '../src/config/index.js';
+import { runDetectorJob } from '../src/job/run.js';
 import {
   createKafka,
   createKafkaSinks,

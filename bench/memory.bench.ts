@@ -10,10 +10,10 @@
  */
 
 import { demoGeneratorOptions } from '../src/cli/demo.js';
-import { runDetectorJob } from '../src/cli/job.js';
-import { createProgress } from '../src/cli/progress.js';
 import { loadConfig } from '../src/config/index.js';
 import * as tf from '../src/flow/tf.js';
+import { createProgress } from '../src/job/progress.js';
+import { runDetectorJob } from '../src/job/run.js';
 import { createLogger } from '../src/logging.js';
 import { generatorSource } from '../src/streams/generator-source.js';
 import type { Sink } from '../src/streams/types.js';

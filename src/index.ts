@@ -2,7 +2,6 @@
 
 export { loadConfig } from './config/load.js';
 export { type AppConfig, appConfigSchema } from './config/schema.js';
-export { Checkpointer, openCheckpoints } from './detector/checkpoint.js';
 export { CheckpointError } from './detector/checkpoint-files.js';
 export { type DriftEvent, DriftMonitor, serializeDriftEvent } from './detector/drift.js';
 export { buildModel, createDetector, type DetectorParts } from './detector/factory.js';
@@ -23,6 +22,7 @@ export {
 } from './detector/thresholds/index.js';
 export * from './errors.js';
 export * from './flow/index.js';
+export { Checkpointer, openCheckpoints } from './job/checkpoint.js';
 export { createDetectorMetrics, createMetricsRegistry, startMetricsServer } from './metrics/index.js';
 export { AckTracker } from './streams/acks.js';
 export { CreditGate } from './streams/backpressure.js';

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { tap } from 'rxjs';
-import { runDetectorJob } from '../../src/cli/job.js';
 import type { AppConfig } from '../../src/config/index.js';
 import * as tf from '../../src/flow/tf.js';
+import { runDetectorJob } from '../../src/job/run.js';
 import { createLogger } from '../../src/logging.js';
 import { replaySource } from '../../src/streams/replay-source.js';
 import { JsonlFileSink, serializeDeadLetter, serializeScoredEvent } from '../../src/streams/sinks.js';

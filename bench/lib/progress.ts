@@ -1,4 +1,4 @@
-import { createProgress, type Progress } from '../../src/cli/progress.js';
+import { createProgress, type Progress } from '../../src/job/progress.js';
 
 /** A progress bar (stderr, TTY only) whose total is known only at the first update. */
 export interface LazyProgress {

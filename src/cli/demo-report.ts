@@ -1,11 +1,11 @@
 import type { AppConfig } from '../config/schema.js';
+import { createRng } from '../core/rng.js';
 import type { DetectorParts } from '../detector/factory.js';
-import { createRng } from '../flow/rng.js';
+import { createDriftMonitor } from '../job/parts.js';
 import { densitySpec, renderSvg, type TimelinePoint, timelineSpec } from '../report/charts.js';
 import { type ReportSection, renderHtmlReport } from '../report/html.js';
 import type { ScoredEvent } from '../streams/types.js';
-import type { DemoDriftEvent } from './demo.js';
-import { createDriftMonitor } from './job.js';
+import type { DemoDriftEvent } from './demo-types.js';
 
 /** Inputs of the demo report. */
 export interface DemoReportInput {
@@ -78,27 +78,14 @@ async function timelineSection(input: DemoReportInput): Promise<ReportSection> {
   };
 }
 
-async function densitySection(input: DemoReportInput): Promise<ReportSection> {
-  const { parts, config, xy, scored } = input;
-  const n = 20000;
-  const samples = parts.flow.sample(n, createRng(config.model.seed + 99));
-  const z = (await samples.data()) as Float32Array;
-  samples.dispose();
-  const d = parts.flow.dim;
-  const mean = parts.standardiser.getMean();
-  const std = parts.standardiser.std();
-  const sx = Array.from({ length: n }, (_, i) => z[i * d]! * std[0]! + mean[0]!);
-  const sy = Array.from({ length: n }, (_, i) => z[i * d + 1]! * std[1]! + mean[1]!);
-  const px: number[] = [];
-  const py: number[] = [];
-  for (let i = 0; i < xy.length / 2; i++) {
-    px.push(xy[2 * i]!);
-    py.push(xy[2 * i + 1]!);
-  }
-  const sortedX = [...px].sort((a, b) => a - b);
-  const sortedY = [...py].sort((a, b) => a - b);
-  const [x0, x1] = [quantile(sortedX, 0.001), quantile(sortedX, 0.999)];
-  const [y0, y1] = [quantile(sortedY, 0.001), quantile(sortedY, 0.999)];
+/** Log-density cells of a 32 × 32 histogram of (sx, sy) over the box [x0, x1] × [y0, y1]. */
+function histogram2d(
+  sx: readonly number[],
+  sy: readonly number[],
+  [x0, x1]: readonly [number, number],
+  [y0, y1]: readonly [number, number],
+): { x: number; x2: number; y: number; y2: number; logDensity: number }[] {
+  const n = sx.length;
   const bins = 32;
   const counts = new Float64Array(bins * bins);
   for (let i = 0; i < n; i++) {
@@ -123,6 +110,31 @@ async function densitySection(input: DemoReportInput): Promise<ReportSection> {
       });
     }
   }
+  return grid;
+}
+
+async function densitySection(input: DemoReportInput): Promise<ReportSection> {
+  const { parts, config, xy, scored } = input;
+  const n = 20000;
+  const samples = parts.flow.sample(n, createRng(config.model.seed + 99));
+  const z = (await samples.data()) as Float32Array;
+  samples.dispose();
+  const d = parts.flow.dim;
+  const mean = parts.standardiser.getMean();
+  const std = parts.standardiser.std();
+  const sx = Array.from({ length: n }, (_, i) => z[i * d]! * std[0]! + mean[0]!);
+  const sy = Array.from({ length: n }, (_, i) => z[i * d + 1]! * std[1]! + mean[1]!);
+  const px: number[] = [];
+  const py: number[] = [];
+  for (let i = 0; i < xy.length / 2; i++) {
+    px.push(xy[2 * i]!);
+    py.push(xy[2 * i + 1]!);
+  }
+  const sortedX = [...px].sort((a, b) => a - b);
+  const sortedY = [...py].sort((a, b) => a - b);
+  const [x0, x1] = [quantile(sortedX, 0.001), quantile(sortedX, 0.999)];
+  const [y0, y1] = [quantile(sortedY, 0.001), quantile(sortedY, 0.999)];
+  const grid = histogram2d(sx, sy, [x0, x1], [y0, y1]);
   const stride = Math.max(1, Math.floor(px.length / 3000));
   const points = [];
   for (let i = 0; i < px.length; i += stride) {

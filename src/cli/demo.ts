@@ -2,6 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { tap } from 'rxjs';
 import type { AppConfig } from '../config/schema.js';
 import type { DriftEvent } from '../detector/drift.js';
+import { createProgress } from '../job/progress.js';
+import { type JobResult, runDetectorJob } from '../job/run.js';
 import type { Logger } from '../logging.js';
 import {
   ANOMALY_HEADER,
@@ -13,46 +15,9 @@ import { MemorySink } from '../streams/sinks.js';
 import type { RecordSource } from '../streams/source.js';
 import type { DeadLetter, ScoredEvent } from '../streams/types.js';
 import { writeDemoReport } from './demo-report.js';
-import { runDetectorJob } from './job.js';
-import { createProgress } from './progress.js';
+import type { DemoDriftEvent, DemoResult } from './demo-types.js';
 
-/** The built-in demo stream's feature names. */
-export const DEMO_FIELDS = ['cpu', 'memory', 'latency_ms', 'requests', 'errors', 'bytes_out'] as const;
-
-/** Outcome of the demo. */
-export interface DemoResult {
-  readonly events: number;
-  readonly seconds: number;
-  readonly eventsPerSecond: number;
-  readonly injected: number;
-  readonly flagged: number;
-  readonly truePositives: number;
-  readonly precision: number;
-  readonly recall: number;
-  readonly warming: number;
-  readonly deadLettered: number;
-  /** Anomalies written as alerts, and those suppressed as repeats of an open episode. */
-  readonly alerts: number;
-  readonly suppressed: number;
-  /** The injected drift episode, stream indices [start, end), or null. */
-  readonly injectedDrift: {
-    readonly start: number;
-    readonly end: number;
-    readonly shiftSigma: number;
-  } | null;
-  /** Drift events of the run, with the stream index of the event that triggered each. */
-  readonly driftEvents: readonly DemoDriftEvent[];
-  readonly reportPath: string;
-}
-
-/** A drift event located in the demo stream. */
-export interface DemoDriftEvent {
-  readonly event: DriftEvent;
-  /** Stream index (0-based) of the event that confirmed or ended the drift. */
-  readonly index: number;
-  /** Stream index of the first event at or after `event.startedAt` (the score first past the level). */
-  readonly startIndex: number;
-}
+export { DEMO_FIELDS, type DemoDriftEvent, type DemoResult } from './demo-types.js';
 
 /** The demo stream's drift episode from `demo.drift`, or null when `shiftSigma` is 0. */
 export function demoDriftEpisode(config: AppConfig): DriftEpisode | null {
@@ -84,6 +49,47 @@ function withTruth(source: RecordSource, truth: Set<string>): RecordSource {
           if (r.headers[ANOMALY_HEADER] !== undefined) truth.add(`${r.partition}:${r.offset}`);
         }),
       ),
+  };
+}
+
+/** The demo's outcome: precision and recall on the injected anomalies, and the drift episodes. */
+function demoResult(
+  config: AppConfig,
+  result: JobResult,
+  scored: readonly ScoredEvent[],
+  isTrue: (s: ScoredEvent) => boolean,
+  driftEvents: readonly DriftEvent[],
+): DemoResult {
+  const evaluated = scored.filter((s) => s.status === 'scored');
+  const injected = evaluated.filter(isTrue).length;
+  const flagged = evaluated.filter((s) => s.isAnomaly).length;
+  const truePositives = evaluated.filter((s) => s.isAnomaly && isTrue(s)).length;
+  const seconds = result.elapsedMs / 1000;
+  const index = new Map(scored.map((s, i) => [`${s.ref.partition}:${s.ref.offset}`, i]));
+  const episode = demoDriftEpisode(config);
+  return {
+    events: result.summary.in,
+    seconds,
+    eventsPerSecond: result.summary.in / Math.max(seconds, 1e-9),
+    injected,
+    flagged,
+    truePositives,
+    precision: flagged === 0 ? 0 : truePositives / flagged,
+    recall: injected === 0 ? 1 : truePositives / injected,
+    warming: result.summary.warming,
+    deadLettered: result.summary.deadLettered,
+    alerts: result.summary.alerts,
+    suppressed: result.summary.suppressed,
+    injectedDrift:
+      episode === null
+        ? null
+        : { start: episode.startIndex, end: episode.endIndex, shiftSigma: episode.shiftSigma },
+    driftEvents: driftEvents.map((event) => ({
+      event,
+      index: index.get(`${event.ref.partition}:${event.ref.offset}`) ?? -1,
+      startIndex: scored.findIndex((s) => s.timestamp >= event.startedAt),
+    })),
+    reportPath: config.demo.report,
   };
 }
 
@@ -119,38 +125,7 @@ export async function runDemo(config: AppConfig, logger: Logger, signal?: AbortS
   try {
     const scored = scores.items;
     const isTrue = (s: ScoredEvent): boolean => truth.has(`${s.ref.partition}:${s.ref.offset}`);
-    const evaluated = scored.filter((s) => s.status === 'scored');
-    const injected = evaluated.filter(isTrue).length;
-    const flagged = evaluated.filter((s) => s.isAnomaly).length;
-    const truePositives = evaluated.filter((s) => s.isAnomaly && isTrue(s)).length;
-    const seconds = result.elapsedMs / 1000;
-    const reportPath = config.demo.report;
-    const index = new Map(scored.map((s, i) => [`${s.ref.partition}:${s.ref.offset}`, i]));
-    const episode = demoDriftEpisode(config);
-    const out: DemoResult = {
-      events: result.summary.in,
-      seconds,
-      eventsPerSecond: result.summary.in / Math.max(seconds, 1e-9),
-      injected,
-      flagged,
-      truePositives,
-      precision: flagged === 0 ? 0 : truePositives / flagged,
-      recall: injected === 0 ? 1 : truePositives / injected,
-      warming: result.summary.warming,
-      deadLettered: result.summary.deadLettered,
-      alerts: result.summary.alerts,
-      suppressed: result.summary.suppressed,
-      injectedDrift:
-        episode === null
-          ? null
-          : { start: episode.startIndex, end: episode.endIndex, shiftSigma: episode.shiftSigma },
-      driftEvents: drift.items.map((event) => ({
-        event,
-        index: index.get(`${event.ref.partition}:${event.ref.offset}`) ?? -1,
-        startIndex: scored.findIndex((s) => s.timestamp >= event.startedAt),
-      })),
-      reportPath,
-    };
+    const out = demoResult(config, result, scored, isTrue, drift.items);
     const html = await writeDemoReport(
       {
         config,
@@ -162,7 +137,7 @@ export async function runDemo(config: AppConfig, logger: Logger, signal?: AbortS
       },
       summaryRows(out),
     );
-    await writeFile(reportPath, html);
+    await writeFile(out.reportPath, html);
     return out;
   } finally {
     result.parts.dispose();

@@ -1,192 +1,41 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { type ConfigOverrides, loadConfig } from '../config/load.js';
-import { ConfigError, FlowsentinelError } from '../errors.js';
-import { createLogger, type Logger } from '../logging.js';
-import { DEMO_FIELDS, formatDemoSummary, runDemo } from './demo.js';
-import { registerEvaluateCommand } from './evaluate-command.js';
-import { registerKafkaCommands, replayFileToTopic } from './kafka-commands.js';
-import { runReplay } from './replay.js';
-import { installShutdownHandlers } from './shutdown.js';
+import { Command, CommanderError } from 'commander';
+import { ConfigError, FlowsentinelError, InvalidOptionError } from '../errors.js';
+import { registerCommands } from './commands/index.js';
+import { defaultCommandDeps } from './with-shutdown.js';
 
-/** Built-in demo settings, shipped with the package (config/demo.yaml). */
-const DEMO_CONFIG_FILE = fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
+/** The package's own version (package.json sits two levels up from both src/cli and dist/cli). */
+const PACKAGE_JSON = fileURLToPath(new URL('../../package.json', import.meta.url));
+const { version } = JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version: string };
+
+/** Exit codes (README "Exit codes"): 0 ok, 1 runtime failure, 2 usage or configuration error. */
+const EXIT_RUNTIME = 1;
+const EXIT_USAGE = 2;
 
 const program = new Command();
 program
   .name('flowsentinel')
   .description('Streaming anomaly detection with online-trained normalizing flows')
-  .showHelpAfterError();
-
-function intArg(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
-  return n;
-}
-
-function speedArg(value: string): 'recorded' | 'max' | number {
-  if (value === 'recorded' || value === 'max') return value;
-  const n = Number(value);
-  if (!(n > 0)) throw new InvalidArgumentError('expected recorded, max or a positive speed-up factor');
-  return n;
-}
-
-/** Checkpoint flags shared by `demo` and `replay`. */
-interface CheckpointFlags {
-  checkpointDir?: string;
-  resetModel?: boolean;
-  checkpoint?: string;
-}
-
-function withCheckpointFlags(command: Command): Command {
-  return command
-    .option('--checkpoint-dir <dir>', 'write checkpoints here and start from the newest (checkpoint.dir)')
-    .option('--reset-model', 'start fresh, ignoring existing checkpoints (checkpoint.reset)')
-    .option('--checkpoint <file>', 'start from this checkpoint, e.g. the last good one (checkpoint.file)');
-}
-
-function checkpointOverrides(opts: CheckpointFlags): ConfigOverrides['checkpoint'] {
-  return {
-    dir: opts.checkpointDir,
-    reset: opts.resetModel === true ? true : undefined,
-    file: opts.checkpoint,
-  };
-}
-
-function logger(level?: string): Logger {
-  return createLogger({
-    level: (level ?? 'info') as 'info',
-    name: 'flowsentinel',
-    destination: process.stderr,
-  });
-}
-
-withCheckpointFlags(
-  program
-    .command('demo')
-    .description('run the built-in demo stream end to end (no Kafka needed); serves /metrics while it runs')
-    .option('-c, --config <file>', 'YAML or JSON config file')
-    .option('--events <n>', 'events to generate', intArg)
-    .option('--seed <n>', 'seed of the demo stream', intArg)
-    .option('--report <file>', 'HTML report path')
-    .option('--metrics-port <port>', 'port of /metrics (0 = ephemeral)', intArg),
-).action(
-  async (
-    opts: {
-      config?: string;
-      events?: number;
-      seed?: number;
-      report?: string;
-      metricsPort?: number;
-    } & CheckpointFlags,
-  ) => {
-    const overrides: ConfigOverrides = {
-      demo: { events: opts.events, seed: opts.seed, report: opts.report },
-      metrics: { port: opts.metricsPort },
-      checkpoint: checkpointOverrides(opts),
-    };
-    const config = loadConfig({
-      file: opts.config ?? process.env.FLOWSENTINEL_CONFIG ?? DEMO_CONFIG_FILE,
-      overrides,
-    });
-    if (config.features.fields.length !== DEMO_FIELDS.length) {
-      throw new ConfigError(
-        `the demo stream has ${DEMO_FIELDS.length} features; set features.fields to ${DEMO_FIELDS.length} names`,
-      );
-    }
-    const log = logger(config.log.level);
-    const shutdown = installShutdownHandlers(log, config.shutdown.timeoutMs);
-    try {
-      const result = await runDemo(config, log, shutdown.signal);
-      process.stdout.write(`${formatDemoSummary(result)}\n`);
-    } finally {
-      shutdown.dispose();
-    }
-  },
-);
-
-withCheckpointFlags(
-  program
-    .command('replay')
-    .description(
-      'replay a recorded topic (JSONL) through the pipeline; writes anomalies, scores and dead letters',
-    )
-    .argument('[file]', 'recorded topic, JSON lines (docs/recorded-format.md); default: replay.input')
-    .option('-c, --config <file>', 'YAML or JSON config file (features.fields is required)')
-    .option('-o, --out-dir <dir>', 'output directory (default: replay.output, else replay-out)')
-    .addOption(
-      new Option('--speed <speed>', 'recorded | max | speed-up factor (default: replay.speed)').argParser(
-        speedArg,
-      ),
-    )
-    .option('--no-scores', 'do not write scores.jsonl')
-    .option(
-      '--to-topic <topic>',
-      'produce the recording into this Kafka topic instead (keys, headers, timestamps kept)',
-    ),
-).action(
-  async (
-    file: string | undefined,
-    opts: {
-      config?: string;
-      outDir?: string;
-      speed?: 'recorded' | 'max' | number;
-      scores: boolean;
-      toTopic?: string;
-    } & CheckpointFlags,
-  ) => {
-    // Producing a recording back to Kafka reads no features, so none need configuring.
-    const config = loadConfig({
-      ...(opts.config ? { file: opts.config } : {}),
-      overrides: {
-        ...(opts.toTopic ? { features: { fields: ['unused'] } } : {}),
-        checkpoint: checkpointOverrides(opts),
-      },
-    });
-    const input = file ?? config.replay.input;
-    if (input === undefined) throw new ConfigError('replay: give a file argument or set replay.input');
-    const log = logger(config.log.level);
-    const shutdown = installShutdownHandlers(log, config.shutdown.timeoutMs);
-    if (opts.toTopic) {
-      try {
-        const result = await replayFileToTopic(config, log, {
-          file: input,
-          topic: opts.toTopic,
-          signal: shutdown.signal,
-        });
-        process.stdout.write(`${JSON.stringify(result)}\n`);
-      } finally {
-        shutdown.dispose();
-      }
-      return;
-    }
-    const outDir = opts.outDir ?? config.replay.output ?? 'replay-out';
-    try {
-      const summary = await runReplay(config, log, {
-        file: input,
-        outDir,
-        // replay.speed: 0 = as fast as possible, 1 = recorded pace, k = k× faster.
-        speed: opts.speed ?? (config.replay.speed === 0 ? 'max' : config.replay.speed),
-        writeScores: opts.scores,
-        signal: shutdown.signal,
-      });
-      process.stdout.write(`${JSON.stringify({ ...summary, outDir })}\n`);
-    } finally {
-      shutdown.dispose();
-    }
-  },
-);
-
-registerKafkaCommands(program, { logger });
-registerEvaluateCommand(program, { logger });
+  .version(version, '-V, --version', 'print the flowsentinel version')
+  .showHelpAfterError()
+  // Commander reports usage errors itself, then throws instead of exiting, so the exit code is set below.
+  .exitOverride();
+registerCommands(program, defaultCommandDeps);
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  const msg = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`flowsentinel: ${msg}\n`);
-  if (!(err instanceof FlowsentinelError) && err instanceof Error && err.stack)
-    process.stderr.write(`${err.stack}\n`);
-  process.exitCode = 1;
+  if (err instanceof CommanderError) {
+    // --help and --version end here with code 0; unknown options, bad arguments and the like with 2.
+    process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
+  } else {
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`flowsentinel: ${msg}\n`);
+    if (!(err instanceof FlowsentinelError) && err instanceof Error && err.stack)
+      process.stderr.write(`${err.stack}\n`);
+    process.exitCode =
+      err instanceof ConfigError || err instanceof InvalidOptionError ? EXIT_USAGE : EXIT_RUNTIME;
+  }
 }

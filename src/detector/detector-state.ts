@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { createRng, type Rng } from '../core/rng.js';
 import { SerializationError } from '../errors.js';
 import { NormalizingFlow } from '../flow/normalizing-flow.js';
 import { reviveModule } from '../flow/registry.js';
-import { createRng, type Rng } from '../flow/rng.js';
 import type { ModelDocument } from '../flow/serialization.js';
 import type { Trainer } from '../flow/trainer.js';
 import type { Reservoir } from './reservoir.js';

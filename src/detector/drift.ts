@@ -1,103 +1,31 @@
 import { z } from 'zod';
-import { InvalidOptionError, SerializationError } from '../errors.js';
-import type { RecordRef, ScoredEvent } from '../streams/types.js';
+import type { DriftEvent, DriftPhase, DriftSnapshot } from '../core/drift.js';
+import type { ScoredEvent } from '../core/records.js';
+import { SerializationError } from '../errors.js';
+import {
+  type DriftMonitorOptions,
+  type DriftMonitorState,
+  type DriftReference,
+  driftStateSchema,
+  measureReference,
+  validateDriftOptions,
+} from './drift-reference.js';
 
-/** What happens after a drift is confirmed (see `DriftMonitor`). */
-export const DRIFT_POLICIES = ['reset-reference', 'keep'] as const;
-export type DriftPolicy = (typeof DRIFT_POLICIES)[number];
-
-/** Options of `DriftMonitor`. */
-export interface DriftMonitorOptions {
-  /** Scored events in the sliding window whose mean log-likelihood is compared with the reference. */
-  readonly window: number;
-  /** Scored events right after warm-up (or after a reference reset) that form the reference. */
-  readonly referenceEvents: number;
-  /** Drift score at or above which the window counts as drifted, in reference standard deviations. */
-  readonly level: number;
-  /** Event time the score must stay at or above `level` to confirm a drift (below `recoverLevel` to end one), ms. */
-  readonly forMs: number;
-  readonly afterConfirmed: DriftPolicy;
-  /** Score below which a confirmed drift counts as recovering (hysteresis against flapping). Default level / 2. */
-  readonly recoverLevel?: number;
-  /** Winsorisation half-width around the reference median, in robust (MAD) standard deviations. Default 6. */
-  readonly clipSigmas?: number;
-}
-
-/** The reference level: mean and spread of winsorised log-likelihoods, and the winsorisation bounds, nats. */
-export interface DriftReference {
-  readonly mean: number;
-  readonly std: number;
-  readonly floor: number;
-  readonly ceiling: number;
-}
-
-/** A drift episode confirmed (`started`) or over (`ended`). Field order is the JSON order. */
-export interface DriftEvent {
-  readonly kind: 'started' | 'ended';
-  /** `drift@<startedAt>`, shared by the started and ended events of one episode. */
-  readonly id: string;
-  /** Event time of the event that confirmed or ended the drift, epoch ms. */
-  readonly timestamp: number;
-  /** Event time the score first went past the level in this episode, epoch ms. */
-  readonly startedAt: number;
-  /** The record that confirmed or ended the drift. */
-  readonly ref: RecordRef;
-  /** Scored events the monitor had seen, including this one. */
-  readonly eventIndex: number;
-  readonly score: number;
-  readonly peakScore: number;
-  readonly level: number;
-  readonly windowMeanLogLikelihood: number;
-  readonly referenceLogLikelihood: number;
-  readonly referenceStd: number;
-  /** `ended` only: `recovered` (score below the recover level for `forMs`) or `reference-reset`. */
-  readonly reason: 'recovered' | 'reference-reset' | null;
-  /** `ended` only: `timestamp − startedAt`, ms. */
-  readonly durationMs: number | null;
-}
-
-/** Monitor phase: measuring the reference, watching for drift, or inside a confirmed drift. */
-export type DriftPhase = 'reference' | 'watching' | 'drifting';
-
-/** Read-only view for metrics and reports. Values are NaN when not yet available. */
-export interface DriftSnapshot {
-  readonly phase: DriftPhase;
-  readonly score: number;
-  readonly windowMean: number;
-  readonly reference: number;
-  readonly referenceStd: number;
-  readonly eventsSeen: number;
-}
+export { DRIFT_POLICIES, type DriftPolicy } from '../config/enums.js';
+export type { DriftEvent, DriftPhase, DriftSnapshot } from '../core/drift.js';
+export {
+  type DriftMonitorOptions,
+  type DriftMonitorState,
+  type DriftReference,
+  measureReference,
+  serializeDriftEvent,
+} from './drift-reference.js';
 
 interface Episode {
   id: string;
   startedAt: number;
   peakScore: number;
 }
-
-const finite = z.number().refine(Number.isFinite, 'must be finite');
-const stateSchema = z.strictObject({
-  version: z.literal(1),
-  phase: z.enum(['reference', 'watching', 'drifting']),
-  seen: z.int().min(0),
-  clock: finite.nullable(),
-  reference: z.strictObject({ mean: finite, std: finite, floor: finite, ceiling: finite }).nullable(),
-  referenceValues: z.array(finite),
-  window: z.array(finite),
-  aboveSince: finite.nullable(),
-  belowSince: finite.nullable(),
-  episode: z.strictObject({ id: z.string(), startedAt: finite, peakScore: finite }).nullable(),
-  resetIn: z.int().min(0).nullable(),
-  score: finite.nullable(),
-});
-
-/** Serialisable monitor state (`getState` / `setState`), JSON-safe. */
-export type DriftMonitorState = z.infer<typeof stateSchema>;
-
-/** 1.4826 · MAD estimates σ for normal data. */
-const MAD_TO_SIGMA = 1.4826;
-/** Floor on spreads, nats: a constant log-likelihood would otherwise divide by zero. */
-const MIN_SPREAD_NATS = 1e-3;
 
 /**
  * Density drift: compares the mean log-likelihood of the last `window` scored events with a reference
@@ -137,7 +65,7 @@ export class DriftMonitor {
   private score = Number.NaN;
 
   constructor(options: DriftMonitorOptions) {
-    this.o = validateOptions(options);
+    this.o = validateDriftOptions(options);
     this.ring = new Float64Array(this.o.window);
   }
 
@@ -321,7 +249,7 @@ export class DriftMonitor {
    * more reference values than `referenceEvents` keeps the first. Throws `SerializationError` when malformed.
    */
   setState(state: unknown): void {
-    const parsed = stateSchema.safeParse(state);
+    const parsed = driftStateSchema.safeParse(state);
     if (!parsed.success) {
       throw new SerializationError(`invalid drift monitor state: ${z.prettifyError(parsed.error)}`);
     }
@@ -347,70 +275,4 @@ export class DriftMonitor {
     this.resetIn = s.resetIn;
     this.score = s.score ?? Number.NaN;
   }
-}
-
-function median(sorted: readonly number[]): number {
-  const n = sorted.length;
-  const mid = Math.floor(n / 2);
-  return n % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-/** Median ± clipSigmas·σ_MAD bounds, then mean and sample std of the values winsorised to them. */
-export function measureReference(values: readonly number[], clipSigmas: number): DriftReference {
-  const sorted = [...values].sort((a, b) => a - b);
-  const m = median(sorted);
-  const mad = median(sorted.map((v) => Math.abs(v - m)).sort((a, b) => a - b));
-  const half = clipSigmas * Math.max(MAD_TO_SIGMA * mad, MIN_SPREAD_NATS);
-  const floor = m - half;
-  const ceiling = m + half;
-  const clipped = values.map((v) => Math.min(ceiling, Math.max(floor, v)));
-  const mean = clipped.reduce((a, b) => a + b, 0) / clipped.length;
-  const variance = clipped.reduce((a, v) => a + (v - mean) ** 2, 0) / Math.max(1, clipped.length - 1);
-  return { mean, std: Math.max(Math.sqrt(variance), MIN_SPREAD_NATS), floor, ceiling };
-}
-
-function validateOptions(o: DriftMonitorOptions): Required<DriftMonitorOptions> {
-  const fail = (message: string): never => {
-    throw new InvalidOptionError(`DriftMonitor: ${message}`, { context: { ...o } });
-  };
-  if (!Number.isSafeInteger(o.window) || o.window < 1)
-    fail(`window must be an integer >= 1, got ${o.window}`);
-  if (!Number.isSafeInteger(o.referenceEvents) || o.referenceEvents < 2) {
-    fail(`referenceEvents must be an integer >= 2 (a spread needs two values), got ${o.referenceEvents}`);
-  }
-  if (!(o.level > 0 && Number.isFinite(o.level))) fail(`level must be a positive number, got ${o.level}`);
-  if (!(o.forMs >= 0 && Number.isFinite(o.forMs))) fail(`forMs must be a finite number >= 0, got ${o.forMs}`);
-  if (!DRIFT_POLICIES.includes(o.afterConfirmed)) {
-    fail(`afterConfirmed must be one of ${DRIFT_POLICIES.join(', ')}, got ${String(o.afterConfirmed)}`);
-  }
-  const clipSigmas = o.clipSigmas ?? 6;
-  if (!(clipSigmas > 0 && Number.isFinite(clipSigmas)))
-    fail(`clipSigmas must be positive, got ${clipSigmas}`);
-  const recoverLevel = o.recoverLevel ?? o.level / 2;
-  if (!(recoverLevel <= o.level && Number.isFinite(recoverLevel))) {
-    fail(`recoverLevel must be a number <= level (${o.level}), got ${recoverLevel}`);
-  }
-  return { ...o, clipSigmas, recoverLevel };
-}
-
-/** One JSON line for a drift event, keys in a fixed order so replays are byte-identical. */
-export function serializeDriftEvent(e: DriftEvent): string {
-  return JSON.stringify({
-    kind: e.kind,
-    id: e.id,
-    timestamp: e.timestamp,
-    startedAt: e.startedAt,
-    topic: e.ref.topic,
-    partition: e.ref.partition,
-    offset: e.ref.offset,
-    eventIndex: e.eventIndex,
-    score: e.score,
-    peakScore: e.peakScore,
-    level: e.level,
-    windowMeanLogLikelihood: e.windowMeanLogLikelihood,
-    referenceLogLikelihood: e.referenceLogLikelihood,
-    referenceStd: e.referenceStd,
-    reason: e.reason,
-    durationMs: e.durationMs,
-  });
 }

@@ -5,11 +5,12 @@
  * the model's own marginal for feature j. gⱼ is how much likelier the event would be had feature j alone
  * taken a typical value; shares are gⱼ / Σ g. All candidates of all rows are scored in one tfjs call.
  */
+
+import type { FeatureContribution, ScoredEvent } from '../core/records.js';
+import { createRng } from '../core/rng.js';
 import { InvalidOptionError } from '../errors.js';
 import type { NormalizingFlow } from '../flow/normalizing-flow.js';
-import { createRng } from '../flow/rng.js';
 import * as tf from '../flow/tf.js';
-import type { FeatureContribution, ScoredEvent } from '../streams/types.js';
 import type { Standardiser } from './standardiser.js';
 
 /**

@@ -1,22 +1,22 @@
 import { join } from 'node:path';
-import type { Registry } from 'prom-client';
+import { checkpointDir } from '../config/checkpoint-dir.js';
 import type { AppConfig } from '../config/schema.js';
+import type { KeyedModelObserver } from '../core/detector.js';
+import { createRng, type Rng } from '../core/rng.js';
 import { buildFlow } from '../flow/builders.js';
 import { NormalizingFlow } from '../flow/normalizing-flow.js';
 import { Logistic } from '../flow/priors/logistic.js';
-import { createRng, type Rng } from '../flow/rng.js';
 import { Trainer } from '../flow/trainer.js';
 import { MixtureCdf } from '../flow/transforms/mixture-cdf.js';
-import { modelFeatureNames } from '../streams/timeseries.js';
-import { checkpointDir } from './checkpoint.js';
 import { Explainer } from './explain.js';
 import { KeyModelStore } from './key-model-store.js';
-import { KeyedDetector, registerKeyedMetrics } from './keyed-detector.js';
+import { KeyedDetector } from './keyed-detector.js';
 import { type DetectorObserver, OnlineDetector } from './online-detector.js';
 import { Reservoir } from './reservoir.js';
 import { Standardiser } from './standardiser.js';
 import { createThresholdPolicy } from './thresholds/factory.js';
 import type { ThresholdPolicy } from './thresholds/types.js';
+import { modelFeatureNames } from './timeseries/index.js';
 
 /**
  * Everything a running detector owns; `dispose` frees the tfjs variables. `flow`, `trainer` and `rng` are
@@ -74,8 +74,8 @@ export function buildModel(model: AppConfig['model'], dim: number): NormalizingF
 
 /** Options of `createDetector`. */
 export interface CreateDetectorOptions {
-  /** Registers the per-key model metrics (flowsentinel_keyed_*) here when `perKey.enabled`. */
-  readonly registry?: Registry;
+  /** Told of per-key model counts, evictions and loads when `perKey.enabled` (e.g. for metrics). */
+  readonly keyedObserver?: KeyedModelObserver;
 }
 
 /** Options of one `OnlineDetector` built from config. */
@@ -169,7 +169,7 @@ function buildKeyed(
         ...(keyObserver ? { observer: keyObserver } : {}),
       }),
     ...(dir === undefined ? {} : { store: new KeyModelStore(join(dir, 'keys')) }),
-    ...(options.registry ? { metrics: registerKeyedMetrics(options.registry) } : {}),
+    ...(options.keyedObserver ? { observer: options.keyedObserver } : {}),
   });
 }
 

@@ -1,7 +1,7 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
+import type { BatchDetector, KeyedModelObserver } from '../core/detector.js';
+import type { FeatureEvent, ScoredEvent } from '../core/records.js';
 import { InvalidOptionError, SerializationError } from '../errors.js';
-import type { BatchDetector, FeatureEvent, ScoredEvent } from '../streams/types.js';
 import { CheckpointError } from './checkpoint-files.js';
 import type { OnlineDetectorState } from './detector-state.js';
 import type { KeyModelStore } from './key-model-store.js';
@@ -9,47 +9,6 @@ import { DetectorBusyError, type OnlineDetector } from './online-detector.js';
 
 /** What a key seen for the first time starts from (see `KeyedDetectorOptions.base`). */
 export type KeyedBase = 'global' | 'initial';
-
-/** Metric handles of the per-key models. */
-export interface KeyedMetrics {
-  /** flowsentinel_keyed_models_active: live per-key models. */
-  readonly active: Gauge;
-  /** flowsentinel_keyed_model_evictions_total: models saved (if a store is set) and freed. */
-  readonly evictions: Counter;
-  /** flowsentinel_keyed_model_loads_total: models loaded back from the store. */
-  readonly loads: Counter;
-}
-
-/** Registers the per-key model metrics on `registry` (idempotent: reuses families already there). */
-export function registerKeyedMetrics(registry: Registry): KeyedMetrics {
-  const reuse = <T>(name: string, make: () => T): T =>
-    (registry.getSingleMetric(name) as T | undefined) ?? make();
-  const registers = [registry];
-  return {
-    active: reuse(
-      'flowsentinel_keyed_models_active',
-      () => new Gauge({ name: 'flowsentinel_keyed_models_active', help: 'Live per-key models.', registers }),
-    ),
-    evictions: reuse(
-      'flowsentinel_keyed_model_evictions_total',
-      () =>
-        new Counter({
-          name: 'flowsentinel_keyed_model_evictions_total',
-          help: 'Least recently used per-key models saved to the checkpoint directory and freed.',
-          registers,
-        }),
-    ),
-    loads: reuse(
-      'flowsentinel_keyed_model_loads_total',
-      () =>
-        new Counter({
-          name: 'flowsentinel_keyed_model_loads_total',
-          help: 'Evicted per-key models loaded back when their key returned.',
-          registers,
-        }),
-    ),
-  };
-}
 
 /** Options of `KeyedDetector`. */
 export interface KeyedDetectorOptions {
@@ -67,7 +26,8 @@ export interface KeyedDetectorOptions {
   readonly createKeyDetector: (key: string) => OnlineDetector;
   /** Where evicted models are saved and loaded from; without it evicted models are discarded. */
   readonly store?: KeyModelStore;
-  readonly metrics?: KeyedMetrics;
+  /** Told of live-model counts, evictions and loads (the job wires it to metrics). */
+  readonly observer?: KeyedModelObserver;
 }
 
 /** JSON state of the live per-key models (the global model is saved separately). */
@@ -181,7 +141,7 @@ export class KeyedDetector implements BatchDetector {
     }
     this.seen = parsed.data.eventsSeen;
     await this.evictOverflow();
-    this.o.metrics?.active.set(this.live.size);
+    this.o.observer?.onActive(this.live.size);
   }
 
   /** Frees every live per-key model (not the global one). */
@@ -230,7 +190,7 @@ export class KeyedDetector implements BatchDetector {
       const saved = await this.o.store?.load(key);
       if (saved !== undefined) {
         this.restoreSaved(d, key, saved);
-        this.o.metrics?.loads.inc();
+        this.o.observer?.onLoad();
       } else if (base !== undefined) d.adopt(base);
     } catch (err) {
       d.dispose();
@@ -238,7 +198,7 @@ export class KeyedDetector implements BatchDetector {
     }
     this.live.set(key, d);
     await this.evictOverflow();
-    this.o.metrics?.active.set(this.live.size);
+    this.o.observer?.onActive(this.live.size);
     return d;
   }
 
@@ -265,15 +225,15 @@ export class KeyedDetector implements BatchDetector {
       } finally {
         d.dispose();
       }
-      this.o.metrics?.evictions.inc();
-      this.o.metrics?.active.set(this.live.size);
+      this.o.observer?.onEviction();
+      this.o.observer?.onActive(this.live.size);
     }
   }
 
   private disposeLive(): void {
     for (const d of this.live.values()) d.dispose();
     this.live.clear();
-    this.o.metrics?.active.set(0);
+    this.o.observer?.onActive(0);
   }
 
   private checkIdle(what: string): void {

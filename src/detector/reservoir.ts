@@ -1,5 +1,5 @@
+import type { Rng } from '../core/rng.js';
 import { InvalidOptionError } from '../errors.js';
-import type { Rng } from '../flow/rng.js';
 
 /**
  * Uniform reservoir (Vitter's algorithm R) of past normal feature rows, mixed into training batches so the

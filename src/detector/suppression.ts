@@ -1,10 +1,9 @@
 import { z } from 'zod';
+import { SUPPRESSION_MODES, type SuppressionMode } from '../config/enums.js';
+import type { ScoredEvent } from '../core/records.js';
 import { InvalidOptionError, SerializationError } from '../errors.js';
-import type { ScoredEvent } from '../streams/types.js';
 
-/** `episode`: one alert per burst of a key; `interval`: at most one alert per key per interval. */
-export const SUPPRESSION_MODES = ['episode', 'interval'] as const;
-export type SuppressionMode = (typeof SUPPRESSION_MODES)[number];
+export { SUPPRESSION_MODES, type SuppressionMode } from '../config/enums.js';
 
 /** Options of `AlertSuppressor`. */
 export interface AlertSuppressorOptions {

@@ -5,9 +5,9 @@ import { renderSvg } from '../report/charts.js';
 import { curvesSpec, prSpec, rocSpec, scoreTimelineSpec, thinTimeline } from '../report/evaluation-charts.js';
 import { type ReportSection, renderHtmlReport } from '../report/html.js';
 import { averagePrecision, rocAuc, thinCurve, thresholdCurve } from './metrics.js';
-import type { NabDetail } from './nab.js';
 import { nabCategory, windowLabels } from './nab-corpus.js';
 import { NAB_PROFILE_NAMES, NAB_PROFILES, sweepCurve, sweepPoints } from './nab-score.js';
+import type { NabDetail } from './nab-types.js';
 
 const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '–');
 const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '–');
@@ -145,13 +145,15 @@ function seriesChart(d: NabDetail, i: number, threshold: number) {
   });
 }
 
-/** Renders the report of `d` to `path`. */
-export async function writeNabReport(path: string, d: NabDetail): Promise<void> {
-  const labels = d.corpus.flatMap((s) => windowLabels(s));
-  const flat = d.rawScores.flat();
+/** The sweep, ROC, precision–recall and per-series charts as SVG, in that order. */
+function renderCharts(
+  d: NabDetail,
+  flat: readonly number[],
+  labels: readonly boolean[],
+  threshold: number,
+): Promise<[string, string, string, ...string[]]> {
   const curve = thinCurve(thresholdCurve(flat, labels), 400);
-  const threshold = Math.min(d.result.scores.standard.optimised.threshold, 1);
-  const [sweepSvg, rocSvg, prSvg, ...seriesSvgs] = await Promise.all([
+  return Promise.all([
     renderSvg(sweepChart(d)),
     renderSvg(
       rocSpec({
@@ -168,6 +170,14 @@ export async function writeNabReport(path: string, d: NabDetail): Promise<void> 
     ),
     ...d.corpus.map((_, i) => renderSvg(seriesChart(d, i, threshold))),
   ]);
+}
+
+/** Renders the report of `d` to `path`. */
+export async function writeNabReport(path: string, d: NabDetail): Promise<void> {
+  const labels = d.corpus.flatMap((s) => windowLabels(s));
+  const flat = d.rawScores.flat();
+  const threshold = Math.min(d.result.scores.standard.optimised.threshold, 1);
+  const [sweepSvg, rocSvg, prSvg, ...seriesSvgs] = await renderCharts(d, flat, labels, threshold);
   const r = d.result;
   const sections: ReportSection[] = [
     {

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import type { ConfigOverrides } from '../config/load.js';
 import { redactConfig } from '../config/redact.js';
 import type { AppConfig } from '../config/schema.js';
+import { timeSeriesOptionsFromConfig } from '../detector/timeseries/index.js';
 import { InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logging.js';
-import { timeSeriesOptionsFromConfig } from '../streams/timeseries.js';
 import type { SourceRecord } from '../streams/types.js';
 import { loadEvaluationConfig, NAB_CONFIG_FILE, NAB_DEFAULTS } from './config.js';
 import { DEFAULT_DEDUPE_WINDOW, NAB_SCORE_SOURCES, nabAnomalyScores } from './nab-anomaly-score.js';
@@ -19,6 +19,7 @@ import { nabResultsPath, readNabCorpus, windowLabels, writeNabResults } from './
 import { writeNabReport } from './nab-report.js';
 import { NAB_PROFILE_NAMES, type NabProfileName, type NabResult, type NabSeries } from './nab-score.js';
 import { type NabScoring, scoreNabCorpus } from './nab-scoring.js';
+import type { NabDetail, NabEvaluation, NabSeriesRun } from './nab-types.js';
 import { jsonRecord, runStream } from './run-stream.js';
 
 /** Name of our detector in NAB results paths. */
@@ -65,49 +66,7 @@ export interface NabProgress {
   readonly seriesFlagged: number;
 }
 
-/** One series' run. */
-export interface NabSeriesRun {
-  readonly name: string;
-  readonly points: number;
-  readonly windows: number;
-  /** Points flagged at the configured threshold (after repeat suppression). */
-  readonly detections: number;
-  readonly seconds: number;
-}
-
-/** What `evaluateNab` returns and writes to results.json (NaN is written as null). */
-export interface NabEvaluation {
-  readonly mode: 'nab';
-  readonly dir: string;
-  readonly detector: string;
-  readonly series: number;
-  readonly windows: number;
-  readonly points: number;
-  /** Optimised-threshold summary per profile (same numbers as `scores[p].optimised.total`). */
-  readonly profiles: Readonly<Record<NabProfileName, NabResult>>;
-  /** Per profile: fixed (configured) and optimised threshold, per series, category and in total. */
-  readonly scores: NabScoring;
-  readonly perSeries: readonly NabSeriesRun[];
-  readonly dedupeWindow: number;
-  readonly anomalyScore: string;
-  /** Where the configured threshold lies on the anomaly-score scale (the fixed detections' level). */
-  readonly fixedThreshold: number;
-  readonly configSource: string;
-  readonly configUsed: AppConfig;
-  readonly seed: number;
-  readonly eventsPerSecond: number;
-  readonly elapsedSeconds: number;
-}
-
-/** Per-series detail for the report. */
-export interface NabDetail {
-  readonly result: NabEvaluation;
-  readonly corpus: readonly NabSeries[];
-  readonly scores: readonly (readonly number[])[];
-  /** Anomaly scores before repeat suppression. */
-  readonly rawScores: readonly (readonly number[])[];
-  readonly detections: readonly (readonly boolean[])[];
-}
+export type { NabDetail, NabEvaluation, NabSeriesRun } from './nab-types.js';
 
 function* seriesRecords(series: NabSeries, field: string): Generator<SourceRecord> {
   for (let i = 0; i < series.values.length; i++) {
@@ -134,68 +93,9 @@ function resolveConfig(o: NabOptions): { config: AppConfig; source: string } {
   return loaded;
 }
 
-/** Runs and scores the corpus; returns the result with the per-series detail the report uses. */
-export async function evaluateNabDetail(o: NabOptions): Promise<NabDetail> {
-  const { config, source: configSource } = resolveConfig(o);
-  const dedupeWindow = o.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW;
-  const corpus = await readNabCorpus(o.dir, o.filter);
-  if (corpus.length === 0) throw new InvalidOptionError(`no NAB series found under ${o.dir}/data`);
-  const total = corpus.reduce((s, c) => s + c.values.length, 0);
-  const field = config.features.fields[0]!;
-  // With per-series scoring (timeseries.scoring) the detector's anomalyScore is already comparable.
-  const seriesScoring = timeSeriesOptionsFromConfig(config)?.scoring;
-  const source = seriesScoring?.enabled === true ? 'detector' : 'tail';
-  const scores: number[][] = [];
-  const rawScores: number[][] = [];
-  const detections: boolean[][] = [];
-  const perSeries: NabSeriesRun[] = [];
-  let done = 0;
-  let elapsedMs = 0;
-  for (const [index, series] of corpus.entries()) {
-    let seriesDone = 0;
-    let seriesFlagged = 0;
-    const run = await runStream(config, seriesRecords(series, field), series.values.length, {
-      ...(o.logger ? { logger: o.logger } : {}),
-      onBatch: (info) => {
-        done += info.results.length;
-        seriesDone += info.results.length;
-        seriesFlagged += info.anomalies;
-        o.onProgress?.(done, total, {
-          done,
-          total,
-          series: index,
-          seriesName: series.name,
-          seriesCount: corpus.length,
-          seriesDone,
-          seriesPoints: series.values.length,
-          seriesFlagged,
-        });
-      },
-    });
-    elapsedMs += run.elapsedMs;
-    const s = nabAnomalyScores(run.results, dedupeWindow, source);
-    scores.push(s.scores);
-    rawScores.push(s.raw);
-    detections.push(s.detections);
-    perSeries.push({
-      name: series.name,
-      points: series.values.length,
-      windows: series.windows.length,
-      detections: s.detections.filter(Boolean).length,
-      seconds: run.elapsedMs / 1000,
-    });
-    o.onSeries?.(series, s.scores);
-    if (o.outDir !== undefined) {
-      await writeNabResults(
-        nabResultsPath(o.outDir, NAB_DETECTOR_NAME, series.name),
-        series,
-        s.scores,
-        windowLabels(series),
-      );
-    }
-  }
-  const scoring = scoreNabCorpus(corpus, scores, detections);
-  const profiles = Object.fromEntries(
+/** Optimised-threshold summary per profile. */
+function optimisedSummaries(scoring: NabScoring): Record<NabProfileName, NabResult> {
+  return Object.fromEntries(
     NAB_PROFILE_NAMES.map((p) => {
       const t = scoring[p].optimised;
       const summary: NabResult = {
@@ -208,6 +108,102 @@ export async function evaluateNabDetail(o: NabOptions): Promise<NabDetail> {
       return [p, summary];
     }),
   ) as Record<NabProfileName, NabResult>;
+}
+
+/** Where one series sits in the corpus run. */
+interface SeriesSlot {
+  readonly series: NabSeries;
+  readonly index: number;
+  readonly count: number;
+  /** Points in the corpus, and done before this series. */
+  readonly total: number;
+  readonly done: number;
+}
+
+/** Runs one series with a fresh detector, reports progress, and writes its NAB results file. */
+async function runSeries(
+  config: AppConfig,
+  o: NabOptions,
+  slot: SeriesSlot,
+  source: keyof typeof NAB_SCORE_SOURCES,
+): Promise<{
+  run: Awaited<ReturnType<typeof runStream>>;
+  s: ReturnType<typeof nabAnomalyScores>;
+  doneAfter: number;
+}> {
+  const { series, index } = slot;
+  let done = slot.done;
+  let seriesDone = 0;
+  let seriesFlagged = 0;
+  const field = config.features.fields[0]!;
+  const run = await runStream(config, seriesRecords(series, field), series.values.length, {
+    ...(o.logger ? { logger: o.logger } : {}),
+    onBatch: (info) => {
+      done += info.results.length;
+      seriesDone += info.results.length;
+      seriesFlagged += info.anomalies;
+      o.onProgress?.(done, slot.total, {
+        done,
+        total: slot.total,
+        series: index,
+        seriesName: series.name,
+        seriesCount: slot.count,
+        seriesDone,
+        seriesPoints: series.values.length,
+        seriesFlagged,
+      });
+    },
+  });
+  const s = nabAnomalyScores(run.results, o.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW, source);
+  o.onSeries?.(series, s.scores);
+  if (o.outDir !== undefined) {
+    const path = nabResultsPath(o.outDir, NAB_DETECTOR_NAME, series.name);
+    await writeNabResults(path, series, s.scores, windowLabels(series));
+  }
+  return { run, s, doneAfter: done };
+}
+
+/** results.json and report.html. */
+async function writeNabOutputs(outDir: string, detail: NabDetail): Promise<void> {
+  await mkdir(outDir, { recursive: true });
+  await writeFile(join(outDir, 'results.json'), `${JSON.stringify(detail.result, null, 2)}\n`);
+  await writeNabReport(join(outDir, 'report.html'), detail);
+}
+
+/** Runs and scores the corpus; returns the result with the per-series detail the report uses. */
+export async function evaluateNabDetail(o: NabOptions): Promise<NabDetail> {
+  const { config, source: configSource } = resolveConfig(o);
+  const dedupeWindow = o.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW;
+  const corpus = await readNabCorpus(o.dir, o.filter);
+  if (corpus.length === 0) throw new InvalidOptionError(`no NAB series found under ${o.dir}/data`);
+  const total = corpus.reduce((s, c) => s + c.values.length, 0);
+  // With per-series scoring (timeseries.scoring) the detector's anomalyScore is already comparable.
+  const seriesScoring = timeSeriesOptionsFromConfig(config)?.scoring;
+  const source = seriesScoring?.enabled === true ? 'detector' : 'tail';
+  const scores: number[][] = [];
+  const rawScores: number[][] = [];
+  const detections: boolean[][] = [];
+  const perSeries: NabSeriesRun[] = [];
+  let done = 0;
+  let elapsedMs = 0;
+  for (const [index, series] of corpus.entries()) {
+    const slot = { series, index, count: corpus.length, total, done };
+    const { run, s, doneAfter } = await runSeries(config, o, slot, source);
+    done = doneAfter;
+    elapsedMs += run.elapsedMs;
+    scores.push(s.scores);
+    rawScores.push(s.raw);
+    detections.push(s.detections);
+    perSeries.push({
+      name: series.name,
+      points: series.values.length,
+      windows: series.windows.length,
+      detections: s.detections.filter(Boolean).length,
+      seconds: run.elapsedMs / 1000,
+    });
+  }
+  const scoring = scoreNabCorpus(corpus, scores, detections);
+  const profiles = optimisedSummaries(scoring);
   const result: NabEvaluation = {
     mode: 'nab',
     dir: o.dir,
@@ -228,11 +224,7 @@ export async function evaluateNabDetail(o: NabOptions): Promise<NabDetail> {
     elapsedSeconds: elapsedMs / 1000,
   };
   const detail: NabDetail = { result, corpus, scores, rawScores, detections };
-  if (o.outDir !== undefined) {
-    await mkdir(o.outDir, { recursive: true });
-    await writeFile(join(o.outDir, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
-    await writeNabReport(join(o.outDir, 'report.html'), detail);
-  }
+  if (o.outDir !== undefined) await writeNabOutputs(o.outDir, detail);
   return detail;
 }
 

@@ -4,8 +4,8 @@
  * every scored event in input order.
  */
 
-import { runDetectorJob } from '../cli/job.js';
 import type { AppConfig } from '../config/schema.js';
+import { runDetectorJob } from '../job/run.js';
 import { createLogger, type Logger } from '../logging.js';
 import type { BatchInfo, PipelineSummary } from '../streams/pipeline.js';
 import { MemorySink } from '../streams/sinks.js';

@@ -12,7 +12,7 @@ import {
 } from '../report/evaluation-charts.js';
 import { type ReportSection, renderHtmlReport } from '../report/html.js';
 import { type CurvePoint, thinCurve, thresholdCurve } from './metrics.js';
-import type { TabularDetail } from './tabular.js';
+import type { TabularDetail } from './tabular-types.js';
 
 /** Formats a metric for the tables: 4 significant decimals, '–' for NaN. */
 export function fmt(x: number, digits = 4): string {

@@ -7,20 +7,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ConfigOverrides } from '../config/load.js';
 import { redactConfig } from '../config/redact.js';
-import type { AppConfig } from '../config/schema.js';
 import type { Logger } from '../logging.js';
 import type { SourceRecord } from '../streams/types.js';
 import { loadEvaluationConfig, TABULAR_CONFIG_FILE, TABULAR_DEFAULTS } from './config.js';
-import {
-  averagePrecision,
-  classification,
-  rocAuc,
-  type TimeToFirstAlert,
-  timeToFirstAlert,
-} from './metrics.js';
+import { averagePrecision, classification, rocAuc, timeToFirstAlert } from './metrics.js';
 import { jsonRecord, runStream } from './run-stream.js';
 import { type LabelledTable, readLabelledCsv } from './tabular-csv.js';
 import { writeTabularReport } from './tabular-report.js';
+import type { TabularDetail, TabularResult } from './tabular-types.js';
 
 /** Column read as the event time (epoch ms or an ISO date) when present; never a feature. */
 export const TIME_COLUMN = 'timestamp';
@@ -52,54 +46,7 @@ export interface TabularOptions {
   readonly onProgress?: (done: number, total: number, flagged: number) => void;
 }
 
-/** What `evaluateTabular` returns and writes to results.json (NaN is written as null). */
-export interface TabularResult {
-  readonly mode: 'tabular';
-  /** File name without .csv / .csv.gz. */
-  readonly dataset: string;
-  readonly file: string;
-  readonly rows: number;
-  /** Rows labelled anomalous. */
-  readonly anomalies: number;
-  /** Rows scored while the detector was warming up (they neither alert nor count as scored). */
-  readonly warming: number;
-  readonly deadLettered: number;
-  /** Area under ROC over all rows, ranking by −log p(x); warming and dead-lettered rows rank lowest. */
-  readonly rocAuc: number;
-  /** Average precision over the same ranking; chance level = anomalies / rows. */
-  readonly prAuc: number;
-  /** At the configured threshold (`isAnomaly`), over all rows. */
-  readonly precision: number;
-  readonly recall: number;
-  readonly f1: number;
-  /** Rows flagged `isAnomaly`. */
-  readonly flagged: number;
-  readonly truePositives: number;
-  /** Alerts written (after suppression) per 10 000 rows. */
-  readonly alertsPer10k: number;
-  /** Delays (events) from each labelled anomaly run's start to its first flagged row. */
-  readonly timeToFirstAlert: Omit<TimeToFirstAlert, 'perRun'>;
-  readonly scoreDefinition: string;
-  readonly configSource: string;
-  readonly configUsed: AppConfig;
-  readonly seed: number;
-  /** Rows per second of wall time, backend start-up and model build included. */
-  readonly eventsPerSecond: number;
-  readonly elapsedSeconds: number;
-  /** Per row: −log p(x) in nats, null for warming or dead-lettered rows. */
-  readonly scores?: readonly (number | null)[];
-}
-
-/** Everything the report needs beyond the result. */
-export interface TabularDetail {
-  readonly result: TabularResult;
-  /** Ranking scores (−log p, −Infinity for unscored rows). */
-  readonly ranking: readonly number[];
-  readonly labels: readonly boolean[];
-  readonly flagged: readonly boolean[];
-  /** −threshold per row (nats, as the ranking), NaN where none applied. */
-  readonly thresholds: readonly number[];
-}
+export type { TabularDetail, TabularResult } from './tabular-types.js';
 
 function parseTime(cell: string | undefined, index: number): number {
   if (cell === undefined) return index * ROW_INTERVAL_MS;
@@ -125,11 +72,9 @@ export function datasetName(file: string): string {
     .replace(/\.csv$/i, '');
 }
 
-/** Runs the evaluation and returns the result with the per-row detail the report uses. */
-export async function evaluateTabularDetail(o: TabularOptions): Promise<TabularDetail> {
-  const table = await readLabelledCsv(o.file, o.labelColumn ?? 'label', o.maxRows);
-  const features = table.columns.filter((c) => c !== table.labelColumn && c !== TIME_COLUMN);
-  const { config, source } = loadEvaluationConfig({
+/** The evaluation config: the given file or config/tabular.yaml, env, overrides, seed; `fields` = features. */
+function tabularConfig(o: TabularOptions, features: string[]): ReturnType<typeof loadEvaluationConfig> {
+  return loadEvaluationConfig({
     ...(o.configFile === undefined ? {} : { file: o.configFile }),
     defaultFile: TABULAR_CONFIG_FILE,
     defaults: TABULAR_DEFAULTS,
@@ -138,6 +83,13 @@ export async function evaluateTabularDetail(o: TabularOptions): Promise<TabularD
     ...(o.seed === undefined ? {} : { seed: o.seed }),
     fields: features,
   });
+}
+
+/** Runs the evaluation and returns the result with the per-row detail the report uses. */
+export async function evaluateTabularDetail(o: TabularOptions): Promise<TabularDetail> {
+  const table = await readLabelledCsv(o.file, o.labelColumn ?? 'label', o.maxRows);
+  const features = table.columns.filter((c) => c !== table.labelColumn && c !== TIME_COLUMN);
+  const { config, source } = tabularConfig(o, features);
   const n = table.rows.length;
   let done = 0;
   let flaggedSoFar = 0;

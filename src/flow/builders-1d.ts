@@ -1,9 +1,9 @@
+import { createRng } from '../core/rng.js';
 import { InvalidOptionError } from '../errors.js';
 import { NormalizingFlow } from './normalizing-flow.js';
 import { Beta } from './priors/beta.js';
 import { Logistic } from './priors/logistic.js';
 import { Uniform01 } from './priors/uniform.js';
-import { createRng } from './rng.js';
 import { MixtureCdf } from './transforms/mixture-cdf.js';
 import type { Prior } from './types.js';
 

@@ -1,3 +1,4 @@
+import { createRng, type Rng } from '../core/rng.js';
 import { InvalidOptionError } from '../errors.js';
 import {
   ACTIVATIONS,
@@ -10,7 +11,6 @@ import {
 } from './nn-options.js';
 import { NormalizingFlow } from './normalizing-flow.js';
 import { StandardNormal } from './priors/standard-normal.js';
-import { createRng, type Rng } from './rng.js';
 import { AffineCoupling, DEFAULT_AFFINE_CLAMP } from './transforms/affine-coupling.js';
 import { DEFAULT_MAF_CLAMP, MaskedAutoregressive } from './transforms/maf.js';
 import { SplineCoupling } from './transforms/spline-coupling.js';

@@ -1,5 +1,6 @@
 /** Public API of the flow engine: pure tfjs math, no I/O. */
 
+export { createRng, type Rng } from '../core/rng.js';
 export { AdamW, type AdamWOptions, type AdamWState } from './adamw.js';
 export {
   BACKEND_NAMES,
@@ -24,7 +25,6 @@ export { Logistic } from './priors/logistic.js';
 export { StandardNormal } from './priors/standard-normal.js';
 export { Uniform01 } from './priors/uniform.js';
 export { MODULE_KINDS, reviveModule } from './registry.js';
-export { createRng, type Rng } from './rng.js';
 export {
   constantSchedule,
   cosineDecaySchedule,

@@ -1,5 +1,5 @@
+import type { Rng } from '../core/rng.js';
 import type { Activation, Fail } from './nn-options.js';
-import type { Rng } from './rng.js';
 import { encodeTensor, readWeight } from './tensor-codec.js';
 import * as tf from './tf.js';
 import type { SerializedTensor } from './types.js';

@@ -1,5 +1,5 @@
+import type { Rng } from '../core/rng.js';
 import { InvalidOptionError, SerializationError } from '../errors.js';
-import type { Rng } from './rng.js';
 import * as tf from './tf.js';
 import type { Bijector, ModuleSpec, Prior } from './types.js';
 

@@ -1,8 +1,9 @@
+import type { Rng } from '../core/rng.js';
+import { DEFAULT_CLIP_NORM, DEFAULT_WEIGHT_DECAY } from '../core/training-defaults.js';
 import { FlowsentinelError, InvalidOptionError, SerializationError } from '../errors.js';
 import { AdamW, type AdamWState } from './adamw.js';
 import { clipByGlobalNorm } from './clip.js';
 import type { NormalizingFlow } from './normalizing-flow.js';
-import type { Rng } from './rng.js';
 import { createSchedule, type LearningRateSchedule, type ScheduleSpec } from './schedule.js';
 import * as tf from './tf.js';
 
@@ -112,7 +113,7 @@ export class Trainer {
     if (!Array.isArray(betas) || betas.length !== 2) {
       throw new InvalidOptionError('betas must be a pair [beta1, beta2], e.g. [0.9, 0.999]');
     }
-    const clipNorm = options.clipNorm ?? 1;
+    const clipNorm = options.clipNorm ?? DEFAULT_CLIP_NORM;
     if (typeof clipNorm !== 'number' || Number.isNaN(clipNorm)) {
       throw new InvalidOptionError('clipNorm must be a number (≤ 0 or Infinity disables clipping)');
     }
@@ -126,7 +127,7 @@ export class Trainer {
       beta1: betas[0],
       beta2: betas[1],
       epsilon: options.epsilon ?? 1e-8,
-      weightDecay: options.weightDecay ?? 1e-5,
+      weightDecay: options.weightDecay ?? DEFAULT_WEIGHT_DECAY,
       excludeVectorsFromDecay: options.excludeVectorsFromDecay ?? true,
     });
   }

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { DriftEvent, DriftSnapshot } from '../detector/drift.js';
-import type { DeadLetterReason, ScoredEvent } from '../streams/types.js';
+import type { DriftEvent, DriftSnapshot } from '../core/drift.js';
+import { DEAD_LETTER_REASONS, type DeadLetterReason, type ScoredEvent } from '../core/records.js';
 
 /** Values of the `result` label of `flowsentinel_events_total`; each event counts under exactly one. */
 export type EventResult = 'scored' | 'anomaly' | 'warming' | 'dead_lettered';
@@ -69,15 +69,6 @@ export function createDetectorMetrics(registry: Registry): DetectorMetrics {
 
 const DRIFT_EVENT_KINDS: readonly DriftEvent['kind'][] = ['started', 'ended'];
 const EVENT_RESULTS: readonly EventResult[] = ['scored', 'anomaly', 'warming', 'dead_lettered'];
-const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
-  'not_json',
-  'not_object',
-  'missing_field',
-  'non_numeric',
-  'non_finite',
-  'oversize',
-  'empty_value',
-];
 
 function buildFamilies(registry: Registry): DetectorMetrics {
   const registers = [registry];

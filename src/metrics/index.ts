@@ -33,6 +33,6 @@ export {
 export {
   createKafkaConsumerMetrics,
   type KafkaConsumerMetrics,
-  kafkaMetricsObserver,
 } from './kafka-families.js';
+export { createKeyedMetrics, type KeyedMetrics, keyedMetricsObserver } from './keyed-families.js';
 export { createMetricsRegistry, type MetricsRegistryOptions } from './registry.js';

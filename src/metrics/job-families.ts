@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { ScoredEvent } from '../core/records.js';
 import { InvalidOptionError } from '../errors.js';
-import type { ScoredEvent } from '../streams/types.js';
 
 /** Label value that collects every key beyond the label budget of `flowsentinel_key_anomalies_total`. */
 export const OTHER_KEY_LABEL = 'other';

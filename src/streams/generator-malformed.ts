@@ -1,20 +1,12 @@
-import type { Rng } from '../flow/rng.js';
+import { DEAD_LETTER_REASONS, type DeadLetterReason } from '../core/records.js';
+import type { Rng } from '../core/rng.js';
 import { setPath } from './feature-spec.js';
-import type { DeadLetterReason } from './types.js';
 
 const encoder = new TextEncoder();
 const NON_FINITE_PLACEHOLDER = '__flowsentinel_non_finite__';
 
 /** Every kind of bad input the decoder recognises; the generator's default malformed mix. */
-export const MALFORMED_KINDS: readonly DeadLetterReason[] = [
-  'not_json',
-  'not_object',
-  'missing_field',
-  'non_numeric',
-  'non_finite',
-  'oversize',
-  'empty_value',
-];
+export const MALFORMED_KINDS: readonly DeadLetterReason[] = DEAD_LETTER_REASONS;
 
 /** What a malformed value is built from: the feature paths and values of the clean event it replaces. */
 export interface MalformedInput {

@@ -1,4 +1,4 @@
-import type { Rng } from '../flow/rng.js';
+import type { Rng } from '../core/rng.js';
 
 /**
  * The latent factor model behind the synthetic stream. In standardised units feature j at event i is

@@ -1,5 +1,5 @@
+import { createRng, type Rng } from '../core/rng.js';
 import { InvalidOptionError } from '../errors.js';
-import { createRng, type Rng } from '../flow/rng.js';
 import { DEFAULT_MAX_RECORD_BYTES, parsePath, setPath } from './feature-spec.js';
 import { MALFORMED_KINDS, malformedValue } from './generator-malformed.js';
 import {
@@ -136,6 +136,11 @@ function validate(r: Resolved): void {
   check(r.noiseStd > 0 && Number.isFinite(r.noiseStd), 'noiseStd must be a positive number', {
     noiseStd: r.noiseStd,
   });
+  validateMix(r);
+}
+
+/** Seasonality, rates, anomalies, malformed records, drift, partitions and the time axis. */
+function validateMix(r: Resolved): void {
   const s = r.seasonality;
   check(
     s === null || (Number.isSafeInteger(s.periodEvents) && s.periodEvents > 0 && s.amplitude >= 0),

@@ -1,62 +1,51 @@
 import {
-  catchError,
-  concatMap,
   connect,
   filter,
   map,
   merge,
+  type OperatorFunction,
+  pipe,
   type SchedulerLike,
   Subject,
   takeUntil,
   tap,
-  throwError,
 } from 'rxjs';
-import type { DriftEvent } from '../detector/drift.js';
-import { FlowsentinelError, InvalidOptionError, isRetriable } from '../errors.js';
-import type { AckTracker, CommitPosition } from './acks.js';
+import type { DriftEvent } from '../core/drift.js';
+import { InvalidOptionError } from '../errors.js';
+import type { AckTracker } from './acks.js';
 import { CreditGate } from './backpressure.js';
 import { microBatch, validateMicroBatchOptions } from './batch.js';
 import { decode } from './decode.js';
 import type { FeatureSpec } from './feature-spec.js';
+import {
+  type AlertGate,
+  acknowledge,
+  type DriftStage,
+  failIn,
+  gateAlerts,
+  notify,
+  type ObservedBatch,
+  observeDrift,
+  oneAtATime,
+  PipelineCounters,
+  type PipelineSummary,
+  registerArrivals,
+  type StageFailure,
+  scoreBatches,
+  stageFailure,
+  writeDeadLetters,
+  writeOutputs,
+} from './operators/index.js';
 import type { RecordSource } from './source.js';
-import type {
-  BatchDetector,
-  DeadLetter,
-  DeadLetterReason,
-  Decoded,
-  FeatureEvent,
-  RecordRef,
-  ScoredEvent,
-  Sink,
-} from './types.js';
+import type { BatchDetector, DeadLetter, Decoded, FeatureEvent, ScoredEvent, Sink } from './types.js';
 
-/** Where in the pipeline an error happened. */
-export type PipelineStage =
-  | 'source'
-  | 'acks'
-  | 'detector'
-  | 'suppression'
-  | 'drift'
-  | 'anomalies-sink'
-  | 'scores-sink'
-  | 'drift-sink'
-  | 'dead-letter-sink'
-  | 'callback';
-
-/** The pipeline failed; `stage` says where, `retriable` is copied from the cause, `context.summary` holds the counts so far. */
-export class PipelineError extends FlowsentinelError {
-  readonly stage: PipelineStage;
-
-  constructor(stage: PipelineStage, cause: unknown, context: Record<string, unknown> = {}) {
-    const message = cause instanceof Error ? cause.message : String(cause);
-    super(`pipeline failed in ${stage}: ${message}`, {
-      cause,
-      retriable: isRetriable(cause),
-      context: { stage, ...context },
-    });
-    this.stage = stage;
-  }
-}
+export {
+  type AlertGate,
+  type DriftStage,
+  PipelineError,
+  type PipelineStage,
+  type PipelineSummary,
+} from './operators/index.js';
 
 /** Output destinations. */
 export interface PipelineSinks {
@@ -67,21 +56,6 @@ export interface PipelineSinks {
   readonly deadLetters: Sink<DeadLetter>;
   /** Drift events of the drift stage, when wanted. */
   readonly drift?: Sink<DriftEvent>;
-}
-
-/** Picks which anomalies become alerts (e.g. `AlertSuppressor`); sees every batch, in order. */
-export interface AlertGate {
-  apply(results: readonly ScoredEvent[]): {
-    /** Every input, in order (anomalies may be annotated). */
-    readonly results: readonly ScoredEvent[];
-    /** The anomalies to write to the anomalies sink. */
-    readonly alerts: readonly ScoredEvent[];
-  };
-}
-
-/** Watches the scored stream for drift (e.g. `DriftMonitor`); sees every batch, in order. */
-export interface DriftStage {
-  observe(results: readonly ScoredEvent[]): readonly DriftEvent[];
 }
 
 /** Options of `runPipeline`. */
@@ -128,26 +102,6 @@ export interface BatchInfo {
   readonly inFlight: number;
 }
 
-/** Counts of a run. After a successful run `in === scored + warming + deadLettered`. */
-export interface PipelineSummary {
-  readonly in: number;
-  readonly scored: number;
-  readonly warming: number;
-  /** Events flagged `isAnomaly`. */
-  readonly anomalies: number;
-  /** Anomalies written to the anomalies sink; `anomalies − alerts` were suppressed. */
-  readonly alerts: number;
-  readonly suppressed: number;
-  readonly driftEvents: number;
-  readonly deadLettered: number;
-  readonly deadLetteredByReason: Readonly<Record<DeadLetterReason, number>>;
-  readonly batches: number;
-  /** Highest number of records in flight at any time (≤ highWaterMark). */
-  readonly maxInFlight: number;
-  /** `acks.committable()` at the time of the summary. */
-  readonly committed: readonly CommitPosition[];
-}
-
 /** A running pipeline. */
 export interface PipelineHandle {
   /** Resolves with the summary when the source ends (or after `stop`); rejects with a `PipelineError`. */
@@ -156,18 +110,6 @@ export interface PipelineHandle {
   stop(): Promise<PipelineSummary>;
   /** Counts so far. */
   summary(): PipelineSummary;
-}
-
-function emptyReasons(): Record<DeadLetterReason, number> {
-  return {
-    not_json: 0,
-    not_object: 0,
-    missing_field: 0,
-    non_numeric: 0,
-    non_finite: 0,
-    oversize: 0,
-    empty_value: 0,
-  };
 }
 
 function validate(options: PipelineOptions): void {
@@ -194,33 +136,62 @@ function validate(options: PipelineOptions): void {
   }
 }
 
-/** Without a gate every anomaly is an alert; with one, its results must match the input one to one. */
-function gateAlerts(
-  alertGate: AlertGate | undefined,
-  scored: readonly ScoredEvent[],
-): { readonly results: readonly ScoredEvent[]; readonly alerts: readonly ScoredEvent[] } {
-  if (alertGate === undefined) return { results: scored, alerts: scored.filter((r) => r.isAnomaly) };
-  const out = alertGate.apply(scored);
-  if (out.results.length !== scored.length) {
-    throw new Error(`alert gate returned ${out.results.length} results for ${scored.length} events`);
-  }
-  return out;
-}
-
 const isDead = (d: Decoded): d is Extract<Decoded, { ok: false }> => !d.ok;
 const isEvent = (d: Decoded): d is Extract<Decoded, { ok: true }> => d.ok;
 
-function checkResults(events: readonly FeatureEvent[], results: readonly ScoredEvent[]): void {
-  const mismatch =
-    results.length !== events.length ||
-    results.some(
-      (r, i) => r.ref.offset !== events[i]!.ref.offset || r.ref.partition !== events[i]!.ref.partition,
-    );
-  if (mismatch) {
-    throw new Error(
-      `detector returned ${results.length} results for ${events.length} events, or out of order`,
-    );
-  }
+/** What the two branches after `decode` share. */
+interface Branch {
+  readonly options: PipelineOptions;
+  readonly gate: CreditGate;
+  readonly counters: PipelineCounters;
+  readonly fail: StageFailure;
+}
+
+/** Dead letters: written to the dead-letter sink, counted, acknowledged, reported; one at a time. */
+function deadLetters({ options, gate, counters, fail }: Branch): OperatorFunction<Decoded, DeadLetter> {
+  return pipe(
+    filter(isDead),
+    map((d) => d.dead),
+    oneAtATime(
+      pipe(
+        writeDeadLetters(options.sinks.deadLetters, fail),
+        tap((dead) => counters.deadLettered(dead)),
+        acknowledge(options.acks, gate, (dead) => [dead.record]),
+        notify(options.onDeadLetter, fail),
+      ),
+    ),
+  );
+}
+
+function batchInfo(batch: ObservedBatch, inFlight: number): BatchInfo {
+  const { events, results, anomalies, alerts, driftEvents } = batch;
+  const suppressed = anomalies - alerts.length;
+  return { events, results, anomalies, alerts: alerts.length, suppressed, driftEvents, inFlight };
+}
+
+/**
+ * Events: micro-batched, then each batch scored, gated, observed for drift, written, counted,
+ * acknowledged and reported before the next batch reaches the detector.
+ */
+function batches({ options, gate, counters, fail }: Branch): OperatorFunction<Decoded, BatchInfo> {
+  const { batch, scheduler } = options;
+  return pipe(
+    filter(isEvent),
+    map((d) => d.event),
+    microBatch<FeatureEvent>({ ...batch, ...(scheduler ? { scheduler } : {}) }),
+    oneAtATime(
+      pipe(
+        scoreBatches(options.detector, fail),
+        gateAlerts(options.alertGate, fail),
+        observeDrift(options.drift, fail),
+        writeOutputs(options.sinks, fail),
+        tap((written) => counters.batchWritten(written)),
+        acknowledge(options.acks, gate, (written) => written.events.map((e) => e.ref)),
+        map((done) => batchInfo(done, gate.inFlight)),
+        notify(options.onBatch, fail),
+      ),
+    ),
+  );
 }
 
 /**
@@ -231,125 +202,28 @@ function checkResults(events: readonly FeatureEvent[], results: readonly ScoredE
  * acknowledged with its batch once the batch's writes (scores, other alerts, drift events) resolved. The
  * tracker keeps commits in arrival order, so a dead letter acknowledged early never lets the commit
  * position pass an earlier event whose batch is still being scored. Sinks are not closed here: the
- * caller owns them.
+ * caller owns them. The stages are the operators of `./operators/`.
  */
 export function runPipeline(options: PipelineOptions): PipelineHandle {
   validate(options);
-  const { acks, sinks, detector, spec } = options;
   const gate = new CreditGate(options.highWaterMark);
+  const counters = new PipelineCounters(gate, options.acks);
+  const fail = stageFailure(() => ({ summary: counters.summary() }));
+  const branch: Branch = { options, gate, counters, fail };
   const stop$ = new Subject<void>();
-  const counts = {
-    in: 0,
-    scored: 0,
-    warming: 0,
-    anomalies: 0,
-    alerts: 0,
-    suppressed: 0,
-    driftEvents: 0,
-    deadLettered: 0,
-    batches: 0,
-  };
-  const reasons = emptyReasons();
-
-  const summary = (): PipelineSummary => ({
-    ...counts,
-    deadLetteredByReason: { ...reasons },
-    maxInFlight: gate.maxInFlight,
-    committed: acks.committable(),
-  });
-  const fail = (stage: PipelineStage, err: unknown): PipelineError =>
-    err instanceof PipelineError ? err : new PipelineError(stage, err, { summary: summary() });
-  const attempt = async <T>(stage: PipelineStage, fn: () => Promise<T> | T): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      throw fail(stage, err);
-    }
-  };
-  const acknowledge = (refs: readonly RecordRef[]): void => {
-    for (const ref of refs) acks.ack(ref);
-    gate.release(refs.length);
-  };
-
-  const writeDeadLetter = async (dead: DeadLetter): Promise<void> => {
-    await attempt('dead-letter-sink', () => sinks.deadLetters.write([dead]));
-    counts.deadLettered++;
-    reasons[dead.reason]++;
-    acknowledge([dead.record]);
-    await attempt('callback', () => options.onDeadLetter?.(dead));
-  };
-
-  const processBatch = async (events: FeatureEvent[]): Promise<void> => {
-    const scored = await attempt('detector', async () => {
-      const out = await detector.process(events);
-      checkResults(events, out);
-      return out;
-    });
-    const { results, alerts } = await attempt('suppression', () => gateAlerts(options.alertGate, scored));
-    const driftEvents = await attempt('drift', () => options.drift?.observe(results) ?? []);
-    const anomalies = results.filter((r) => r.isAnomaly).length;
-    const { scores: scoresSink, drift: driftSink } = sinks;
-    await Promise.all([
-      alerts.length > 0 ? attempt('anomalies-sink', () => sinks.anomalies.write(alerts)) : undefined,
-      scoresSink === undefined ? undefined : attempt('scores-sink', () => scoresSink.write(results)),
-      driftSink === undefined || driftEvents.length === 0
-        ? undefined
-        : attempt('drift-sink', () => driftSink.write(driftEvents)),
-    ]);
-    counts.batches++;
-    counts.anomalies += anomalies;
-    counts.alerts += alerts.length;
-    counts.suppressed += anomalies - alerts.length;
-    counts.driftEvents += driftEvents.length;
-    for (const r of results) counts[r.status === 'warming' ? 'warming' : 'scored']++;
-    acknowledge(events.map((e) => e.ref));
-    const info: BatchInfo = {
-      events,
-      results,
-      anomalies,
-      alerts: alerts.length,
-      suppressed: anomalies - alerts.length,
-      driftEvents,
-      inFlight: gate.inFlight,
-    };
-    await attempt('callback', () => options.onBatch?.(info));
-  };
 
   const work$ = options.source.records(gate).pipe(
-    catchError((err: unknown) => throwError(() => fail('source', err))),
+    failIn('source', fail),
     takeUntil(stop$),
-    tap((record) => {
-      try {
-        acks.register(record);
-      } catch (err) {
-        throw fail('acks', err);
-      }
-      counts.in++;
-    }),
-    decode(spec),
-    connect((decoded) =>
-      merge(
-        decoded.pipe(
-          filter(isDead),
-          concatMap((d) => writeDeadLetter(d.dead)),
-        ),
-        decoded.pipe(
-          filter(isEvent),
-          map((d) => d.event),
-          microBatch<FeatureEvent>({
-            ...options.batch,
-            ...(options.scheduler ? { scheduler: options.scheduler } : {}),
-          }),
-          concatMap((batch) => processBatch(batch)),
-        ),
-      ),
-    ),
+    registerArrivals(options.acks, fail, () => counters.arrived()),
+    decode(options.spec),
+    connect((decoded) => merge(decoded.pipe(deadLetters(branch)), decoded.pipe(batches(branch)))),
   );
 
   const done = new Promise<PipelineSummary>((resolve, reject) => {
     work$.subscribe({
       error: (err: unknown) => reject(fail('source', err)),
-      complete: () => resolve(summary()),
+      complete: () => resolve(counters.summary()),
     });
   });
 
@@ -359,6 +233,6 @@ export function runPipeline(options: PipelineOptions): PipelineHandle {
       stop$.next();
       return done;
     },
-    summary,
+    summary: () => counters.summary(),
   };
 }

@@ -65,6 +65,18 @@ describe('Dockerfile', () => {
     expect(fromBuild).toEqual(expect.arrayContaining(['/src/node_modules', '/src/dist']));
   });
 
+  it('npm ci trusts the CA bundle of the optional build secret npmca, which no instruction bakes in', () => {
+    const npmCi = (build ? instructionsOf(build, 'RUN') : [])
+      .map((r) => r.getTextContent())
+      .find((r) => /\bnpm ci\b/.test(r));
+    expect(npmCi).toMatch(/--mount=type=secret,id=npmca,required=false\b/);
+    expect(npmCi).toContain('NPM_CONFIG_CAFILE=/run/secrets/npmca');
+    const all = stages.flatMap((s) => s.instructions.map((i) => i.getTextContent()));
+    expect(
+      all.filter((t) => /ca-certificates\.crt|NODE_EXTRA_CA_CERTS|^\s*(ENV|ARG)\b.*CAFILE/i.test(t)),
+    ).toEqual([]);
+  });
+
   it('runs as a numeric non-root user, stops with SIGTERM, exposes the metrics port', () => {
     expect(args('USER')).toEqual(['1000:1000']);
     expect(args('STOPSIGNAL')).toEqual(['SIGTERM']);

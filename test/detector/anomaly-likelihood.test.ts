@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
 import {
   AnomalyLikelihood,
   type AnomalyLikelihoodOptions,
@@ -6,7 +7,6 @@ import {
   tailScore,
 } from '../../src/detector/anomaly-likelihood.js';
 import { InvalidOptionError, SerializationError } from '../../src/errors.js';
-import { createRng } from '../../src/flow/rng.js';
 
 const OPTIONS: AnomalyLikelihoodOptions = {
   ...DEFAULT_LIKELIHOOD_OPTIONS,

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigOverrides } from '../../src/config/load.js';
 import type { AppConfig } from '../../src/config/schema.js';
+import { createDetector, type DetectorParts } from '../../src/detector/factory.js';
 import {
   type CheckpointDocument,
   CheckpointError,
   type Checkpointer,
   openCheckpoints,
-} from '../../src/detector/checkpoint.js';
-import { createDetector, type DetectorParts } from '../../src/detector/factory.js';
+} from '../../src/job/checkpoint.js';
 import { AckTracker } from '../../src/streams/acks.js';
 import type { FeatureEvent, SourceRecord } from '../../src/streams/types.js';
 import { EventStream, silentLogger, smallDetectorConfig } from '../helpers/detector-data.js';

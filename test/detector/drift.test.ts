@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
 import {
   type DriftEvent,
   DriftMonitor,
@@ -7,7 +8,6 @@ import {
   serializeDriftEvent,
 } from '../../src/detector/drift.js';
 import { InvalidOptionError, SerializationError } from '../../src/errors.js';
-import { createRng } from '../../src/flow/rng.js';
 import type { ScoredEvent } from '../../src/streams/types.js';
 
 const T0 = 1_700_000_000_000;

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRng, type Rng } from '../../src/core/rng.js';
 import { Explainer, explainAnomalies, marginalQuantiles } from '../../src/detector/explain.js';
 import { Standardiser } from '../../src/detector/standardiser.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import { buildFlow } from '../../src/flow/builders.js';
 import type { NormalizingFlow } from '../../src/flow/normalizing-flow.js';
-import { createRng, type Rng } from '../../src/flow/rng.js';
 import * as tf from '../../src/flow/tf.js';
 import { Trainer } from '../../src/flow/trainer.js';
 import type { ScoredEvent } from '../../src/streams/types.js';

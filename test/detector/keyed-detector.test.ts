@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigOverrides } from '../../src/config/load.js';
-import { CheckpointError } from '../../src/detector/checkpoint.js';
 import { createDetector, type DetectorParts } from '../../src/detector/factory.js';
 import { KeyModelStore, safeKeyName } from '../../src/detector/key-model-store.js';
-import { KeyedDetector, registerKeyedMetrics } from '../../src/detector/keyed-detector.js';
+import { KeyedDetector } from '../../src/detector/keyed-detector.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import * as tf from '../../src/flow/tf.js';
+import { CheckpointError } from '../../src/job/checkpoint.js';
+import { createKeyedMetrics, keyedMetricsObserver } from '../../src/metrics/keyed-families.js';
 import type { FeatureEvent, ScoredEvent } from '../../src/streams/types.js';
 import { EventStream, smallDetectorConfig } from '../helpers/detector-data.js';
 
@@ -48,7 +49,9 @@ function build(perKey: ConfigOverrides['perKey'], dir?: string, extra: ConfigOve
     training: { stepsPerBatch: 1, batchSize: 64 },
     ...(dir === undefined ? {} : { checkpoint: { dir } }),
   });
-  const parts = createDetector(config, undefined, { registry });
+  const parts = createDetector(config, undefined, {
+    keyedObserver: keyedMetricsObserver(createKeyedMetrics(registry)),
+  });
   open.push(parts);
   if (!(parts.detector instanceof KeyedDetector)) throw new Error('expected a KeyedDetector');
   return { parts, keyed: parts.detector, registry };
@@ -217,8 +220,8 @@ describe('KeyedDetector: damaged key files', () => {
 
   it('registers its metric families once per registry', () => {
     const registry = new Registry();
-    const a = registerKeyedMetrics(registry);
-    const b = registerKeyedMetrics(registry);
+    const a = createKeyedMetrics(registry);
+    const b = createKeyedMetrics(registry);
     expect(b.active).toBe(a.active);
     expect(registry.getMetricsAsArray().map((m) => m.name)).toEqual([
       'flowsentinel_keyed_models_active',

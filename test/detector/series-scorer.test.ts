@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
 import { DEFAULT_LIKELIHOOD_OPTIONS } from '../../src/detector/anomaly-likelihood.js';
 import { RangeBreakout } from '../../src/detector/range-breakout.js';
 import { SeriesScorer, type SeriesScoringOptions } from '../../src/detector/series-scorer.js';
 import { InvalidOptionError, SerializationError } from '../../src/errors.js';
-import { createRng } from '../../src/flow/rng.js';
 
 const PVALUE: SeriesScoringOptions = {
   ...DEFAULT_LIKELIHOOD_OPTIONS,

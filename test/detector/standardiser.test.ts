@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
 import { Standardiser } from '../../src/detector/standardiser.js';
 import { InvalidOptionError, SerializationError } from '../../src/errors.js';
-import { createRng } from '../../src/flow/rng.js';
 
 /** `n` rows of `d` features: feature j ~ N(means[j], sds[j]²), seeded. */
 function rows(seed: number, n: number, means: number[], sds: number[]): Float32Array {

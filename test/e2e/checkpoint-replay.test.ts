@@ -3,12 +3,12 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } 
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ReplaySummary, runReplay } from '../../src/cli/replay.js';
 import type { ConfigOverrides } from '../../src/config/load.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { AppConfig } from '../../src/config/schema.js';
-import { type CheckpointDocument, openCheckpoints } from '../../src/detector/checkpoint.js';
 import { createDetector } from '../../src/detector/factory.js';
+import { type CheckpointDocument, openCheckpoints } from '../../src/job/checkpoint.js';
+import { type ReplaySummary, runReplay } from '../../src/job/replay.js';
 import { REPO_ROOT, runCli } from '../helpers/detector-cli.js';
 import { silentLogger } from '../helpers/detector-data.js';
 import {
@@ -213,7 +213,7 @@ describe('flowsentinel replay --checkpoint-dir (CLI, killed and restarted)', () 
     expect((JSON.parse(good.stdout.trim()) as ReplaySummary).checkpoint).toMatchObject({ restored: older });
 
     const both = await runCli(['replay', input, '-c', cfg, '--checkpoint', older, '--reset-model']);
-    expect(both.code).toBe(1);
+    expect(both.code).toBe(2); // a configuration error
     expect(both.stderr).toMatch(
       /checkpoint\.reset: reset \(--reset-model\) and file \(--checkpoint\) exclude each other/,
     );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { runDetectorJob } from '../../src/cli/job.js';
 import { loadConfig } from '../../src/config/load.js';
 import * as tf from '../../src/flow/tf.js';
+import { runDetectorJob } from '../../src/job/run.js';
 import { generatorSource } from '../../src/streams/generator-source.js';
 import type { BatchInfo } from '../../src/streams/pipeline.js';
 import type { DeadLetter, ScoredEvent, Sink } from '../../src/streams/types.js';

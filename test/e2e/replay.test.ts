@@ -2,10 +2,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runReplay } from '../../src/cli/replay.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { AppConfig } from '../../src/config/schema.js';
 import * as tf from '../../src/flow/tf.js';
+import { runReplay } from '../../src/job/replay.js';
 import { MALFORMED_KINDS } from '../../src/streams/generator-malformed.js';
 import type { PipelineSummary } from '../../src/streams/pipeline.js';
 import { runCli } from '../helpers/detector-cli.js';
@@ -160,12 +160,12 @@ describe('flowsentinel replay (CLI from source)', () => {
     for (const [i, name] of OUTPUTS.entries()) expect(a[i]!.equals(b[i]!), name).toBe(true);
   });
 
-  it('exits 1 naming the offending key when the config is invalid', async () => {
+  it('exits 2 (usage/config error) naming the offending key when the config is invalid', async () => {
     const bad = join(dir, 'bad.json');
     const input0 = replayConfigInput();
     await writeFile(bad, JSON.stringify({ ...input0, training: { ...input0.training, stepsPerBatch: -1 } }));
     const r = await runCli(['replay', input, '-c', bad, '-o', join(dir, 'never')]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/flowsentinel: invalid configuration/);
     expect(r.stderr).toMatch(/training\.stepsPerBatch: .*got -1/);
     expect(r.stdout).toBe('');

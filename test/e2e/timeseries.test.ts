@@ -4,16 +4,16 @@
  * both anomalies are flagged and false alarms elsewhere stay few.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
 import { Explainer } from '../../src/detector/explain.js';
 import { createDetector, type DetectorParts } from '../../src/detector/factory.js';
-import { createRng } from '../../src/flow/rng.js';
-import * as tf from '../../src/flow/tf.js';
 import {
   TimeSeriesDetector,
   TimeSeriesFeaturizer,
   type TimeSeriesOptions,
   timeSeriesFeatureNames,
-} from '../../src/streams/timeseries.js';
+} from '../../src/detector/timeseries/index.js';
+import * as tf from '../../src/flow/tf.js';
 import type { FeatureEvent, ScoredEvent } from '../../src/streams/types.js';
 import { smallDetectorConfig } from '../helpers/detector-data.js';
 

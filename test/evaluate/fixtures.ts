@@ -3,8 +3,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { ConfigOverrides } from '../../src/config/load.js';
+import { createRng } from '../../src/core/rng.js';
 import { formatNabTime } from '../../src/evaluate/nab-corpus.js';
-import { createRng } from '../../src/flow/rng.js';
 
 /** Rows of a correlated 4-feature table; `anomalies` rows (from row 300 on) are shifted 8σ. */
 export function tabularCsv(rows: number, seed: number): { text: string; anomalyRows: number[] } {

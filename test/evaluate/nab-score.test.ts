@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import {
   bestThreshold,
@@ -13,7 +14,6 @@ import {
   sweepPoints,
 } from '../../src/evaluate/nab-score.js';
 import { scoreNabCorpus } from '../../src/evaluate/nab-scoring.js';
-import { createRng } from '../../src/flow/rng.js';
 
 const STD = NAB_PROFILES.standard;
 /** σ̃(−1) = 2/(1 + e^−5) − 1. */

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
 import { InvalidOptionError, SerializationError } from '../../src/errors.js';
 import { AdamW, type AdamWOptions, type AdamWState } from '../../src/flow/adamw.js';
-import { createRng } from '../../src/flow/rng.js';
 import { decodeValues } from '../../src/flow/tensor-codec.js';
 import * as tf from '../../src/flow/tf.js';
 

@@ -1,7 +1,7 @@
 /** AffineCoupling (RealNVP): contract, mask behaviour, clamping, dim 1, options and specs. */
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
 import { InvalidOptionError } from '../../src/errors.js';
-import { createRng } from '../../src/flow/rng.js';
 import * as tf from '../../src/flow/tf.js';
 import { AffineCoupling } from '../../src/flow/transforms/affine-coupling.js';
 import type { ModuleSpec } from '../../src/flow/types.js';

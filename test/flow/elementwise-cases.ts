@@ -2,7 +2,7 @@
  * Fixtures shared by the elementwise/linear transform tests: one factory per transform, in the identity
  * ("init") state or with seeded random parameters, plus an input generator for its domain.
  */
-import { normalArray, type Rng, uniformArray } from '../../src/flow/rng.js';
+import { normalArray, type Rng, uniformArray } from '../../src/core/rng.js';
 import * as tf from '../../src/flow/tf.js';
 import { ActNorm } from '../../src/flow/transforms/actnorm.js';
 import { ElementwiseAffine } from '../../src/flow/transforms/affine.js';

@@ -3,8 +3,8 @@
  * invertibility, exact log-determinants, JSON round trip, gradients, and tensor hygiene.
  */
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
 import { SerializationError } from '../../src/errors.js';
-import { createRng } from '../../src/flow/rng.js';
 import * as tf from '../../src/flow/tf.js';
 import type { Bijector, ModuleSpec } from '../../src/flow/types.js';
 import { logDetError, roundTripError, tensorDelta } from '../helpers/flow-checks.js';

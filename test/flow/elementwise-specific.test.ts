@@ -1,7 +1,7 @@
 /** Behaviour specific to ElementwiseAffine, ActNorm, Sigmoid/Logit and Permutation, and option validation. */
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
 import { InvalidOptionError } from '../../src/errors.js';
-import { createRng } from '../../src/flow/rng.js';
 import * as tf from '../../src/flow/tf.js';
 import { ACTNORM_DEFAULT_EPSILON, ActNorm } from '../../src/flow/transforms/actnorm.js';
 import { ElementwiseAffine } from '../../src/flow/transforms/affine.js';

@@ -1,7 +1,7 @@
 /** Behaviour specific to LULinear: the W = Π·L·U structure, masking, init, validation and training. */
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
 import { InvalidOptionError, SerializationError } from '../../src/errors.js';
-import { createRng } from '../../src/flow/rng.js';
 import { decodeValues } from '../../src/flow/tensor-codec.js';
 import * as tf from '../../src/flow/tf.js';
 import { invertPLU, matMul64 } from '../../src/flow/transforms/lu-inverse.js';

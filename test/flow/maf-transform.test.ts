@@ -1,8 +1,8 @@
 /** MaskedAutoregressive (MAF) and its MADE masks: contract, autoregressive structure, options and specs. */
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import { inputDegrees, madeMasks } from '../../src/flow/nn.js';
-import { createRng } from '../../src/flow/rng.js';
 import * as tf from '../../src/flow/tf.js';
 import { MaskedAutoregressive } from '../../src/flow/transforms/maf.js';
 import type { ModuleSpec } from '../../src/flow/types.js';

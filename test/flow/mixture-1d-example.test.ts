@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import {
   EXAMPLE_TRUTH,
@@ -6,7 +7,6 @@ import {
   runMixture1dExample,
   sampleMixture1d,
 } from '../../src/flow/examples/mixture-1d.js';
-import { createRng } from '../../src/flow/rng.js';
 import * as tf from '../../src/flow/tf.js';
 
 /**

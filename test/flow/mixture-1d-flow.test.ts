@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import { type Mixture1dPrior, mixtureCdf1d } from '../../src/flow/builders-1d.js';
-
 import type { NormalizingFlow } from '../../src/flow/normalizing-flow.js';
-import { createRng } from '../../src/flow/rng.js';
 import * as tf from '../../src/flow/tf.js';
 import { tensorDelta } from '../helpers/flow-checks.js';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { createRng, type Rng } from '../../src/core/rng.js';
 import { InvalidOptionError, SerializationError } from '../../src/errors.js';
 import { fitFullBatch } from '../../src/flow/examples/full-batch-fit.js';
 import { NormalizingFlow } from '../../src/flow/normalizing-flow.js';
 import { Beta } from '../../src/flow/priors/beta.js';
-import { createRng, type Rng } from '../../src/flow/rng.js';
 import * as tf from '../../src/flow/tf.js';
 import {
   MIXTURE_CDF_Z_EPS,

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
 import { BETA_Z_MAX, BETA_Z_MIN, Beta } from '../../src/flow/priors/beta.js';
 import { DiagNormal } from '../../src/flow/priors/diag-normal.js';
 import { Logistic } from '../../src/flow/priors/logistic.js';
 import { StandardNormal } from '../../src/flow/priors/standard-normal.js';
 import { UNIFORM_OUTSIDE_LOG_PROB, Uniform01 } from '../../src/flow/priors/uniform.js';
-import { createRng } from '../../src/flow/rng.js';
 import * as tf from '../../src/flow/tf.js';
 import type { Prior } from '../../src/flow/types.js';
 import { tensorDelta } from '../helpers/flow-checks.js';

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
 import { InvalidOptionError, SerializationError } from '../../src/errors.js';
 import { Beta } from '../../src/flow/priors/beta.js';
 import { DiagNormal } from '../../src/flow/priors/diag-normal.js';
 import { Logistic } from '../../src/flow/priors/logistic.js';
 import { StandardNormal } from '../../src/flow/priors/standard-normal.js';
 import { Uniform01 } from '../../src/flow/priors/uniform.js';
-import { createRng } from '../../src/flow/rng.js';
 import * as tf from '../../src/flow/tf.js';
 import type { ModuleSpec, Prior } from '../../src/flow/types.js';
 

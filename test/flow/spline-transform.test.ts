@@ -1,7 +1,7 @@
 /** SplineCoupling (rational-quadratic): contract, tails, monotonicity, robustness, options and specs. */
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
 import { InvalidOptionError } from '../../src/errors.js';
-import { createRng } from '../../src/flow/rng.js';
 import * as tf from '../../src/flow/tf.js';
 import { SplineCoupling } from '../../src/flow/transforms/spline-coupling.js';
 import type { ModuleSpec } from '../../src/flow/types.js';

@@ -1,10 +1,10 @@
 /** Flow builders (realNVP, maf, splineFlow, buildFlow): structure, identity start, validation, JSON. */
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import { buildFlow, type FlowSpecOptions, maf, realNVP, splineFlow } from '../../src/flow/builders.js';
 import { NormalizingFlow } from '../../src/flow/normalizing-flow.js';
 import { reviveModule } from '../../src/flow/registry.js';
-import { createRng } from '../../src/flow/rng.js';
 import * as tf from '../../src/flow/tf.js';
 import { randomBatch, tensorDelta } from '../helpers/flow-checks.js';
 

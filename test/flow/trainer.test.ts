@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createRng, type Rng } from '../../src/core/rng.js';
 import { InvalidOptionError, SerializationError } from '../../src/errors.js';
 import type { NormalizingFlow } from '../../src/flow/normalizing-flow.js';
-import { createRng, type Rng } from '../../src/flow/rng.js';
 import * as tf from '../../src/flow/tf.js';
 import { type StepResult, Trainer, TrainerError, type TrainerOptions } from '../../src/flow/trainer.js';
 import { makeTinyFlow, type TinyAffine, tinyFlowFromJSON } from '../helpers/tiny-flow.js';

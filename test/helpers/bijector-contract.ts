@@ -4,8 +4,8 @@
  * and tensor leaks, each at initialisation and with randomised weights.
  */
 import { expect, it } from 'vitest';
+import { createRng, normalArray, type Rng } from '../../src/core/rng.js';
 import { SerializationError } from '../../src/errors.js';
-import { createRng, normalArray, type Rng } from '../../src/flow/rng.js';
 import * as tf from '../../src/flow/tf.js';
 import type { Bijector, ModuleSpec } from '../../src/flow/types.js';
 import { logDetError, randomBatch, roundTripError, tensorDelta } from './flow-checks.js';

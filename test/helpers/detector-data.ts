@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { type ConfigOverrides, loadConfig } from '../../src/config/load.js';
 import type { AppConfig } from '../../src/config/schema.js';
-import { createRng, type Rng } from '../../src/flow/rng.js';
+import { createRng, type Rng } from '../../src/core/rng.js';
 import { createLogger, type Logger } from '../../src/logging.js';
 import type { FeatureEvent } from '../../src/streams/types.js';
 import { testBackend } from './detector-fixtures.js';

@@ -1,4 +1,4 @@
-import type { Rng } from '../../src/flow/rng.js';
+import type { Rng } from '../../src/core/rng.js';
 import * as tf from '../../src/flow/tf.js';
 import type { Bijector } from '../../src/flow/types.js';
 

@@ -2,9 +2,10 @@
  * Test-only flow pieces, independent of src/flow/transforms and src/flow/priors: an elementwise affine
  * bijector with learnable shift/log-scale and a Gaussian prior with a learnable mean.
  */
+
+import { normalArray, type Rng } from '../../src/core/rng.js';
 import { SerializationError } from '../../src/errors.js';
 import { NormalizingFlow } from '../../src/flow/normalizing-flow.js';
-import { normalArray, type Rng } from '../../src/flow/rng.js';
 import { encodeTensor, readWeight } from '../../src/flow/tensor-codec.js';
 import * as tf from '../../src/flow/tf.js';
 import type { Bijector, ForwardResult, ModuleSpec, Prior } from '../../src/flow/types.js';

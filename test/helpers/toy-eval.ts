@@ -2,8 +2,9 @@
  * Training and evaluation of 2-D flows on the seeded toys: held-out NLL against the generator's entropy,
  * grid integration of the model density, and sample moments.
  */
+
+import { createRng, type Rng } from '../../src/core/rng.js';
 import type { NormalizingFlow } from '../../src/flow/normalizing-flow.js';
-import { createRng, type Rng } from '../../src/flow/rng.js';
 import * as tf from '../../src/flow/tf.js';
 import {
   type Moments2d,

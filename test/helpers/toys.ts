@@ -1,4 +1,4 @@
-import type { Rng } from '../../src/flow/rng.js';
+import type { Rng } from '../../src/core/rng.js';
 
 /**
  * Seeded 2-D toy distributions with exactly computable densities, for judging trained flows against the

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { registerKafkaCommands } from '../../src/cli/kafka-commands.js';
+import { registerKafkaCommands } from '../../src/cli/commands/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import {

@@ -75,7 +75,7 @@ async function outputCounts(kafka: KafkaClient, topics: readonly string[]): Prom
 
 const CHILD_SCRIPT = (root: string): string => `
 import { loadConfig } from '${root}src/config/index.js';
-import { runKafkaDetector } from '${root}src/cli/kafka-commands.js';
+import { runKafkaDetector } from '${root}src/job/kafka.js';
 import { installShutdownHandlers } from '${root}src/cli/shutdown.js';
 import { createLogger } from '${root}src/logging.js';
 const config = loadConfig({ file: process.argv[2], env: {} });

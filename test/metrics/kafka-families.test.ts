@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createKafkaConsumerMetrics, kafkaMetricsObserver } from '../../src/metrics/kafka-families.js';
+import { kafkaMetricsObserver } from '../../src/job/kafka-observer.js';
+import { createKafkaConsumerMetrics } from '../../src/metrics/kafka-families.js';
 
 async function samples(registry: Registry, name: string): Promise<Record<string, number>> {
   const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);

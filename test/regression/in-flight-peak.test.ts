@@ -6,8 +6,8 @@
  * following the gate when the source completed, so it stayed at the last batch's size after a replay.
  */
 import { describe, expect, it } from 'vitest';
-import { runDetectorJob } from '../../src/cli/job.js';
 import { loadConfig } from '../../src/config/load.js';
+import { runDetectorJob } from '../../src/job/run.js';
 import { generateRecords } from '../../src/streams/generator-source.js';
 import { MemorySink } from '../../src/streams/sinks.js';
 import { iterableSource } from '../../src/streams/source.js';

@@ -10,8 +10,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runReplay } from '../../src/cli/replay.js';
 import { loadConfig } from '../../src/config/load.js';
+import { runReplay } from '../../src/job/replay.js';
 import { silentLogger } from '../helpers/detector-data.js';
 
 const FIXTURES = new URL('../fixtures/', import.meta.url);

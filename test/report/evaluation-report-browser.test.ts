@@ -13,13 +13,13 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
+import { createRng } from '../../src/core/rng.js';
 import type { NabDetail } from '../../src/evaluate/nab.js';
 import { writeNabReport } from '../../src/evaluate/nab-report.js';
 import type { NabSeries } from '../../src/evaluate/nab-score.js';
 import { scoreNabCorpus } from '../../src/evaluate/nab-scoring.js';
 import type { TabularDetail } from '../../src/evaluate/tabular.js';
 import { writeTabularReport } from '../../src/evaluate/tabular-report.js';
-import { createRng } from '../../src/flow/rng.js';
 import { isCI } from '../helpers/kafka.js';
 
 /** Debian's chromium; FLOWSENTINEL_CHROMIUM points elsewhere. */

@@ -1,7 +1,7 @@
 import { firstValueFrom, from, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
 import { InvalidOptionError } from '../../src/errors.js';
-import { createRng } from '../../src/flow/rng.js';
 import { decode, decodeRecord, recordKeyToString } from '../../src/streams/decode.js';
 import { createFeatureSpec, getPath, parsePath, setPath } from '../../src/streams/feature-spec.js';
 import type { DeadLetterReason, Decoded, SourceRecord } from '../../src/streams/types.js';

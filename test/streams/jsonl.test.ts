@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../../src/flow/rng.js';
+import { createRng } from '../../src/core/rng.js';
 import { encodeRecordLine, parseRecordLine, RecordLineError } from '../../src/streams/jsonl.js';
 import type { SourceRecord } from '../../src/streams/types.js';
 

@@ -1,65 +1,14 @@
 import { z } from 'zod';
+import { adaptiveOptionProblems, defaultMinObservations } from '../../config/threshold-rules.js';
 import { InvalidOptionError, SerializationError } from '../../errors.js';
 import type { AdaptiveThresholdOptions, AdaptiveThresholdState, ThresholdDecision } from './types.js';
-import { DEFAULT_SUB_WINDOWS, WindowedSketch, windowedSketchStateSchema } from './windowed-sketch.js';
+import { WindowedSketch, windowedSketchStateSchema } from './windowed-sketch.js';
 
-/** Default minimum observations for a tail rate: enough to resolve it, and never fewer than 100. */
-export function defaultMinObservations(rate: number): number {
-  return Math.max(100, Math.ceil(1 / rate));
-}
-
-/** One problem with an adaptive policy's options. */
-export interface OptionProblem {
-  /** The offending option: the rate's name, 'window' or 'minObservations'. */
-  readonly option: string;
-  /** What is wrong, e.g. "must be an integer >= 1000". */
-  readonly message: string;
-  /** The offending value (undefined when defaulted). */
-  readonly value: number | undefined;
-  /** The allowed values, in words. */
-  readonly allowed: string;
-}
-
-/**
- * Problems with an adaptive policy's options (empty when valid). Shared with the config schema so bad
- * combinations fail at load time with the same wording.
- */
-export function adaptiveOptionProblems(
-  rateName: string,
-  rate: number,
-  options: Pick<AdaptiveThresholdOptions, 'window' | 'minObservations' | 'subWindows'>,
-): OptionProblem[] {
-  const k = options.subWindows ?? DEFAULT_SUB_WINDOWS;
-  const { window } = options;
-  if (!(rate > 0 && rate <= 0.5)) {
-    return [{ option: rateName, message: 'must be in (0, 0.5]', value: rate, allowed: '0 < x <= 0.5' }];
-  }
-  if (!Number.isInteger(window) || window < k) {
-    return [
-      { option: 'window', message: `must be an integer >= ${k}`, value: window, allowed: `integer >= ${k}` },
-    ];
-  }
-  const minObs = options.minObservations ?? defaultMinObservations(rate);
-  const needed = Math.ceil(1 / rate);
-  const maxObs = (k - 1) * Math.ceil(window / k);
-  const allowed = `integer in [${needed}, ${maxObs}] for ${rateName}=${rate}, window=${window}`;
-  if (!Number.isInteger(minObs) || minObs < needed) {
-    const message = `must be an integer >= ceil(1/${rateName}) = ${needed} (fewer cannot resolve the tail)`;
-    return [{ option: 'minObservations', message, value: minObs, allowed }];
-  }
-  if (minObs > maxObs) {
-    const minWindow = Math.ceil((minObs * k) / (k - 1));
-    if (options.minObservations === undefined) {
-      const message = `too small for ${rateName}=${rate}: must be >= ${minWindow} to keep ${minObs} observations`;
-      return [{ option: 'window', message, value: window, allowed: `integer >= ${minWindow}` }];
-    }
-    const message =
-      `${minObs} exceeds what the window keeps after rotation (${maxObs}); ` +
-      `raise window to at least ${minWindow} or lower minObservations`;
-    return [{ option: 'minObservations', message, value: minObs, allowed }];
-  }
-  return [];
-}
+export {
+  adaptiveOptionProblems,
+  defaultMinObservations,
+  type OptionProblem,
+} from '../../config/threshold-rules.js';
 
 /** Width of the gross-outlier fence in units of Q₀.₅ − Q₀.₀₅ (see `AdaptiveThreshold.update`). */
 export const OUTLIER_FENCE_K = 4;

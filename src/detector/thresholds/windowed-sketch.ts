@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_SUB_WINDOWS } from '../../config/threshold-rules.js';
 import { InvalidOptionError, SerializationError } from '../../errors.js';
 import {
   binValue,
@@ -43,8 +44,7 @@ export const windowedSketchStateSchema = z.strictObject({
   sketches: z.array(sketchStateSchema),
 });
 
-/** Default sub-sketch count. */
-export const DEFAULT_SUB_WINDOWS = 4;
+export { DEFAULT_SUB_WINDOWS };
 /** Default relative accuracy (±0.5 %: 0.05 nats at a log-likelihood of −10). */
 export const DEFAULT_RELATIVE_ACCURACY = 0.005;
 

@@ -3,9 +3,10 @@
  * known two-Gaussian mixture, and compare its NLL with the NLL of the true density on the same points and
  * on fresh points. Pure: config in, numbers out; randomness from seeded rngs; no printing.
  */
+
+import { createRng, type Rng } from '../../core/rng.js';
 import { InvalidOptionError } from '../../errors.js';
 import { mixtureCdf1d } from '../builders-1d.js';
-import { createRng, type Rng } from '../rng.js';
 import * as tf from '../tf.js';
 import { type FitFunction, fitFullBatch } from './full-batch-fit.js';
 

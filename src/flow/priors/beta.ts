@@ -1,5 +1,5 @@
+import type { Rng } from '../../core/rng.js';
 import { InvalidOptionError, SerializationError } from '../../errors.js';
-import type { Rng } from '../rng.js';
 import { lgammaF64 } from '../special.js';
 import * as tf from '../tf.js';
 import { checkDim, checkInput, configDim, parseSpec, reviveWith } from '../transforms/elementwise-common.js';

@@ -1,5 +1,5 @@
+import type { Rng } from '../../core/rng.js';
 import { InvalidOptionError } from '../../errors.js';
-import type { Rng } from '../rng.js';
 import { encodeTensor } from '../tensor-codec.js';
 import * as tf from '../tf.js';
 import {

@@ -1,4 +1,4 @@
-import type { Rng } from '../rng.js';
+import type { Rng } from '../../core/rng.js';
 import * as tf from '../tf.js';
 import { checkDim, checkInput, configDim, parseSpec } from '../transforms/elementwise-common.js';
 import type { ModuleSpec, Prior } from '../types.js';

@@ -1,6 +1,7 @@
 /** Helpers shared by the priors: argument checks and the float32 tensor built from JS samples. */
+
+import type { Rng } from '../../core/rng.js';
 import { InvalidOptionError } from '../../errors.js';
-import type { Rng } from '../rng.js';
 import * as tf from '../tf.js';
 
 /** ½·log 2π, the per-dimension constant of a normal log-density (nats). */

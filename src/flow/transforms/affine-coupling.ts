@@ -1,3 +1,4 @@
+import { createRng, type Rng } from '../../core/rng.js';
 import { Mlp, type MlpInit } from '../nn.js';
 import {
   ACTIVATIONS,
@@ -12,7 +13,6 @@ import {
   failOption,
   failSpec,
 } from '../nn-options.js';
-import { createRng, type Rng } from '../rng.js';
 import * as tf from '../tf.js';
 import type { Bijector, ForwardResult, ModuleSpec, SerializedTensor } from '../types.js';
 import { CouplingSplit } from './coupling-split.js';

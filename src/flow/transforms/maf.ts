@@ -1,3 +1,4 @@
+import { createRng, type Rng } from '../../core/rng.js';
 import { MADE_ORDERS, type MadeOrder, Mlp, type MlpInit, madeMasks } from '../nn.js';
 import {
   ACTIVATIONS,
@@ -12,7 +13,6 @@ import {
   failOption,
   failSpec,
 } from '../nn-options.js';
-import { createRng, type Rng } from '../rng.js';
 import * as tf from '../tf.js';
 import type { Bijector, ForwardResult, ModuleSpec, SerializedTensor } from '../types.js';
 

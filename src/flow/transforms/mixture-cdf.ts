@@ -1,5 +1,5 @@
+import { createRng, type Rng } from '../../core/rng.js';
 import { InvalidOptionError, SerializationError } from '../../errors.js';
-import { createRng, type Rng } from '../rng.js';
 import { encodeTensor } from '../tensor-codec.js';
 import * as tf from '../tf.js';
 import type { Bijector, ForwardResult, ModuleSpec } from '../types.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../../src/core/rng.js';
 import { decideThenUpdate } from '../../../src/detector/thresholds/factory.js';
 import { PValueThreshold } from '../../../src/detector/thresholds/pvalue.js';
 import { QuantileThreshold } from '../../../src/detector/thresholds/quantile.js';
-import { createRng } from '../../../src/flow/rng.js';
 
 /**
  * Regression for the end-to-end demo: with anomalies at 1 % of traffic and q = α = 0.001, the adaptive

@@ -1,4 +1,4 @@
-import { createRng } from '../../../src/flow/rng.js';
+import { createRng } from '../../../src/core/rng.js';
 
 /** `n` draws from N(mean, sd²), seeded. */
 export function normals(seed: number, n: number, mean: number, sd: number): number[] {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../../src/core/rng.js';
 import { TAIL_BUDGET_DRIFT } from '../../../src/detector/thresholds/adaptive.js';
 import { type AnomalyLearning, decideThenUpdate } from '../../../src/detector/thresholds/factory.js';
 import { QuantileThreshold } from '../../../src/detector/thresholds/quantile.js';
 import { InvalidOptionError, SerializationError } from '../../../src/errors.js';
-import { createRng } from '../../../src/flow/rng.js';
 import { exactQuantile, normalQuantile, normals } from './helpers.js';
 
 const ACC = 0.005;

@@ -1,0 +1,131 @@
+/** Config sections of the data and the model: features, model, training, standardiser, threshold, batching. */
+import { z } from 'zod';
+import { DEFAULT_CLIP_NORM, DEFAULT_WEIGHT_DECAY } from '../core/training-defaults.js';
+import { MODEL_TYPES } from './enums.js';
+import { int, nonEmpty } from './schema-common.js';
+import { adaptiveOptionProblems } from './threshold-rules.js';
+
+export const featuresSchema = z
+  .strictObject({
+    /** JSON field paths (dot-separated) read as features, in model input order. */
+    fields: z.array(nonEmpty).min(1),
+    /** Field whose value keys the event (entity id); default: the Kafka record key. */
+    keyField: nonEmpty.optional(),
+    /** Records larger than this are dead-lettered as 'oversize', bytes. */
+    maxRecordBytes: int(1).default(1_048_576),
+  })
+  .superRefine((f, ctx) => {
+    const seen = new Set<string>();
+    f.fields.forEach((name, i) => {
+      if (seen.has(name)) {
+        ctx.addIssue({ code: 'custom', path: ['fields', i], message: `duplicate feature "${name}"` });
+      }
+      seen.add(name);
+    });
+  });
+
+export const modelSchema = z.strictObject({
+  type: z.enum(MODEL_TYPES).default('realnvp'),
+  /** Flow layers (coupling/autoregressive blocks). */
+  layers: int(1, 64).default(6),
+  /** Hidden units of each conditioner network. */
+  hidden: int(1, 4096).default(64),
+  /** Spline bins (spline). */
+  bins: int(2, 256).default(8),
+  /** Spline tail bound B: the spline acts on [−B, B], identity outside (standardised units). */
+  bound: z.number().positive().default(5),
+  /** Mixture components (mixture-cdf). */
+  components: int(1, 256).default(8),
+  /** Seed of weight initialisation and sampling. */
+  seed: int(0).default(42),
+});
+
+export const trainingSchema = z.strictObject({
+  /** Optimizer steps after each micro-batch (0 = score only). */
+  stepsPerBatch: int(0, 1000).default(1),
+  learningRate: z.number().positive().max(1).default(0.001),
+  /** Decoupled (AdamW-style) weight decay per step. */
+  weightDecay: z.number().min(0).max(1).default(DEFAULT_WEIGHT_DECAY),
+  /** Global gradient-norm clip. */
+  clipNorm: z.number().positive().default(DEFAULT_CLIP_NORM),
+  /** Rows per optimizer step (new events plus replayed ones). */
+  batchSize: int(1, 65536).default(256),
+  replayReservoir: z
+    .strictObject({
+      /** Normal events kept for replay (uniform reservoir sample); 0 disables replay. */
+      size: int(0).default(10_000),
+      /** Fraction of each training batch drawn from the reservoir. */
+      fraction: z.number().min(0).max(1).default(0.5),
+    })
+    .prefault({}),
+  /** Train on events flagged anomalous too (default false: anomalies would be learned as normal). */
+  trainOnAnomalies: z.boolean().default(false),
+});
+
+export const standardiserSchema = z.strictObject({
+  /** 'freeze': statistics from warm-up then fixed; 'ema': exponentially weighted forever. */
+  mode: z.enum(['freeze', 'ema']).default('freeze'),
+  /** EMA weight of each new event (mode 'ema'). */
+  emaAlpha: z.number().gt(0).lt(1).default(0.001),
+  /** Floor on each feature's σ, feature units. */
+  minStd: z.number().positive().default(1e-6),
+});
+
+function refineAdaptive<K extends 'quantile' | 'alpha'>(rateName: K) {
+  return (
+    t: { window: number; minObservations?: number | undefined } & Record<K, number>,
+    ctx: z.RefinementCtx,
+  ): void => {
+    for (const p of adaptiveOptionProblems(rateName, t[rateName], t)) {
+      ctx.addIssue({ code: 'custom', path: [p.option], message: p.message, params: { allowed: p.allowed } });
+    }
+  };
+}
+
+export const thresholdSchema = z
+  .discriminatedUnion('policy', [
+    z.strictObject({
+      policy: z.literal('static'),
+      /** Alert when log p(x) < this, nats. */
+      logLikelihood: z.number(),
+      /** Softness of the anomaly score, nats. */
+      scale: z.number().positive().default(1),
+    }),
+    z
+      .strictObject({
+        policy: z.literal('quantile'),
+        quantile: z.number().gt(0).max(0.5).default(0.001),
+        window: int(4).default(20_000),
+        minObservations: int(1).optional(),
+      })
+      .superRefine(refineAdaptive('quantile')),
+    z
+      .strictObject({
+        policy: z.literal('pvalue'),
+        alpha: z.number().gt(0).max(0.5).default(0.001),
+        window: int(4).default(20_000),
+        minObservations: int(1).optional(),
+      })
+      .superRefine(refineAdaptive('alpha')),
+  ])
+  .prefault({ policy: 'quantile' });
+
+export const batchingSchema = z
+  .strictObject({
+    /** Most events per micro-batch. */
+    maxSize: int(1, 100_000).default(256),
+    /** Longest wait to fill a micro-batch, ms. */
+    maxWaitMs: int(0, 60_000).default(100),
+    /** Buffered events at which the source is paused (backpressure). */
+    highWaterMark: int(1).default(1024),
+  })
+  .superRefine((b, ctx) => {
+    if (b.highWaterMark < b.maxSize) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['highWaterMark'],
+        message: `must be >= batching.maxSize (${b.maxSize})`,
+        params: { allowed: `integer >= ${b.maxSize}` },
+      });
+    }
+  });

@@ -1,0 +1,48 @@
+/** Options, observer and busy error of `OnlineDetector`. */
+import type { Rng } from '../core/rng.js';
+import { FlowsentinelError } from '../errors.js';
+import type { NormalizingFlow } from '../flow/normalizing-flow.js';
+import type { StepResult, Trainer } from '../flow/trainer.js';
+import type { Explainer } from './explain.js';
+import type { Reservoir } from './reservoir.js';
+import type { Standardiser } from './standardiser.js';
+import type { ThresholdPolicy } from './thresholds/types.js';
+
+/** `getState`/`setState` was called while a batch was being processed. */
+export class DetectorBusyError extends FlowsentinelError {}
+
+/** Callbacks the metrics layer hangs on; the detector itself knows nothing of Prometheus. */
+export interface DetectorObserver {
+  onTrainStep?(result: StepResult): void;
+  onBatchScored?(info: { size: number; warming: number; anomalies: number; threshold: number }): void;
+}
+
+/** Parts and policy of an `OnlineDetector`. */
+export interface OnlineDetectorOptions {
+  readonly flow: NormalizingFlow;
+  readonly trainer: Trainer;
+  readonly standardiser: Standardiser;
+  readonly threshold: ThresholdPolicy;
+  /** Seeded randomness for minibatch and reservoir draws. */
+  readonly rng: Rng;
+  /** Events learned from before anything alerts. */
+  readonly warmupEvents: number;
+  /** Optimizer steps after each micro-batch (0 = score only). */
+  readonly stepsPerBatch: number;
+  /** Rows per optimizer step. */
+  readonly batchSize: number;
+  /** Past normal rows mixed into training; omit to train on the new batch only. */
+  readonly reservoir?: Reservoir;
+  /** Share of each training step's rows drawn from the reservoir, in [0, 1). */
+  readonly replayFraction?: number;
+  /** Also train on events flagged anomalous (default false). */
+  readonly trainOnAnomalies?: boolean;
+  readonly observer?: DetectorObserver;
+  /** Attaches the top contributing features to each anomaly (scored before training, same model). */
+  readonly explainer?: Explainer;
+  /**
+   * Builds a trainer for a restored flow, with the same options as `trainer`. Required by `setState`,
+   * which replaces the flow and the trainer.
+   */
+  readonly createTrainer?: (flow: NormalizingFlow) => Trainer;
+}

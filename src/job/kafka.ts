@@ -1,0 +1,112 @@
+/** The Kafka job (`run`) and the recording tool `replay --to-topic` built on the config's Kafka settings. */
+import type { Registry } from 'prom-client';
+import type { AppConfig } from '../config/schema.js';
+import { createKafka } from '../kafka/client.js';
+import {
+  type ReplayPartitioning,
+  type ReplayToTopicResult,
+  replayToTopic,
+} from '../kafka/replay-to-topic.js';
+import { createKafkaSinks } from '../kafka/sinks.js';
+import { KafkaSource } from '../kafka/source.js';
+import type { KafkaSourceOptions, KafkaSourceStats } from '../kafka/source-types.js';
+import type { Logger } from '../logging.js';
+import { createKafkaConsumerMetrics } from '../metrics/kafka-families.js';
+import { createMetricsRegistry } from '../metrics/registry.js';
+import { AckTracker } from '../streams/acks.js';
+import type { PipelineSummary } from '../streams/pipeline.js';
+import { kafkaMetricsObserver } from './kafka-observer.js';
+import { runDetectorJob } from './run.js';
+
+/** Consumer tuning that the config file does not carry (tests, special deployments). */
+export type KafkaSourceTuning = Partial<
+  Pick<
+    KafkaSourceOptions,
+    'commitIntervalMs' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'rebalanceTimeoutMs' | 'maxWaitTimeMs'
+  >
+>;
+
+/** Options of `runKafkaDetector`. */
+export interface RunKafkaDetectorOptions {
+  readonly config: AppConfig;
+  readonly logger: Logger;
+  /** Aborting stops fetching, drains, commits, flushes and resolves. */
+  readonly signal?: AbortSignal;
+  readonly registry?: Registry;
+  /** Serve /metrics, /healthz, /readyz (default `config.metrics.enabled`). */
+  readonly serveMetrics?: boolean;
+  readonly source?: KafkaSourceTuning;
+}
+
+/** What `run` reports when it ends. */
+export interface KafkaRunResult {
+  readonly summary: PipelineSummary;
+  readonly consumer: Readonly<KafkaSourceStats>;
+  readonly elapsedMs: number;
+}
+
+/**
+ * Production run: consumes `kafka.topics` with the `kafka.groupId` consumer group, scores with the
+ * configured detector, publishes to `kafka.outputs`, and commits only acknowledged offsets. Resolves after
+ * `signal` aborts and the ordered shutdown finished: stop fetching → drain in-flight batches (outputs
+ * acknowledged by the broker) → commit → leave the group → flush and disconnect the producer. Rejects with
+ * the pipeline's error otherwise (what was acknowledged before is still committed).
+ */
+export async function runKafkaDetector(o: RunKafkaDetectorOptions): Promise<KafkaRunResult> {
+  const { config, logger } = o;
+  const kafka = createKafka(config.kafka, { logger });
+  const acks = new AckTracker();
+  const registry = o.registry ?? createMetricsRegistry();
+  const consumerMetrics = createKafkaConsumerMetrics(registry, config.kafka.topics);
+  const source = new KafkaSource({
+    client: kafka,
+    groupId: config.kafka.groupId,
+    topics: config.kafka.topics,
+    start: config.kafka.start,
+    acks,
+    observer: kafkaMetricsObserver(consumerMetrics, config.kafka.topics),
+    ...o.source,
+  });
+  const sinks = await createKafkaSinks(kafka, config.kafka.outputs);
+  try {
+    const result = await runDetectorJob({
+      config,
+      logger,
+      source,
+      sinks,
+      acks,
+      readiness: () => (source.ready ? true : { ready: false, reason: 'joining the consumer group' }),
+      ...(o.signal ? { signal: o.signal } : {}),
+      registry,
+      ...(o.serveMetrics === undefined ? {} : { serveMetrics: o.serveMetrics }),
+    });
+    result.parts.dispose();
+    return { summary: result.summary, consumer: { ...source.stats }, elapsedMs: result.elapsedMs };
+  } finally {
+    await source.close();
+    await sinks.close();
+  }
+}
+
+/** Options of `replayFileToTopic`. */
+export interface ReplayFileToTopicOptions {
+  readonly file: string;
+  readonly topic: string;
+  readonly partitioning?: ReplayPartitioning;
+  readonly signal?: AbortSignal;
+}
+
+/** `flowsentinel replay <file> --to-topic T`: produces a recording into a topic with the config's Kafka settings. */
+export function replayFileToTopic(
+  config: AppConfig,
+  logger: Logger,
+  o: ReplayFileToTopicOptions,
+): Promise<ReplayToTopicResult> {
+  return replayToTopic({
+    kafka: createKafka(config.kafka, { logger }),
+    file: o.file,
+    topic: o.topic,
+    ...(o.partitioning ? { partitioning: o.partitioning } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+}

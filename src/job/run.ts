@@ -1,0 +1,221 @@
+/**
+ * `runDetectorJob`: the detector over a source, with backend, metrics, health, checkpoints, alert
+ * suppression and drift detection. Every command (demo, replay, run) and `evaluate` go through it.
+ */
+import type { Registry } from 'prom-client';
+import type { SchedulerLike } from 'rxjs';
+import type { AppConfig } from '../config/schema.js';
+import type { BatchDetector } from '../core/detector.js';
+import type { DeadLetter } from '../core/records.js';
+import type { DriftMonitor } from '../detector/drift.js';
+import { createDetector, type DetectorParts } from '../detector/factory.js';
+import type { AlertSuppressor } from '../detector/suppression.js';
+import { initBackend } from '../flow/backend.js';
+import type { Logger } from '../logging.js';
+import {
+  createDetectorMetrics,
+  createJobMetrics,
+  createMetricsRegistry,
+  type DetectorMetrics,
+  type JobMetrics,
+  type ProbeResult,
+  setBackendInfo,
+  setDriftLevel,
+} from '../metrics/index.js';
+import { createKeyedMetrics, keyedMetricsObserver } from '../metrics/keyed-families.js';
+import { AckTracker } from '../streams/acks.js';
+import {
+  type BatchInfo,
+  type PipelineSinks,
+  type PipelineSummary,
+  runPipeline,
+} from '../streams/pipeline.js';
+import type { RecordSource } from '../streams/source.js';
+import { type Checkpointer, openCheckpoints } from './checkpoint.js';
+import { recordBatchInfo, recordDeadLetter, timed, withInFlightGauge } from './instrument.js';
+import {
+  createAlertSuppressor,
+  createDriftMonitor,
+  detectorMetricsObserver,
+  featureSpecOf,
+  pipelineDetector,
+} from './parts.js';
+import { JobProbe, serveJobMetrics } from './serve.js';
+
+/** Options of `runDetectorJob`. */
+export interface JobOptions {
+  readonly config: AppConfig;
+  readonly source: RecordSource;
+  readonly sinks: PipelineSinks;
+  readonly logger: Logger;
+  /** Shared ack tracker (the Kafka source commits from it); a new one by default. */
+  readonly acks?: AckTracker;
+  /** Metrics registry created at startup; a new one by default. */
+  readonly registry?: Registry;
+  /** Serve /metrics, /healthz, /readyz (default: `config.metrics.enabled`). */
+  readonly serveMetrics?: boolean;
+  /** Extra readiness condition (e.g. Kafka consumer joined). */
+  readonly readiness?: () => ProbeResult;
+  /** Aborting stops reading, drains in-flight batches and resolves normally. */
+  readonly signal?: AbortSignal;
+  /** Batch timer scheduler (tests, deterministic replays). */
+  readonly scheduler?: SchedulerLike;
+  /** Micro-batch wait override; `Infinity` batches by count only (deterministic replays). */
+  readonly maxWaitMs?: number;
+  /** Wall clock in ms, for latency metrics. */
+  readonly now?: () => number;
+  readonly onBatch?: (info: BatchInfo) => void;
+  readonly onDeadLetter?: (dead: DeadLetter) => void;
+  /** Drift monitor to use (e.g. restored from a checkpoint); default `createDriftMonitor(config)`. */
+  readonly driftMonitor?: DriftMonitor;
+  /** Alert suppressor to use (e.g. restored from a checkpoint); default `createAlertSuppressor(config)`. */
+  readonly suppressor?: AlertSuppressor;
+  /**
+   * Checkpoints of the run, opened by the caller (replay: to resume after the checkpoint's position);
+   * default: opened from `config.checkpoint`. The job restores the detector, drift and suppression state
+   * from it, checkpoints after batches and once more after draining.
+   */
+  readonly checkpoints?: Checkpointer;
+}
+
+/** Outcome of a finished job. The caller owns `parts` and must `dispose()` them. */
+export interface JobResult {
+  readonly summary: PipelineSummary;
+  readonly parts: DetectorParts;
+  readonly metrics: DetectorMetrics;
+  readonly registry: Registry;
+  readonly elapsedMs: number;
+  /** The drift monitor of the run (undefined when `drift.enabled` is false), e.g. for its state. */
+  readonly driftMonitor: DriftMonitor | undefined;
+  /** The alert suppressor of the run (undefined when `suppression.enabled` is false). */
+  readonly suppressor: AlertSuppressor | undefined;
+}
+
+/** Everything a job holds while it runs. */
+interface JobParts {
+  readonly now: () => number;
+  readonly started: number;
+  readonly registry: Registry;
+  readonly metrics: DetectorMetrics;
+  readonly jobMetrics: JobMetrics;
+  readonly acks: AckTracker;
+  readonly checkpoints: Checkpointer;
+  readonly parts: DetectorParts;
+  readonly driftMonitor: DriftMonitor | undefined;
+  readonly suppressor: AlertSuppressor | undefined;
+  readonly probe: JobProbe;
+}
+
+/** Backend, metrics, checkpoints and the detector, in that order. */
+async function buildJob(options: JobOptions): Promise<JobParts> {
+  const { config, logger } = options;
+  const now = options.now ?? Date.now;
+  const started = now();
+  const backend = await initBackend(config.backend, logger);
+  const registry = options.registry ?? createMetricsRegistry();
+  const metrics = createDetectorMetrics(registry);
+  setBackendInfo(metrics, backend.name);
+  const acks = options.acks ?? new AckTracker();
+  const checkpoints = options.checkpoints ?? (await openCheckpoints({ config, logger, acks }));
+  // The flowsentinel_keyed_* families exist only with per-key models.
+  const keyedObserver = config.perKey.enabled
+    ? { keyedObserver: keyedMetricsObserver(createKeyedMetrics(registry)) }
+    : {};
+  const parts = createDetector(config, detectorMetricsObserver(config, metrics), keyedObserver);
+  const driftMonitor = options.driftMonitor ?? createDriftMonitor(config);
+  const suppressor = options.suppressor ?? createAlertSuppressor(config);
+  const probe = new JobProbe(options.readiness);
+  const jobMetrics = createJobMetrics(registry, {
+    highWaterMark: config.batching.highWaterMark,
+    ready: probe.ready,
+  });
+  if (driftMonitor) setDriftLevel(metrics, config.drift.level);
+  return {
+    now,
+    started,
+    registry,
+    metrics,
+    jobMetrics,
+    acks,
+    checkpoints,
+    parts,
+    driftMonitor,
+    suppressor,
+    probe,
+  };
+}
+
+/** Restores checkpointed state into the parts; returns the detector the pipeline calls. */
+async function restore(config: AppConfig, job: JobParts): Promise<BatchDetector> {
+  const { checkpoints, driftMonitor, suppressor } = job;
+  await checkpoints.attach(job.parts);
+  if (driftMonitor) checkpoints.register('drift', driftMonitor);
+  if (suppressor) checkpoints.register('suppression', suppressor);
+  return pipelineDetector(config, job.parts, checkpoints);
+}
+
+/** Runs the pipeline to its end (or the abort's drain), then writes the final checkpoint. */
+async function drive(options: JobOptions, job: JobParts, detector: BatchDetector): Promise<JobResult> {
+  const { config, logger } = options;
+  const { metrics, jobMetrics, checkpoints, driftMonitor, suppressor, now } = job;
+  const handle = runPipeline({
+    source: withInFlightGauge(options.source, jobMetrics),
+    spec: featureSpecOf(config),
+    batch: { maxSize: config.batching.maxSize, maxWaitMs: options.maxWaitMs ?? config.batching.maxWaitMs },
+    detector: timed(detector, metrics, now),
+    sinks: options.sinks,
+    ...(suppressor ? { alertGate: suppressor } : {}),
+    ...(driftMonitor ? { drift: driftMonitor } : {}),
+    acks: job.acks,
+    highWaterMark: config.batching.highWaterMark,
+    ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+    onBatch: async (info) => {
+      recordBatchInfo({ metrics, jobMetrics, driftMonitor, logger, now }, info);
+      options.onBatch?.(info);
+      if (await checkpoints.maybeCheckpoint(info)) jobMetrics.checkpoints.inc();
+    },
+    onDeadLetter: (dead) => {
+      recordDeadLetter(metrics, dead);
+      options.onDeadLetter?.(dead);
+    },
+  });
+  job.probe.start();
+  const onAbort = (): void => {
+    logger.info('stop requested: draining in-flight batches');
+    handle.stop().catch(() => undefined); // the outcome is reported through `done`
+  };
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const summary = await handle.done;
+    if ((await checkpoints.finalCheckpoint()) !== undefined) jobMetrics.checkpoints.inc();
+    const { parts, registry } = job;
+    return { summary, parts, metrics, registry, elapsedMs: now() - job.started, driftMonitor, suppressor };
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    job.probe.stop();
+  }
+}
+
+/**
+ * Runs the detector over a source until it ends or `signal` aborts: selects the tfjs backend, builds the
+ * model from config, serves metrics and health, and runs the pipeline with acknowledgements, alert
+ * suppression (`suppression.*`) and drift detection (`drift.*`; drift events go to `sinks.drift`). Ordered
+ * shutdown: stop reading → drain in-flight batches → close the metrics server. Sinks stay open: the
+ * caller flushes/commits/closes them afterwards.
+ */
+export async function runDetectorJob(options: JobOptions): Promise<JobResult> {
+  const job = await buildJob(options);
+  let server: Awaited<ReturnType<typeof serveJobMetrics>>;
+  try {
+    const detector = await restore(options.config, job);
+    const serve = options.serveMetrics ?? options.config.metrics.enabled;
+    server = await serveJobMetrics(serve, options.config, job.registry, job.probe, options.logger);
+    return await drive(options, job, detector);
+  } catch (err) {
+    job.parts.dispose();
+    throw err;
+  } finally {
+    await server?.close();
+  }
+}
