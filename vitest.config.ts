@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// The flow suite also runs on the cpu and tensorflow backends (.ci/checks.d/flow-backends.sh). Their training
-// steps at the toy tests' size cost ~5× (cpu) and ~1.4× (tensorflow) the CPU time of wasm's
-// (docs/backends.md), so the time limits, sized for wasm, are scaled for them.
+// The contract subset of the flow suite also runs on the cpu and tensorflow backends
+// (.ci/checks.d/flow-backends.sh, .ci/flow-suites.txt). Their training steps cost ~5× (cpu) and ~1.4×
+// (tensorflow) the CPU time of wasm's (docs/backends.md), so the time limits, sized for wasm, are scaled
+// for them (also for FLOW_SUITE=all, which runs the toy trainings there too).
 const SLOWDOWN: Readonly<Record<string, number>> = { cpu: 6, tensorflow: 2 };
 const slowdown = SLOWDOWN[process.env.FLOWSENTINEL_BACKEND ?? ''] ?? 1;
 

@@ -7,7 +7,8 @@
 #   3. place them in node_modules/@tensorflow/tfjs-node/deps/{lib,include}, where its binding.gyp looks;
 #   4. build the N-API addon with node-gyp against the local Node headers (no header download);
 #   5. verify: setBackend('tensorflow') and a matmul, with a single tfjs-core instance.
-# Idempotent; downloads, extracted libraries and the built addon are cached in .cache/tfjs-node (git-ignored).
+# Idempotent; downloads, extracted libraries and the built addon are cached in .cache/tfjs-node (git-ignored),
+# a link to the machine-wide cache (scripts/machine-cache.sh), so a fresh clone reuses them.
 # Every failure prints one line starting with "setup-tfjs-node: ERROR:". Details: docs/backends.md.
 #
 #   npm run setup:tfjs-node [-- --libtensorflow-dir DIR] [--tf-version X.Y.Z] [--force]
@@ -23,7 +24,9 @@ DEFAULT_WHEEL_SHA256=2b847d217b02ee7731ed91431daf3250daa0196c3c94614d23be27232e6
 TF_VERSION="${TFJS_NODE_TF_VERSION:-$DEFAULT_TF_VERSION}"
 LIBTF_DIR="${TFJS_NODE_LIBTENSORFLOW_DIR:-}"
 FORCE=0
-CACHE="$ROOT/.cache/tfjs-node"
+# shellcheck source=machine-cache.sh
+source "$ROOT/scripts/machine-cache.sh"
+CACHE='' # set in main: $(machine_cache tfjs-node)
 PKG="$ROOT/node_modules/@tensorflow/tfjs-node"
 LOCK=/tmp/npm.lock
 
@@ -233,7 +236,12 @@ verify() {
 main() {
   local started=$SECONDS stamp
   check_tools
-  mkdir -p "$CACHE"
+  CACHE="$(machine_cache tfjs-node)"
+  # Clones on this machine share the cache: one provisioning at a time.
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$CACHE/.lock"
+    flock 9
+  fi
   [ -f "$ROOT/node_modules/@tensorflow/tfjs-core/package.json" ] ||
     die "node_modules is not installed; run npm ci first"
   stamp="tfjs-node $TFJS_NODE_VERSION; libtensorflow ${LIBTF_DIR:-tensorflow-cpu $TF_VERSION}"

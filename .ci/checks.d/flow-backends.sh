@@ -1,14 +1,47 @@
 #!/usr/bin/env bash
-# Runs the flow test suite (test/flow) on every backend that `npm test` did not already use, so the
-# flow engine is tested on wasm, cpu and tensorflow (native, provisioned by .ci/post-install.d/tfjs-node.sh).
+# Runs the contract subset of the flow tests (invertibility, log-det and serialization of every transform
+# and prior: the `contract` files of .ci/flow-suites.txt) on every backend that `npm test` did not already
+# use, so the flow engine is checked on wasm, cpu and tensorflow (native, provisioned by
+# .ci/post-install.d/tfjs-node.sh). Training tests (toys, trainer, 1-D example) run on the default backend
+# only, in `npm test`. Fails when a test/flow file is missing from .ci/flow-suites.txt.
 # Under CI=true a missing tensorflow backend is a failure; elsewhere it is skipped with a note.
 #   bash .ci/checks.d/flow-backends.sh [backend ...]   (default: wasm tensorflow cpu minus auto's pick)
-# Time: tensorflow took 26 min at load 10-16 with one worker (~10 min expected idle); cpu is the long one,
-# ~25-30 min expected on an idle 2-core machine (its toy trainings cost 5-13x wasm's CPU; at load 15 the
-# RealNVP toy file alone took 36 min). FLOW_BACKENDS=tensorflow skips cpu if the CI budget needs it.
+#   FLOW_BACKENDS="tensorflow" narrows the default list; FLOW_SUITE=all runs every test/flow file instead
+#   (the whole suite on cpu took ~26 min on this 2-core machine; the contract subset, 12 files, used 37 s of
+#   CPU on cpu).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
+# ---- the subset: every test/flow file listed exactly once, the contract files selected ----
+suites=.ci/flow-suites.txt
+problems=()
+contract=()
+listed=()
+while read -r suite path _; do
+  case "$suite" in '' | '#'*) continue ;; esac
+  if [ "$suite" != contract ] && [ "$suite" != default ]; then problems+=("$suites: '$suite $path': suite must be contract or default")
+  elif [ ! -f "$path" ]; then problems+=("$suites: $path does not exist; delete or fix the entry")
+  elif [[ " ${listed[*]} " == *" $path "* ]]; then problems+=("$suites: $path is listed twice")
+  else
+    listed+=("$path")
+    if [ "$suite" = contract ]; then contract+=("$path"); fi
+  fi
+done <"$suites"
+while read -r file; do
+  [[ " ${listed[*]} " == *" $file "* ]] ||
+    problems+=("$file is not in $suites: add it as 'contract' (a transform or prior's invertibility, log-det, serialization) or 'default' (training, pure JS)")
+done < <(find test/flow -name '*.test.ts' | sort)
+# A file that runs the shared bijector contract (test/helpers/bijector-contract.ts) is a contract file.
+while read -r file; do
+  [[ " ${contract[*]} " == *" $file "* ]] || problems+=("$file uses bijector-contract.ts: list it as 'contract' in $suites")
+done < <(grep -rl --include='*.test.ts' 'helpers/bijector-contract' test/flow | sort)
+if [ ${#problems[@]} -gt 0 ]; then
+  printf 'flow-backends.sh: ERROR: %s\n' "${problems[@]}" >&2
+  exit 1
+fi
+if [ "${FLOW_SUITE:-contract}" = all ]; then files=(test/flow); label='all flow tests'; else files=("${contract[@]}"); label="${#contract[@]} contract files of test/flow"; fi
+
+# ---- the backends ----
 # The backend `auto` picks here, i.e. the one plain `npm test` ran on.
 auto="$(npx tsx --input-type=module -e "import { initBackend } from './src/flow/backend.ts'; console.log((await initBackend('auto')).name);" 2>/dev/null | tail -n 1)"
 case "$auto" in wasm | cpu | tensorflow) ;; *) echo "flow-backends.sh: ERROR: cannot tell which backend auto picks (got '$auto')" >&2 && exit 1 ;; esac
@@ -30,9 +63,9 @@ for b in "${backends[@]}"; do
     echo "flow-backends.sh: tensorflow: skipped, tfjs-node is not provisioned (npm run setup:tfjs-node)"
     continue
   fi
-  echo "== flow tests on $b"
+  echo "== $label on $b"
   started=$SECONDS
-  FLOWSENTINEL_BACKEND="$b" npx vitest run test/flow ||
+  FLOWSENTINEL_BACKEND="$b" npx vitest run "${files[@]}" ||
     { echo "flow-backends.sh: ERROR: the flow tests fail on the $b backend" >&2; exit 1; }
   echo "flow-backends.sh: $b passed in $((SECONDS - started)) s"
 done

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Provisions the native `tensorflow` tfjs backend (@tensorflow/tfjs-node, built from registry artifacts)
 # after `npm ci`: installs the build prerequisites with apt-get when missing, then runs
-# scripts/setup-tfjs-node.sh (idempotent; the wheel, libraries and built addon are cached in
-# .cache/tfjs-node between runs on the same machine). Cold: ~2 min; cached: ~1 min (re-placing after npm ci).
+# scripts/setup-tfjs-node.sh (idempotent; the wheel, libraries and built addon are cached in the
+# machine-wide cache that .cache/tfjs-node links to, so a fresh clone reuses them). Cold: ~2 min; cached:
+# under 1 min (npm install of the package after npm ci, placing the cached libraries and addon, 2 loads).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Validators of the deploy tests (test/deploy/*), installed into .cache/deploy-tools (git-ignored):
+# Validators of the deploy tests (test/deploy/*), installed into .cache/deploy-tools (git-ignored), a link
+# to the machine-wide cache (scripts/machine-cache.sh), so a fresh clone reuses the tools built before:
 #   bin/docker-compose   Docker Compose v2 built from its Go module with the local Go toolchain: the code
 #                        of `docker compose config`, which needs no Docker engine
 #   bin/kustomize        kustomize v5 (Go module), renders deploy/k8s as `kubectl apply -k` would
 #   k8s-validate/        a venv with kubernetes-validate (PyPI), which bundles the Kubernetes schemas
-# Go's module and build caches default to Go's own per-user caches, so a fresh clone on the same machine
-# does not download and compile Compose again. Idempotent: tools of the pinned versions are kept.
+# Go's module and build caches default to Go's own per-user caches, and pip's to ~/.cache/pip, so even a
+# version bump compiles and downloads only what changed. Idempotent: tools of the pinned versions are kept.
+# Holds a lock on the cache while it works (clones on the machine share it).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -13,8 +15,14 @@ COMPOSE_VERSION=v2.40.3
 KUSTOMIZE_VERSION=v5.8.0 # v5.8.1+ need Go 1.27
 K8S_VALIDATE_VERSION=1.37.0
 MIN_GO_MINOR=24 # Compose v2.40 needs Go 1.24+
-tools="$PWD/.cache/deploy-tools"
+# shellcheck source=../../scripts/machine-cache.sh
+source scripts/machine-cache.sh
+tools="$(machine_cache deploy-tools)"
 mkdir -p "$tools/bin"
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$tools/.lock"
+  flock 9
+fi
 # Go's default caches live under $HOME; without one, keep them with the tools.
 if [ -z "${HOME:-}" ]; then export GOPATH="$tools/go" GOCACHE="$tools/go/build"; fi
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Prerequisites of the local Kafka broker used by the Kafka tests (scripts/kafka/broker.ts):
 # Java 17+, Maven and openssl (apt-get installs what is missing), then pre-fetches the broker jars into
-# .cache/kafka/<version>/libs (git-ignored) so `npm test` does not download them. Idempotent.
+# .cache/kafka/<version>/libs (git-ignored) so `npm test` does not download them. .cache/kafka links to the
+# machine-wide cache (scripts/machine-cache.sh), so a fresh clone finds the jars there; a cache miss asks
+# Maven offline first (~/.m2), then online. Idempotent.
 # Run it (`bash .ci/pre.d/kafka.sh`) or source it; either way it works from the repository root.
 set -euo pipefail
 
@@ -48,17 +50,24 @@ kafka_prereqs_main() (
   local version libs tmp
   version="$(sed -n 's:.*<kafka\.version>[[:space:]]*\([^<[:space:]]*\)[[:space:]]*</kafka\.version>.*:\1:p' "$pom" | head -n 1)"
   if [ -z "$version" ]; then echo "kafka.sh: ERROR: no <kafka.version> in $pom" >&2; return 1; fi
-  libs="$PWD/.cache/kafka/$version/libs"
+  # shellcheck source=../../scripts/machine-cache.sh
+  source scripts/machine-cache.sh
+  libs="$(machine_cache kafka)/$version/libs"
   if [ -f "$libs/.complete" ]; then
     echo "kafka.sh: Kafka $version jars already cached in $libs"
     return 0
   fi
   tmp="$libs.tmp-$$"
-  echo "kafka.sh: fetching Kafka $version jars from Maven Central into $libs"
+  echo "kafka.sh: fetching Kafka $version jars with Maven (~/.m2, else Maven Central) into $libs"
   rm -rf "$tmp"
   mkdir -p "$(dirname "$libs")"
-  mvn -q -B -f "$pom" org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
-    -DincludeScope=runtime "-DoutputDirectory=$tmp"
+  local -a copy=(-q -B -f "$pom" org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies
+    -DincludeScope=runtime "-DoutputDirectory=$tmp")
+  if ! mvn -o "${copy[@]}" >/dev/null 2>&1; then
+    echo "kafka.sh: not all in ~/.m2, asking Maven Central"
+    rm -rf "$tmp"
+    mvn "${copy[@]}"
+  fi
   if [ ! -f "$tmp/kafka_2.13-$version.jar" ]; then
     echo "kafka.sh: ERROR: Maven did not produce kafka_2.13-$version.jar" >&2
     rm -rf "$tmp"
