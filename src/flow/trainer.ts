@@ -1,6 +1,8 @@
 import { FlowsentinelError, InvalidOptionError, SerializationError } from '../errors.js';
 import { AdamW, type AdamWState } from './adamw.js';
 import { clipByGlobalNorm } from './clip.js';
+import { ENGINES, type Engine, selectGradientSource } from './fused/engine.js';
+import { HostStepper } from './fused/host-step.js';
 import type { NormalizingFlow } from './normalizing-flow.js';
 import type { Rng } from './rng.js';
 import { createSchedule, type LearningRateSchedule, type ScheduleSpec } from './schedule.js';
@@ -30,6 +32,12 @@ export interface TrainerOptions {
   readonly schedule?: LearningRateSchedule | ScheduleSpec;
   /** Loss to minimise. Default: `flow.nll(x)`, the mean negative log-likelihood. */
   readonly objective?: Objective;
+  /**
+   * `autodiff` (default): tfjs autodiff and the in-graph AdamW, the reference path. `fused`: AdamW,
+   * clipping and the finite check on host arrays from one readback, and for supported flows a hand-written
+   * tape-free forward/backward pass and fused scoring (see docs/flow-engine.md, "Engines").
+   */
+  readonly engine?: Engine;
 }
 
 /** Outcome of one training step. */
@@ -97,7 +105,10 @@ function resolveSchedule(o: TrainerOptions): LearningRateSchedule {
  */
 export class Trainer {
   readonly flow: NormalizingFlow;
-  private readonly optimizer: AdamW;
+  /** The requested engine. */
+  readonly engine: Engine;
+  private readonly optimizer: AdamW | undefined;
+  private readonly host: HostStepper | undefined;
   private readonly vars: readonly tf.Variable[];
   private readonly schedule: LearningRateSchedule;
   private readonly clipNorm: number;
@@ -122,13 +133,28 @@ export class Trainer {
     this.flow = flow;
     this.vars = flow.trainableVariables();
     if (this.vars.length === 0) throw new InvalidOptionError('the flow has no trainable variables');
-    this.optimizer = new AdamW(this.vars, {
+    const engine = options.engine ?? 'autodiff';
+    if (!ENGINES.includes(engine)) {
+      throw new InvalidOptionError(`engine must be one of ${ENGINES.join(', ')}, got ${String(engine)}`);
+    }
+    this.engine = engine;
+    const hyper = {
       beta1: betas[0],
       beta2: betas[1],
       epsilon: options.epsilon ?? 1e-8,
       weightDecay: options.weightDecay ?? 1e-5,
       excludeVectorsFromDecay: options.excludeVectorsFromDecay ?? true,
-    });
+    };
+    if (engine === 'autodiff') {
+      this.optimizer = new AdamW(this.vars, hyper);
+      this.host = undefined;
+    } else {
+      this.optimizer = undefined;
+      const source = selectGradientSource(flow, options.objective === undefined, (x) =>
+        this.objective(this.flow, x),
+      );
+      this.host = new HostStepper(flow, source, hyper, clipNorm);
+    }
   }
 
   /** Updates applied so far. */
@@ -214,7 +240,7 @@ export class Trainer {
       version: 1,
       step: this.applied,
       skippedSteps: this.skipped,
-      optimizer: this.optimizer.getState(),
+      optimizer: this.optimizer?.getState() ?? this.host!.getState(),
     };
   }
 
@@ -242,7 +268,8 @@ export class Trainer {
         `trainer state is inconsistent: step ${String(s.step)} but optimizer step ${String(s.optimizer?.step)}`,
       );
     }
-    this.optimizer.setState(s.optimizer);
+    if (this.optimizer !== undefined) this.optimizer.setState(s.optimizer);
+    else this.host!.setState(s.optimizer);
     this.applied = s.step!;
     this.skipped = s.skippedSteps!;
   }
@@ -251,10 +278,14 @@ export class Trainer {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.optimizer.dispose();
+    this.optimizer?.dispose();
+    this.host?.dispose();
   }
 
-  /** Runs the step's computation and update in-graph; returns the packed [loss, gradNorm, finite]. */
+  /**
+   * Runs the step's computation: in-graph update and packed [loss, gradNorm, finite] (autodiff), or the
+   * packed loss and gradients for the host optimizer (fused).
+   */
   private launch(x: tf.Tensor2D): { packed: tf.Tensor1D; lr: number } {
     this.checkAlive();
     if (this.pending) {
@@ -268,22 +299,28 @@ export class Trainer {
         `the schedule returned learning rate ${lr} at step ${this.applied}; fix it`,
       );
     }
+    if (this.host !== undefined) return { packed: this.host.launch(x), lr };
+    const optimizer = this.optimizer!;
     const packed = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => this.objective(this.flow, x), [...this.vars]);
       const list = this.vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
       const clipped = clipByGlobalNorm(list, this.clipNorm);
       const finite = tf.logicalAnd(tf.isFinite(value), tf.isFinite(clipped.norm)) as tf.Scalar;
-      this.optimizer.apply(clipped.grads, lr, finite);
+      optimizer.apply(clipped.grads, lr, finite);
       return tf.stack([value, clipped.norm, tf.cast(finite, 'float32')]) as tf.Tensor1D;
     });
     return { packed, lr };
   }
 
   private finish(values: Float32Array, lr: number): StepResult {
-    const ok = values[2] === 1;
-    if (ok) this.applied++;
+    const r = this.host?.finish(values, lr) ?? {
+      loss: values[0]!,
+      gradNorm: values[1]!,
+      ok: values[2] === 1,
+    };
+    if (r.ok) this.applied++;
     else this.skipped++;
-    return { loss: values[0]!, gradNorm: values[1]!, skipped: !ok, step: this.applied, learningRate: lr };
+    return { loss: r.loss, gradNorm: r.gradNorm, skipped: !r.ok, step: this.applied, learningRate: lr };
   }
 
   private checkVariables(): void {
