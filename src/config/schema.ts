@@ -16,6 +16,8 @@ const nonEmpty = z.string().min(1);
 /** Compute backends, as in `src/flow/backend.ts` (kept literal here so config loads without tfjs). */
 export const CONFIG_BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow'] as const;
 export const MODEL_TYPES = ['realnvp', 'maf', 'spline', 'mixture-cdf'] as const;
+/** Flow engines, as in `src/flow/fused/engine.ts` (literal here so config loads without tfjs). */
+export const MODEL_ENGINES = ['fused', 'autodiff'] as const;
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 
 const featuresSchema = z
@@ -51,6 +53,11 @@ const modelSchema = z.strictObject({
   components: int(1, 256).default(8),
   /** Seed of weight initialisation and sampling. */
   seed: int(0).default(42),
+  /**
+   * Training and scoring path: `fused` (host optimizer; folded weights, fused kernels and a hand-written
+   * backward pass for supported flows) or `autodiff` (the tfjs autodiff reference path).
+   */
+  engine: z.enum(MODEL_ENGINES).default('fused'),
 });
 
 const trainingSchema = z.strictObject({

@@ -91,7 +91,12 @@ interface OnlineBuildOptions {
 function trainerFor(config: AppConfig): (flow: NormalizingFlow) => Trainer {
   const t = config.training;
   return (flow) =>
-    new Trainer(flow, { learningRate: t.learningRate, weightDecay: t.weightDecay, clipNorm: t.clipNorm });
+    new Trainer(flow, {
+      learningRate: t.learningRate,
+      weightDecay: t.weightDecay,
+      clipNorm: t.clipNorm,
+      engine: config.model.engine,
+    });
 }
 
 /** One `OnlineDetector` with fresh initial weights from config; it owns its flow and trainer. */

@@ -251,15 +251,10 @@ export class OnlineDetector implements BatchDetector {
 
   /** log p(x) in original units, one readback per batch. */
   private async score(x: Float32Array, n: number, logJac: number): Promise<Float32Array> {
-    const lp = tf.tidy(() => this.model.flow.score(tf.tensor2d(x, [n, this.dim])));
-    try {
-      const v = (await lp.data()) as Float32Array;
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = v[i]! + logJac;
-      return out;
-    } finally {
-      lp.dispose();
-    }
+    const v = await this.model.trainer.scoreRows(x, n);
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = v[i]! + logJac;
+    return out;
   }
 
   private decide(batch: readonly FeatureEvent[], logLik: Float32Array, modelVersion: number): ScoredEvent[] {

@@ -1,87 +1,32 @@
 import { FlowsentinelError, InvalidOptionError, SerializationError } from '../errors.js';
-import { AdamW, type AdamWState } from './adamw.js';
+import { AdamW } from './adamw.js';
 import { clipByGlobalNorm } from './clip.js';
-import { ENGINES, type Engine, selectGradientSource } from './fused/engine.js';
+import { ENGINES, type Engine, fusedParts } from './fused/engine.js';
+import type { FusedModel } from './fused/fused-model.js';
 import { HostStepper } from './fused/host-step.js';
 import type { NormalizingFlow } from './normalizing-flow.js';
-import type { Rng } from './rng.js';
-import { createSchedule, type LearningRateSchedule, type ScheduleSpec } from './schedule.js';
+import { createSchedule, type LearningRateSchedule } from './schedule.js';
 import * as tf from './tf.js';
+import type {
+  FitOptions,
+  FitResult,
+  Objective,
+  StepResult,
+  TrainerOptions,
+  TrainerState,
+} from './trainer-types.js';
 
 /** Misuse of a `Trainer` at run time: disposed, re-entered, or its flow's variables changed. */
 export class TrainerError extends FlowsentinelError {}
 
-/** Training objective: a scalar loss to minimise, in nats. */
-export type Objective = (flow: NormalizingFlow, x: tf.Tensor2D) => tf.Scalar;
-
-/** Options of `Trainer`. */
-export interface TrainerOptions {
-  /** Peak learning rate. Default 1e-3. Not allowed together with a schedule *function*. */
-  readonly learningRate?: number;
-  /** Decoupled weight decay (AdamW). Default 1e-5. */
-  readonly weightDecay?: number;
-  /** Exempt rank < 2 parameters from weight decay. Default true. */
-  readonly excludeVectorsFromDecay?: boolean;
-  /** Adam (β1, β2). Default [0.9, 0.999]. */
-  readonly betas?: readonly [number, number];
-  /** Adam ε. Default 1e-8. */
-  readonly epsilon?: number;
-  /** Global-norm gradient clipping threshold. Default 1.0; ≤ 0 or Infinity disables. */
-  readonly clipNorm?: number;
-  /** Learning rate per update: a function of the applied-update count, or a spec peaking at `learningRate`. */
-  readonly schedule?: LearningRateSchedule | ScheduleSpec;
-  /** Loss to minimise. Default: `flow.nll(x)`, the mean negative log-likelihood. */
-  readonly objective?: Objective;
-  /**
-   * `autodiff` (default): tfjs autodiff and the in-graph AdamW, the reference path. `fused`: AdamW,
-   * clipping and the finite check on host arrays from one readback, and for supported flows a hand-written
-   * tape-free forward/backward pass and fused scoring (see docs/flow-engine.md, "Engines").
-   */
-  readonly engine?: Engine;
-}
-
-/** Outcome of one training step. */
-export interface StepResult {
-  /** Loss of the batch before the update, in nats (NaN/Infinity when the step was skipped for it). */
-  readonly loss: number;
-  /** Global L2 norm of the gradients before clipping. */
-  readonly gradNorm: number;
-  /** True when the loss or gradients were non-finite and the update was not applied. */
-  readonly skipped: boolean;
-  /** Updates applied so far, this one included. */
-  readonly step: number;
-  /** Learning rate used (or that would have been used) by this step. */
-  readonly learningRate: number;
-}
-
-/** JSON form of the trainer state; the flow's weights are saved separately (`flow.toJSON()`). */
-export interface TrainerState {
-  readonly format: 'flowsentinel.trainer';
-  readonly version: 1;
-  readonly step: number;
-  readonly skippedSteps: number;
-  readonly optimizer: AdamWState;
-}
-
-/** Options of `Trainer.fit`. */
-export interface FitOptions {
-  /** Number of steps (minibatches). */
-  readonly steps: number;
-  /** Rows per minibatch, drawn uniformly with replacement. */
-  readonly batchSize: number;
-  /** Seeded source of the minibatch row indices. */
-  readonly rng: Rng;
-  /** Called after every step, awaited. */
-  readonly onStep?: (result: StepResult) => void | Promise<void>;
-}
-
-/** Summary of `Trainer.fit`. */
-export interface FitResult {
-  /** Loss of every step, in order. */
-  readonly losses: number[];
-  /** Steps skipped because of a non-finite loss or gradient. */
-  readonly skippedSteps: number;
-}
+export type {
+  FitOptions,
+  FitResult,
+  Objective,
+  StepResult,
+  TrainerOptions,
+  TrainerState,
+} from './trainer-types.js';
 
 function resolveSchedule(o: TrainerOptions): LearningRateSchedule {
   if (typeof o.schedule === 'function') {
@@ -109,6 +54,7 @@ export class Trainer {
   readonly engine: Engine;
   private readonly optimizer: AdamW | undefined;
   private readonly host: HostStepper | undefined;
+  private readonly fused: FusedModel | undefined;
   private readonly vars: readonly tf.Variable[];
   private readonly schedule: LearningRateSchedule;
   private readonly clipNorm: number;
@@ -148,12 +94,12 @@ export class Trainer {
     if (engine === 'autodiff') {
       this.optimizer = new AdamW(this.vars, hyper);
       this.host = undefined;
+      this.fused = undefined;
     } else {
       this.optimizer = undefined;
-      const source = selectGradientSource(flow, options.objective === undefined, (x) =>
-        this.objective(this.flow, x),
-      );
-      this.host = new HostStepper(flow, source, hyper, clipNorm);
+      const parts = fusedParts(flow, options.objective === undefined, (x) => this.objective(this.flow, x));
+      this.host = new HostStepper(parts.store, parts.source, hyper, clipNorm);
+      this.fused = parts.model;
     }
   }
 
@@ -230,6 +176,26 @@ export class Trainer {
       await onStep?.(result);
     }
     return { losses, skippedSteps: this.skipped - skippedBefore };
+  }
+
+  /** Whether scoring (and, with the default objective, training) uses folded weights and fused kernels. */
+  get usesFusedKernels(): boolean {
+    return this.fused !== undefined;
+  }
+
+  /**
+   * log p(x) per row, in nats, of row-major `values` (`n` rows of the flow's dim), floored like
+   * `NormalizingFlow.logProb`: the fused scorer when available, else `flow.score`. One readback.
+   */
+  async scoreRows(values: Float32Array, n: number): Promise<Float32Array> {
+    this.checkAlive();
+    if (this.fused !== undefined) return this.fused.score(values, n);
+    const lp = tf.tidy(() => this.flow.score(tf.tensor2d(values, [n, this.flow.dim])));
+    try {
+      return (await lp.data()) as Float32Array;
+    } finally {
+      lp.dispose();
+    }
   }
 
   /** Step counters and optimizer state as plain JSON. */

@@ -1,9 +1,8 @@
 import type { AdamWOptions, AdamWState } from '../adamw.js';
 import { clippingEnabled } from '../clip.js';
-import type { NormalizingFlow } from '../normalizing-flow.js';
 import * as tf from '../tf.js';
 import { HostAdamW } from './host-adamw.js';
-import { ParamStore } from './param-store.js';
+import type { ParamStore } from './param-store.js';
 
 /** Loss and gradients of one batch, launched in-graph: a flat `[1 + params]` tensor (loss, then gradients). */
 export interface GradientSource {
@@ -45,8 +44,8 @@ export class HostStepper {
   private readonly clipNorm: number;
   private readonly source: GradientSource;
 
-  constructor(flow: NormalizingFlow, source: GradientSource, hyper: AdamWOptions, clipNorm: number) {
-    this.store = new ParamStore(flow.trainableVariables());
+  constructor(store: ParamStore, source: GradientSource, hyper: AdamWOptions, clipNorm: number) {
+    this.store = store;
     this.optimizer = new HostAdamW(
       this.store.vars.map((v) => ({ shape: v.shape })),
       hyper,
