@@ -1,6 +1,7 @@
 import type { NormalizingFlow } from '../normalizing-flow.js';
 import type * as tf from '../tf.js';
 import { FusedModel } from './fused-model.js';
+import { fusedGradients } from './fused-step.js';
 import { autodiffGradients, type GradientSource } from './host-step.js';
 import { ParamStore } from './param-store.js';
 import { planFor } from './plan.js';
@@ -25,7 +26,7 @@ export interface FusedParts {
  */
 export function fusedParts(
   flow: NormalizingFlow,
-  _defaultObjective: boolean,
+  defaultObjective: boolean,
   objective: (x: tf.Tensor2D) => tf.Scalar,
 ): FusedParts {
   const plan = planFor(flow);
@@ -37,6 +38,7 @@ export function fusedParts(
     };
   }
   const model = new FusedModel(plan, flow);
+  if (defaultObjective) return { store: model.store, source: fusedGradients(model), model };
   const source: GradientSource = {
     ...autodiffGradients(objective),
     paramsChanged: () => model.refold(),

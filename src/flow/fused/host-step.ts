@@ -8,6 +8,8 @@ import type { ParamStore } from './param-store.js';
 export interface GradientSource {
   /** Launches the loss and gradients of batch `x` with the parameters in `store` (synced). */
   launch(x: tf.Tensor2D, store: ParamStore): tf.Tensor1D;
+  /** Maps the readback to `[loss, gradients in the store's layout]` when `launch` packs them otherwise. */
+  unpack?(packed: Float32Array, store: ParamStore): Float32Array;
   /** Called after the parameters changed (commit or re-sync); e.g. to re-fold weights. */
   paramsChanged?(store: ParamStore): void;
   dispose?(): void;
@@ -61,7 +63,8 @@ export class HostStepper {
   }
 
   /** Clip, check and update from the readback of `launch`. */
-  finish(packed: Float32Array, lr: number): HostStepOutcome {
+  finish(readback: Float32Array, lr: number): HostStepOutcome {
+    const packed = this.source.unpack?.(readback, this.store) ?? readback;
     const loss = packed[0]!;
     const grads = packed.subarray(1);
     let sq = 0;

@@ -82,7 +82,7 @@ export function transposed(a: Float32Array, rows: number, cols: number): Float32
 export function foldInput(p: CouplingPlan, dim: number, w0: Float32Array): Float32Array {
   const h = p.sizes[1]!;
   const out = new Float32Array(dim * h);
-  p.condIdx.forEach((row, r) => out.set(w0.subarray(r * h, (r + 1) * h), row * h));
+  for (const [r, row] of p.condIdx.entries()) out.set(w0.subarray(r * h, (r + 1) * h), row * h);
   return out;
 }
 
@@ -119,7 +119,7 @@ export function foldOutput(
 export function unfoldInput(p: CouplingPlan, dW: Float32Array, out: Float32Array): void {
   const h = p.sizes[1]!;
   if (p.condIdx.length === 0) out.fill(0);
-  p.condIdx.forEach((row, r) => out.set(dW.subarray(row * h, (row + 1) * h), r * h));
+  for (const [r, row] of p.condIdx.entries()) out.set(dW.subarray(row * h, (row + 1) * h), r * h);
 }
 
 /**
