@@ -134,6 +134,7 @@ function buildOnline(config: AppConfig, o: OnlineBuildOptions): OnlineDetector {
             fields: modelFeatureNames(config),
             topK: config.explain.topK,
             samples: config.explain.samples,
+            refreshVersions: config.explain.refreshVersions,
             seed: config.model.seed,
           }),
         }

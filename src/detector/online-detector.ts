@@ -154,7 +154,11 @@ export class OnlineDetector implements BatchDetector {
     const { standardiser, threshold } = this.o;
     // Without the reservoir (base snapshots for `adopt`), `reservoir` is null.
     const reservoir = options.withReservoir === false ? undefined : this.o.reservoir;
-    return captureState({ ...this.model, standardiser, threshold, reservoir, rng: this.random }, this.seen);
+    const { explainer } = this.o;
+    return captureState(
+      { ...this.model, standardiser, threshold, reservoir, rng: this.random, explainer },
+      this.seen,
+    );
   }
 
   /**
@@ -190,6 +194,7 @@ export class OnlineDetector implements BatchDetector {
     this.model = { flow: restored.flow, trainer: restored.trainer };
     this.random = restored.rng;
     this.seen = restored.eventsSeen;
+    this.o.explainer?.restoreCache(restored.flow, restored.explain);
     old.trainer.dispose();
     old.flow.dispose();
   }
@@ -228,7 +233,9 @@ export class OnlineDetector implements BatchDetector {
     const modelVersion = this.modelVersion;
     const decided = this.decide(batch, logLik, modelVersion);
     const out = this.o.explainer
-      ? await this.o.explainer.annotate(this.flow, standardiser, decided, raw)
+      ? await this.o.explainer.annotate(this.flow, standardiser, decided, raw, (rows, m) =>
+          this.model.trainer.scoreRows(rows, m),
+        )
       : decided;
     const trainRows = this.selectTrainingRows(x, out);
     await this.learn(trainRows);

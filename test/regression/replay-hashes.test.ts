@@ -83,6 +83,8 @@ async function runOnce(name: string, engine: 'autodiff' | 'fused'): Promise<stri
       threshold: { policy: 'quantile', quantile: 0.01, window: 1000 },
       batching: { maxSize: 64 },
       drift: { enabled: true, window: 100, referenceEvents: 200 },
+      // Quantiles re-sampled at every model version, as when the pins were taken (issue 14 made 32 the default).
+      explain: { refreshVersions: 1 },
       metrics: { enabled: false },
       log: { level: 'warn' },
     },
