@@ -5,10 +5,15 @@
  * thread, same batch and steps). Re-runs itself under `taskset -c 0` when taskset exists; the Python
  * peers are pinned to the same core. Each figure is the median of `--repeats` runs.
  *
+ * Also prints the engines side by side (issue 14): `model.engine` fused vs autodiff, for the detector
+ * alone and the whole job, at the default 6×64 and at 4×64, all in the same run (compare ratios, not
+ * absolute rates, on a shared machine). `--only=engines` prints just that table (no Python peers).
+ *
  *   npm run bench:throughput -- [--events=50000] [--repeats=3] [--backend=auto|wasm|cpu] [--explain=off]
+ *                               [--only=engines]
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AppConfig, loadConfig } from '../src/config/index.js';
 import { createDetector } from '../src/detector/factory.js';
@@ -52,11 +57,23 @@ const LARGE_BATCH = 2048;
 /** `--explain=off` disables explanations (on by default, as in the config defaults). */
 let explain = true;
 
-function benchConfig(backend: string, stepsPerBatch: number, maxSize = 256): AppConfig {
+/** Engine and depth of the engine comparison (config defaults: fused, 6 layers). */
+interface ModelChoice {
+  readonly engine: 'fused' | 'autodiff';
+  readonly layers: number;
+}
+
+function benchConfig(
+  backend: string,
+  stepsPerBatch: number,
+  maxSize = 256,
+  model: ModelChoice = { engine: 'fused', layers: 6 },
+): AppConfig {
   return loadConfig({
     env: {},
     overrides: {
       backend: backend as AppConfig['backend'],
+      model: { engine: model.engine, layers: model.layers },
       explain: { enabled: explain },
       features: { fields: FIELDS },
       training: { stepsPerBatch },
@@ -141,6 +158,77 @@ async function flowsentinelRates(
     return { wall: r.eventsPerSecond, cpu: r.eventsPerCpuSecond };
   });
   return { pipeline, detector, largeBatches };
+}
+
+/** One row of the engine comparison. */
+interface EngineRow {
+  readonly model: ModelChoice;
+  readonly job: Rates;
+  readonly detector: Rates;
+}
+
+/** Fused vs autodiff, 6×64 and 4×64, detector alone and whole job, in one run (CPU time). */
+async function engineRates(
+  backend: string,
+  rows: FixtureRows,
+  file: string,
+  dir: string,
+  repeats: number,
+): Promise<EngineRow[]> {
+  const batches = featureBatches(rows, 256);
+  const out: EngineRow[] = [];
+  for (const layers of [6, 4]) {
+    for (const engine of ['fused', 'autodiff'] as const) {
+      const model = { engine, layers };
+      const label = `${engine} ${layers}×64`;
+      const job = await modes(repeats, `${label} job`, async (steps) => {
+        const r = await runJobOnce(benchConfig(backend, steps, 256, model), file, dir);
+        return { wall: r.eventsPerSecond, cpu: r.eventsPerCpuSecond };
+      });
+      const detector = await modes(repeats, `${label} detector`, (steps) =>
+        detectorRun(benchConfig(backend, steps, 256, model), batches),
+      );
+      out.push({ model, job, detector });
+    }
+  }
+  return out;
+}
+
+function engineTable(rows: readonly EngineRow[]): string {
+  const r = formatRate;
+  const body = rows.map((x) => [
+    `realnvp ${x.model.layers}×64`,
+    x.model.engine,
+    r(x.detector.cpu.scoreOnly),
+    r(x.detector.cpu.scoreLearn),
+    r(x.job.cpu.scoreOnly),
+    r(x.job.cpu.scoreLearn),
+  ]);
+  for (const layers of [6, 4]) {
+    const f = rows.find((x) => x.model.layers === layers && x.model.engine === 'fused');
+    const a = rows.find((x) => x.model.layers === layers && x.model.engine === 'autodiff');
+    if (f === undefined || a === undefined) continue;
+    const q = (x: number, y: number): string => `${(x / y).toFixed(2)}×`;
+    body.push([
+      `realnvp ${layers}×64`,
+      'fused / autodiff',
+      q(f.detector.cpu.scoreOnly, a.detector.cpu.scoreOnly),
+      q(f.detector.cpu.scoreLearn, a.detector.cpu.scoreLearn),
+      q(f.job.cpu.scoreOnly, a.job.cpu.scoreOnly),
+      q(f.job.cpu.scoreLearn, a.job.cpu.scoreLearn),
+    ]);
+  }
+  return markdownTable(
+    [
+      'model (d = 8)',
+      'engine',
+      'detector score only /CPU-s',
+      'detector score + learn /CPU-s',
+      'job score only /CPU-s',
+      'job score + learn /CPU-s',
+    ],
+    body,
+  );
 }
 
 function vsTarget(measured: number, target: number): string {
@@ -230,12 +318,12 @@ function peerRates(raw: Record<string, unknown>): Rates {
 
 async function main(): Promise<void> {
   if (reexecOnOneCore(0)) return;
-  const args = parseBenchArgs(process.argv.slice(2), ['events', 'repeats', 'backend', 'explain']);
+  const args = parseBenchArgs(process.argv.slice(2), ['events', 'repeats', 'backend', 'explain', 'only']);
   explain = args.values.get('explain') !== 'off';
+  const enginesOnly = args.values.get('only') === 'engines';
   const events = Math.round(numberArg(args, 'events', args.quick ? 10_000 : 50_000));
   const repeats = Math.round(numberArg(args, 'repeats', args.quick ? 1 : 3));
   const backend = (await initBackend((args.backend ?? 'auto') as AppConfig['backend'])).name;
-  const python = ensureVenv();
   const dir = await mkdtemp(join(tmpdir(), 'flowsentinel-throughput-'));
   try {
     const options = { seed: 2024, count: events, fields: FIELDS, anomalyRate: 0.01 };
@@ -244,6 +332,19 @@ async function main(): Promise<void> {
     await writeGeneratedFixture(file, options);
     const rows = generatedRows(options);
     await writeRowsCsv(csv, rows);
+    await runJobOnce(benchConfig(backend, 1), file, dir); // untimed warm-up: JIT, kernels, file cache
+    const engines = await engineRates(backend, rows, file, dir, repeats);
+    const engineMeta =
+      `${events} generator events, d = 8, ${backend}, batches of 256, explanations ${explain ? 'on' : 'off'}, ` +
+      `CPUs allowed: ${allowedCpus() ?? 'unknown'}, median of ${repeats} run(s), load average ` +
+      `${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' / ')} at the end.`;
+    process.stdout.write(
+      `# Engines: fused vs autodiff (events per CPU-second)\n\n${engineMeta}\n\n${engineTable(engines)}\n\n`,
+    );
+    if (enginesOnly) return;
+    const python = ensureVenv();
     const fs = await flowsentinelRates(backend, rows, file, dir, repeats);
     const breakdown = await measureBreakdown(benchConfig(backend, 1), rows, repeats);
     const rep = String(repeats);
@@ -298,6 +399,7 @@ async function main(): Promise<void> {
       cpusAllowed: allowedCpus(),
       targets: { scoreOnly: TARGET_SCORE, scoreLearn: TARGET_LEARN },
       flowsentinel: fs,
+      engines,
       breakdown,
       riverHst: hstRaw,
       torch: torchRaw,
