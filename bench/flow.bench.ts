@@ -21,6 +21,7 @@ import { createRng } from '../src/flow/rng.js';
 import * as tf from '../src/flow/tf.js';
 import { Trainer } from '../src/flow/trainer.js';
 import { numberArg, parseBenchArgs } from './lib/args.js';
+import { fusedCell } from './lib/flow-fused.js';
 import { type CellMode, SlowCellPredictor } from './lib/slow-cells.js';
 import { formatMs, formatRate, markdownTable } from './lib/stats.js';
 import { type BenchClock, measureRate, type RateResult, type TimingPlan } from './lib/timing.js';
@@ -105,28 +106,6 @@ async function runCell(
     };
   } finally {
     x.dispose();
-    trainer.dispose();
-    flow.dispose();
-  }
-}
-
-/** Score and train rates of the fused engine on a fresh copy of the model. */
-async function fusedCell(
-  model: (typeof MODELS)[number],
-  dim: number,
-  x: tf.Tensor2D,
-  plan: TimingPlan,
-): Promise<{ score: RateResult; train: RateResult }> {
-  const flow = model.build(dim);
-  const trainer = new Trainer(flow, { learningRate: 1e-3, engine: 'fused' });
-  const rows = x.dataSync() as Float32Array;
-  const batch = x.shape[0];
-  try {
-    flow.initialize(x);
-    const score = await measureRate(async () => void (await trainer.scoreRows(rows, batch)), batch, plan);
-    const train = await measureRate(async () => void (await trainer.step(x)), batch, plan);
-    return { score, train };
-  } finally {
     trainer.dispose();
     flow.dispose();
   }

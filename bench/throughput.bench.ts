@@ -16,9 +16,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AppConfig, loadConfig } from '../src/config/index.js';
-import { createDetector } from '../src/detector/factory.js';
 import { initBackend } from '../src/flow/backend.js';
-import type { FeatureEvent } from '../src/streams/types.js';
 import { numberArg, parseBenchArgs } from './lib/args.js';
 import { type FixtureRows, generatedRows, writeGeneratedFixture, writeRowsCsv } from './lib/fixture.js';
 import { runJobOnce } from './lib/job-run.js';
@@ -27,41 +25,26 @@ import { ensureVenv, runPython } from './lib/python.js';
 import { writeResults } from './lib/results.js';
 import { formatRate, markdownTable, median } from './lib/stats.js';
 import { type Breakdown, breakdownTable, measureBreakdown } from './lib/throughput-breakdown.js';
-import { clockMs } from './lib/timing.js';
+import {
+  detectorRun,
+  type EngineRow,
+  engineTable,
+  featureBatches,
+  type ModelChoice,
+  type ModeRates,
+  type Rates,
+  type Run,
+} from './lib/throughput-engines.js';
 
 const FIELDS = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7'];
 const TARGET_SCORE = 100_000;
 const TARGET_LEARN = 20_000;
-
-/** Events per second of both modes. */
-interface ModeRates {
-  readonly scoreOnly: number;
-  readonly scoreLearn: number;
-}
-
-/** Rates per wall second and per second of process CPU time (steadier on a shared machine). */
-interface Rates {
-  readonly wall: ModeRates;
-  readonly cpu: ModeRates;
-}
-
-/** One run's events per wall second and per CPU second. */
-interface Run {
-  readonly wall: number;
-  readonly cpu: number;
-}
 
 /** Micro-batch size of the "large batches" variant (config defaults otherwise). */
 const LARGE_BATCH = 2048;
 
 /** `--explain=off` disables explanations (on by default, as in the config defaults). */
 let explain = true;
-
-/** Engine and depth of the engine comparison (config defaults: fused, 6 layers). */
-interface ModelChoice {
-  readonly engine: 'fused' | 'autodiff';
-  readonly layers: number;
-}
 
 function benchConfig(
   backend: string,
@@ -81,38 +64,6 @@ function benchConfig(
       metrics: { enabled: false },
     },
   });
-}
-
-/** The rows as 256-event batches of decoded events (built before timing). */
-function featureBatches(rows: FixtureRows, size: number): FeatureEvent[][] {
-  const d = rows.fields.length;
-  const out: FeatureEvent[][] = [];
-  for (let s = 0; s < rows.labels.length; s += size) {
-    const batch: FeatureEvent[] = [];
-    for (let i = s; i < Math.min(rows.labels.length, s + size); i++) {
-      batch.push({
-        ref: { topic: 'bench', partition: 0, offset: String(i) },
-        timestamp: i * 60_000,
-        key: null,
-        features: rows.values.slice(i * d, (i + 1) * d),
-      });
-    }
-    out.push(batch);
-  }
-  return out;
-}
-
-/** Events per wall and CPU second of `OnlineDetector.process` over all batches (fresh detector). */
-async function detectorRun(config: AppConfig, batches: readonly FeatureEvent[][]): Promise<Run> {
-  const parts = createDetector(config);
-  try {
-    let n = 0;
-    const [w0, c0] = [clockMs('wall'), clockMs('cpu')];
-    for (const b of batches) n += (await parts.detector.process(b)).length;
-    return { wall: (n * 1000) / (clockMs('wall') - w0), cpu: (n * 1000) / (clockMs('cpu') - c0) };
-  } finally {
-    parts.dispose();
-  }
 }
 
 /** Median wall and CPU rates of `repeats` runs. */
@@ -160,13 +111,6 @@ async function flowsentinelRates(
   return { pipeline, detector, largeBatches };
 }
 
-/** One row of the engine comparison. */
-interface EngineRow {
-  readonly model: ModelChoice;
-  readonly job: Rates;
-  readonly detector: Rates;
-}
-
 /** Fused vs autodiff, 6×64 and 4×64, detector alone and whole job, in one run (CPU time). */
 async function engineRates(
   backend: string,
@@ -192,43 +136,6 @@ async function engineRates(
     }
   }
   return out;
-}
-
-function engineTable(rows: readonly EngineRow[]): string {
-  const r = formatRate;
-  const body = rows.map((x) => [
-    `realnvp ${x.model.layers}×64`,
-    x.model.engine,
-    r(x.detector.cpu.scoreOnly),
-    r(x.detector.cpu.scoreLearn),
-    r(x.job.cpu.scoreOnly),
-    r(x.job.cpu.scoreLearn),
-  ]);
-  for (const layers of [6, 4]) {
-    const f = rows.find((x) => x.model.layers === layers && x.model.engine === 'fused');
-    const a = rows.find((x) => x.model.layers === layers && x.model.engine === 'autodiff');
-    if (f === undefined || a === undefined) continue;
-    const q = (x: number, y: number): string => `${(x / y).toFixed(2)}×`;
-    body.push([
-      `realnvp ${layers}×64`,
-      'fused / autodiff',
-      q(f.detector.cpu.scoreOnly, a.detector.cpu.scoreOnly),
-      q(f.detector.cpu.scoreLearn, a.detector.cpu.scoreLearn),
-      q(f.job.cpu.scoreOnly, a.job.cpu.scoreOnly),
-      q(f.job.cpu.scoreLearn, a.job.cpu.scoreLearn),
-    ]);
-  }
-  return markdownTable(
-    [
-      'model (d = 8)',
-      'engine',
-      'detector score only /CPU-s',
-      'detector score + learn /CPU-s',
-      'job score only /CPU-s',
-      'job score + learn /CPU-s',
-    ],
-    body,
-  );
 }
 
 function vsTarget(measured: number, target: number): string {
