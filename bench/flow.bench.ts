@@ -1,6 +1,8 @@
 /**
  * Flow throughput per tfjs backend: scoring rows/s (`flow.score` + one `data()` readback per batch) and
- * training rows/s (`Trainer.step`), over dims × models × batch sizes. Prints one markdown table per
+ * training rows/s (`Trainer.step`), over dims × models × batch sizes, with the autodiff engine and with
+ * the fused one (`Trainer.scoreRows` and `step` with `engine: 'fused'`: folded weights and a tape-free step
+ * for RealNVP; host optimizer and autodiff gradients for the others). Prints one markdown table per
  * backend. Not a test: no assertions, numbers depend on the machine and its load.
  *
  * Backends are measured interleaved, cell by cell, so load changes on a shared machine hit them alike; with
@@ -19,6 +21,7 @@ import type { NormalizingFlow } from '../src/flow/normalizing-flow.js';
 import * as tf from '../src/flow/tf.js';
 import { Trainer } from '../src/flow/trainer.js';
 import { numberArg, parseBenchArgs } from './lib/args.js';
+import { fusedCell } from './lib/flow-fused.js';
 import { type CellMode, SlowCellPredictor } from './lib/slow-cells.js';
 import { formatMs, formatRate, markdownTable } from './lib/stats.js';
 import { type BenchClock, measureRate, type RateResult, type TimingPlan } from './lib/timing.js';
@@ -41,6 +44,9 @@ interface CellResult {
   readonly score: RateResult;
   /** Undefined when scoring was already too slow (training is always slower). */
   readonly train: RateResult | undefined;
+  /** The same with `engine: 'fused'`. */
+  readonly fusedScore: RateResult | undefined;
+  readonly fusedTrain: RateResult | undefined;
 }
 
 /** A seeded `[rows, dim]` standard-normal batch. */
@@ -87,7 +93,17 @@ async function runCell(
           : await measureRate(step, batch, plan);
     predictor?.record(model.name, dim, batch, 'score', score);
     predictor?.record(model.name, dim, batch, 'train', train);
-    return { dim, model: model.name, batch, score, train };
+    const fused =
+      train === undefined || train.kind === 'too-slow' ? undefined : await fusedCell(model, dim, x, plan);
+    return {
+      dim,
+      model: model.name,
+      batch,
+      score,
+      train,
+      fusedScore: fused?.score,
+      fusedTrain: fused?.train,
+    };
   } finally {
     x.dispose();
     trainer.dispose();
@@ -106,13 +122,25 @@ function rateCells(r: RateResult | undefined, batch: number, plan: TimingPlan): 
 }
 
 function table(results: readonly CellResult[], plan: TimingPlan): string {
-  const header = ['dim', 'model', 'batch', 'score rows/s', 'score ms/batch', 'train rows/s', 'train ms/step'];
+  const header = [
+    'dim',
+    'model',
+    'batch',
+    'score rows/s',
+    'score ms/batch',
+    'train rows/s',
+    'train ms/step',
+    'fused score rows/s',
+    'fused train rows/s',
+  ];
   const rows = results.map((r) => [
     String(r.dim),
     r.model,
     String(r.batch),
     ...rateCells(r.score, r.batch, plan),
     ...rateCells(r.train, r.batch, plan),
+    rateCells(r.fusedScore, r.batch, plan)[0],
+    rateCells(r.fusedTrain, r.batch, plan)[0],
   ]);
   return markdownTable(header, rows);
 }
@@ -126,7 +154,8 @@ function describeRate(r: RateResult | undefined): string {
 function progressLine(backend: string, r: CellResult, leaked: number): string {
   const rate = describeRate;
   const leak = leaked === 0 ? '' : `, LEAKED ${leaked} tensors`;
-  return `  ${backend} d=${r.dim} ${r.model} b=${r.batch}: score ${rate(r.score)}, train ${rate(r.train)}${leak}\n`;
+  const fused = `fused score ${rate(r.fusedScore)}, fused train ${rate(r.fusedTrain)}`;
+  return `  ${backend} d=${r.dim} ${r.model} b=${r.batch}: score ${rate(r.score)}, train ${rate(r.train)}, ${fused}${leak}\n`;
 }
 
 /** Activates `name` once for the run; prints a skip line when the backend is unavailable. */

@@ -5,15 +5,18 @@
  * thread, same batch and steps). Re-runs itself under `taskset -c 0` when taskset exists; the Python
  * peers are pinned to the same core. Each figure is the median of `--repeats` runs.
  *
+ * Also prints the engines side by side (issue 14): `model.engine` fused vs autodiff, for the detector
+ * alone and the whole job, at the default 6×64 and at 4×64, all in the same run (compare ratios, not
+ * absolute rates, on a shared machine). `--only=engines` prints just that table (no Python peers).
+ *
  *   npm run bench:throughput -- [--events=50000] [--repeats=3] [--backend=auto|wasm|cpu] [--explain=off]
+ *                               [--only=engines]
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AppConfig, loadConfig } from '../src/config/index.js';
-import { createDetector } from '../src/detector/factory.js';
 import { initBackend } from '../src/flow/backend.js';
-import type { FeatureEvent } from '../src/streams/types.js';
 import { numberArg, parseBenchArgs } from './lib/args.js';
 import { type FixtureRows, generatedRows, writeGeneratedFixture, writeRowsCsv } from './lib/fixture.js';
 import { runJobOnce } from './lib/job-run.js';
@@ -22,29 +25,20 @@ import { ensureVenv, runPython } from './lib/python.js';
 import { writeResults } from './lib/results.js';
 import { formatRate, markdownTable, median } from './lib/stats.js';
 import { type Breakdown, breakdownTable, measureBreakdown } from './lib/throughput-breakdown.js';
-import { clockMs } from './lib/timing.js';
+import {
+  detectorRun,
+  type EngineRow,
+  engineTable,
+  featureBatches,
+  type ModelChoice,
+  type ModeRates,
+  type Rates,
+  type Run,
+} from './lib/throughput-engines.js';
 
 const FIELDS = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7'];
 const TARGET_SCORE = 100_000;
 const TARGET_LEARN = 20_000;
-
-/** Events per second of both modes. */
-interface ModeRates {
-  readonly scoreOnly: number;
-  readonly scoreLearn: number;
-}
-
-/** Rates per wall second and per second of process CPU time (steadier on a shared machine). */
-interface Rates {
-  readonly wall: ModeRates;
-  readonly cpu: ModeRates;
-}
-
-/** One run's events per wall second and per CPU second. */
-interface Run {
-  readonly wall: number;
-  readonly cpu: number;
-}
 
 /** Micro-batch size of the "large batches" variant (config defaults otherwise). */
 const LARGE_BATCH = 2048;
@@ -52,11 +46,17 @@ const LARGE_BATCH = 2048;
 /** `--explain=off` disables explanations (on by default, as in the config defaults). */
 let explain = true;
 
-function benchConfig(backend: string, stepsPerBatch: number, maxSize = 256): AppConfig {
+function benchConfig(
+  backend: string,
+  stepsPerBatch: number,
+  maxSize = 256,
+  model: ModelChoice = { engine: 'fused', layers: 6 },
+): AppConfig {
   return loadConfig({
     env: {},
     overrides: {
       backend: backend as AppConfig['backend'],
+      model: { engine: model.engine, layers: model.layers },
       explain: { enabled: explain },
       features: { fields: FIELDS },
       training: { stepsPerBatch },
@@ -64,38 +64,6 @@ function benchConfig(backend: string, stepsPerBatch: number, maxSize = 256): App
       metrics: { enabled: false },
     },
   });
-}
-
-/** The rows as 256-event batches of decoded events (built before timing). */
-function featureBatches(rows: FixtureRows, size: number): FeatureEvent[][] {
-  const d = rows.fields.length;
-  const out: FeatureEvent[][] = [];
-  for (let s = 0; s < rows.labels.length; s += size) {
-    const batch: FeatureEvent[] = [];
-    for (let i = s; i < Math.min(rows.labels.length, s + size); i++) {
-      batch.push({
-        ref: { topic: 'bench', partition: 0, offset: String(i) },
-        timestamp: i * 60_000,
-        key: null,
-        features: rows.values.slice(i * d, (i + 1) * d),
-      });
-    }
-    out.push(batch);
-  }
-  return out;
-}
-
-/** Events per wall and CPU second of `OnlineDetector.process` over all batches (fresh detector). */
-async function detectorRun(config: AppConfig, batches: readonly FeatureEvent[][]): Promise<Run> {
-  const parts = createDetector(config);
-  try {
-    let n = 0;
-    const [w0, c0] = [clockMs('wall'), clockMs('cpu')];
-    for (const b of batches) n += (await parts.detector.process(b)).length;
-    return { wall: (n * 1000) / (clockMs('wall') - w0), cpu: (n * 1000) / (clockMs('cpu') - c0) };
-  } finally {
-    parts.dispose();
-  }
 }
 
 /** Median wall and CPU rates of `repeats` runs. */
@@ -141,6 +109,33 @@ async function flowsentinelRates(
     return { wall: r.eventsPerSecond, cpu: r.eventsPerCpuSecond };
   });
   return { pipeline, detector, largeBatches };
+}
+
+/** Fused vs autodiff, 6×64 and 4×64, detector alone and whole job, in one run (CPU time). */
+async function engineRates(
+  backend: string,
+  rows: FixtureRows,
+  file: string,
+  dir: string,
+  repeats: number,
+): Promise<EngineRow[]> {
+  const batches = featureBatches(rows, 256);
+  const out: EngineRow[] = [];
+  for (const layers of [6, 4]) {
+    for (const engine of ['fused', 'autodiff'] as const) {
+      const model = { engine, layers };
+      const label = `${engine} ${layers}×64`;
+      const job = await modes(repeats, `${label} job`, async (steps) => {
+        const r = await runJobOnce(benchConfig(backend, steps, 256, model), file, dir);
+        return { wall: r.eventsPerSecond, cpu: r.eventsPerCpuSecond };
+      });
+      const detector = await modes(repeats, `${label} detector`, (steps) =>
+        detectorRun(benchConfig(backend, steps, 256, model), batches),
+      );
+      out.push({ model, job, detector });
+    }
+  }
+  return out;
 }
 
 function vsTarget(measured: number, target: number): string {
@@ -230,12 +225,12 @@ function peerRates(raw: Record<string, unknown>): Rates {
 
 async function main(): Promise<void> {
   if (reexecOnOneCore(0)) return;
-  const args = parseBenchArgs(process.argv.slice(2), ['events', 'repeats', 'backend', 'explain']);
+  const args = parseBenchArgs(process.argv.slice(2), ['events', 'repeats', 'backend', 'explain', 'only']);
   explain = args.values.get('explain') !== 'off';
+  const enginesOnly = args.values.get('only') === 'engines';
   const events = Math.round(numberArg(args, 'events', args.quick ? 10_000 : 50_000));
   const repeats = Math.round(numberArg(args, 'repeats', args.quick ? 1 : 3));
   const backend = (await initBackend((args.backend ?? 'auto') as AppConfig['backend'])).name;
-  const python = ensureVenv();
   const dir = await mkdtemp(join(tmpdir(), 'flowsentinel-throughput-'));
   try {
     const options = { seed: 2024, count: events, fields: FIELDS, anomalyRate: 0.01 };
@@ -244,6 +239,19 @@ async function main(): Promise<void> {
     await writeGeneratedFixture(file, options);
     const rows = generatedRows(options);
     await writeRowsCsv(csv, rows);
+    await runJobOnce(benchConfig(backend, 1), file, dir); // untimed warm-up: JIT, kernels, file cache
+    const engines = await engineRates(backend, rows, file, dir, repeats);
+    const engineMeta =
+      `${events} generator events, d = 8, ${backend}, batches of 256, explanations ${explain ? 'on' : 'off'}, ` +
+      `CPUs allowed: ${allowedCpus() ?? 'unknown'}, median of ${repeats} run(s), load average ` +
+      `${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' / ')} at the end.`;
+    process.stdout.write(
+      `# Engines: fused vs autodiff (events per CPU-second)\n\n${engineMeta}\n\n${engineTable(engines)}\n\n`,
+    );
+    if (enginesOnly) return;
+    const python = ensureVenv();
     const fs = await flowsentinelRates(backend, rows, file, dir, repeats);
     const breakdown = await measureBreakdown(benchConfig(backend, 1), rows, repeats);
     const rep = String(repeats);
@@ -298,6 +306,7 @@ async function main(): Promise<void> {
       cpusAllowed: allowedCpus(),
       targets: { scoreOnly: TARGET_SCORE, scoreLearn: TARGET_LEARN },
       flowsentinel: fs,
+      engines,
       breakdown,
       riverHst: hstRaw,
       torch: torchRaw,

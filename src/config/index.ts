@@ -14,6 +14,7 @@ export {
   appConfigSchema,
   CONFIG_BACKENDS,
   type KafkaConfig,
+  MODEL_ENGINES,
   MODEL_TYPES,
   type ModelConfig,
   SASL_MECHANISMS,

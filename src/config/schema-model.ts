@@ -1,7 +1,7 @@
 /** Config sections of the data and the model: features, model, training, standardiser, threshold, batching. */
 import { z } from 'zod';
 import { DEFAULT_CLIP_NORM, DEFAULT_WEIGHT_DECAY } from '../core/training-defaults.js';
-import { MODEL_TYPES } from './enums.js';
+import { MODEL_ENGINES, MODEL_TYPES } from './enums.js';
 import { int, nonEmpty } from './schema-common.js';
 import { adaptiveOptionProblems } from './threshold-rules.js';
 
@@ -40,6 +40,11 @@ export const modelSchema = z.strictObject({
   components: int(1, 256).default(8),
   /** Seed of weight initialisation and sampling. */
   seed: int(0).default(42),
+  /**
+   * Training and scoring path: `fused` (host optimizer; folded weights, fused kernels and a hand-written
+   * backward pass for supported flows) or `autodiff` (the tfjs autodiff reference path).
+   */
+  engine: z.enum(MODEL_ENGINES).default('fused'),
 });
 
 export const trainingSchema = z.strictObject({

@@ -190,6 +190,8 @@ export const explainSchema = z.strictObject({
   topK: int(1, 256).default(3),
   /** Flow samples behind each model version's typical ranges (1st–99th percentiles). */
   samples: int(100, 1_000_000).default(1024),
+  /** Model versions a quantile estimate is reused for before an anomaly re-estimates it (1 = every version). */
+  refreshVersions: int(1).default(32),
 });
 
 export const checkpointSchema = z

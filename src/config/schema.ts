@@ -22,7 +22,7 @@ import {
   timeseriesSchema,
 } from './schema-run.js';
 
-export { CONFIG_BACKENDS, MODEL_TYPES, SASL_MECHANISMS } from './enums.js';
+export { CONFIG_BACKENDS, MODEL_ENGINES, MODEL_TYPES, SASL_MECHANISMS } from './enums.js';
 
 /**
  * The whole application configuration as one zod schema with defaults. Every object is strict, so a

@@ -5,6 +5,7 @@ import { NormalizingFlow } from '../flow/normalizing-flow.js';
 import { reviveModule } from '../flow/registry.js';
 import type { ModelDocument } from '../flow/serialization.js';
 import type { Trainer } from '../flow/trainer.js';
+import type { ExplainCacheState, Explainer } from './explain.js';
 import type { Reservoir } from './reservoir.js';
 import type { Standardiser, StandardiserState } from './standardiser.js';
 import type { ThresholdPolicy, ThresholdState } from './thresholds/types.js';
@@ -28,6 +29,8 @@ export interface OnlineDetectorState {
   readonly reservoir: ReservoirState | null;
   /** `Rng.getState()` of the minibatch/reservoir random source. */
   readonly rng: number[];
+  /** The explainer's cached model quantiles (absent in older checkpoints and without an explainer). */
+  readonly explain?: ExplainCacheState | null;
 }
 
 /** The parts a state is captured from. */
@@ -38,6 +41,7 @@ export interface DetectorStateParts {
   readonly threshold: ThresholdPolicy;
   readonly reservoir: Reservoir | undefined;
   readonly rng: Rng;
+  readonly explainer?: Explainer | undefined;
 }
 
 const int32 = z
@@ -67,6 +71,10 @@ const headerSchema = z.object({
     })
     .nullable(),
   rng: z.array(int32).length(4),
+  explain: z
+    .strictObject({ modelVersion: z.int(), values: z.array(z.number()) })
+    .nullable()
+    .optional(),
 });
 
 /** Snapshot of `parts` (reads every weight back once). */
@@ -85,6 +93,7 @@ export function captureState(parts: DetectorStateParts, eventsSeen: number): Onl
     threshold: parts.threshold.getState(),
     reservoir: parts.reservoir ? parts.reservoir.getState() : null,
     rng: parts.rng.getState(),
+    ...(parts.explainer ? { explain: parts.explainer.getCache() } : {}),
   };
 }
 
@@ -103,6 +112,7 @@ export interface RestoredParts {
   readonly trainer: Trainer;
   readonly rng: Rng;
   readonly eventsSeen: number;
+  readonly explain: ExplainCacheState | null | undefined;
 }
 
 /**
@@ -134,7 +144,7 @@ export function restoreState(state: unknown, t: RestoreTargets): RestoredParts {
     flow.dispose();
     throw toSerializationError(err);
   }
-  return { flow, trainer, rng: createRng(s.rng), eventsSeen: s.eventsSeen };
+  return { flow, trainer, rng: createRng(s.rng), eventsSeen: s.eventsSeen, explain: s.explain };
 }
 
 function toSerializationError(err: unknown): SerializationError {

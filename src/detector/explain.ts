@@ -22,6 +22,24 @@ export const CANDIDATE_LEVELS: readonly number[] = [0.01, 0.05, 0.15, 0.3, 0.5, 
 /** Standard-normal quantiles at `CANDIDATE_LEVELS`: the fallback when the flow yields no finite sample. */
 const NORMAL_QUANTILES = [-2.3263, -1.6449, -1.0364, -0.5244, 0, 0.5244, 1.0364, 1.6449, 2.3263];
 
+/**
+ * log p of row-major standardised rows (`n` rows of the flow's dim), floored like `NormalizingFlow.score`;
+ * e.g. `Trainer.scoreRows`, which takes the fused path when the engine has one.
+ */
+export type RowScorer = (rows: Float32Array, n: number) => Promise<Float32Array>;
+
+/** `flow.score` as a `RowScorer` (one tfjs call, one readback). */
+export function flowRowScorer(flow: NormalizingFlow): RowScorer {
+  return async (rows, n) => {
+    const lp = tf.tidy(() => flow.score(tf.tensor2d(rows, [n, flow.dim])));
+    try {
+      return (await lp.data()) as Float32Array;
+    } finally {
+      lp.dispose();
+    }
+  };
+}
+
 /** Quantiles of the model's per-feature marginals, in standardised units. */
 export interface MarginalQuantiles {
   readonly dim: number;
@@ -88,6 +106,7 @@ export async function explainAnomalies(
   fields: readonly string[],
   quantiles: MarginalQuantiles,
   topK = 3,
+  scorer: RowScorer = flowRowScorer(flow),
 ): Promise<FeatureContribution[][]> {
   const d = fields.length;
   if (d !== flow.dim || d !== standardiser.dim || quantiles.dim !== d) {
@@ -100,7 +119,7 @@ export async function explainAnomalies(
     throw new InvalidOptionError(`rows hold ${rows.length} values, not a multiple of ${d}`);
   if (n === 0) return [];
   const z = standardiser.transform(rows, n, d);
-  const logProb = await scoreReplacements(flow, z, n, quantiles);
+  const logProb = await scoreReplacements(scorer, z, n, quantiles);
   const mean = standardiser.getMean();
   const std = standardiser.std();
   const L = CANDIDATE_LEVELS.length;
@@ -124,7 +143,7 @@ export async function explainAnomalies(
  * row: the row itself, then feature 0 at each candidate level, feature 1, … One tfjs call, one readback.
  */
 async function scoreReplacements(
-  flow: NormalizingFlow,
+  scorer: RowScorer,
   z: Float32Array,
   n: number,
   q: MarginalQuantiles,
@@ -140,12 +159,7 @@ async function scoreReplacements(
       for (let m = 0; m < L; m++) batch[(i * perRow + 1 + j * L + m) * d + j] = q.values[j * L + m]!;
     }
   }
-  const lp = tf.tidy(() => flow.score(tf.tensor2d(batch, [n * perRow, d])));
-  try {
-    return (await lp.data()) as Float32Array;
-  } finally {
-    lp.dispose();
-  }
+  return scorer(batch, n * perRow);
 }
 
 /** Per feature, the best log-likelihood gain over its candidates, floored at 0 (nats). */
@@ -177,6 +191,13 @@ function sharesOf(g: readonly number[], z: Float32Array, q: MarginalQuantiles): 
   return sum > 0 ? excess.map((v) => v / sum) : g.map(() => 1 / g.length);
 }
 
+/** JSON form of an `Explainer`'s cached quantiles (checkpointed with the detector). */
+export interface ExplainCacheState {
+  readonly modelVersion: number;
+  /** `MarginalQuantiles.values`, as numbers. */
+  readonly values: number[];
+}
+
 /** Options of `Explainer`. */
 export interface ExplainerOptions {
   /** Feature names in model input order (the flow's dim of them). */
@@ -187,12 +208,19 @@ export interface ExplainerOptions {
   readonly samples?: number;
   /** Seed of those samples (mixed with the model version). Default 0. */
   readonly seed?: number;
+  /**
+   * Model versions a quantile estimate stays in use: an anomaly at a version this many or more versions
+   * after the estimate's re-estimates them. 1 = every version. Default 32.
+   */
+  readonly refreshVersions?: number;
 }
 
 /**
- * Explains a detector's anomalies, caching the model's marginal quantiles per (flow, model version): they
- * are re-estimated from flow samples the first time a version explains something, or when the flow object
- * changes (a detector restored from a checkpoint builds a new one). The cache is in standardised units,
+ * Explains a detector's anomalies, caching the model's marginal quantiles per flow: they are re-estimated
+ * from flow samples when an anomaly comes at least `refreshVersions` model versions after the estimate,
+ * or when the flow object changes (a detector restored from a checkpoint builds a new one). The marginals
+ * of an online model move slowly, and the quantiles only place replacement candidates and the reported
+ * typical range, so a few versions' lag is cheap where sampling at every version was not. The cache is in standardised units,
  * so a standardiser that keeps adapting ('ema') is applied at explanation time. The flow and standardiser
  * are passed per call, so one `Explainer` serves a detector whose model is replaced.
  */
@@ -200,6 +228,7 @@ export class Explainer {
   readonly fields: readonly string[];
   readonly topK: number;
   readonly samples: number;
+  readonly refreshVersions: number;
   private readonly seed: number;
   private cache: { flow: NormalizingFlow; quantiles: MarginalQuantiles } | undefined;
 
@@ -207,6 +236,10 @@ export class Explainer {
     const { fields } = options;
     const topK = options.topK ?? 3;
     const samples = options.samples ?? 1024;
+    const refreshVersions = options.refreshVersions ?? 32;
+    if (!Number.isInteger(refreshVersions) || refreshVersions < 1) {
+      throw new InvalidOptionError(`refreshVersions must be an integer >= 1, got ${refreshVersions}`);
+    }
     if (!Array.isArray(fields) || fields.length === 0 || fields.some((f) => typeof f !== 'string')) {
       throw new InvalidOptionError("fields must list the model's feature names, in input order");
     }
@@ -220,6 +253,7 @@ export class Explainer {
     this.fields = Object.freeze([...fields]);
     this.topK = topK;
     this.samples = samples;
+    this.refreshVersions = refreshVersions;
     this.seed = options.seed ?? 0;
   }
 
@@ -229,29 +263,32 @@ export class Explainer {
     standardiser: Standardiser,
     rows: Float32Array,
     modelVersion: number,
+    scorer?: RowScorer,
   ): Promise<FeatureContribution[][]> {
     if (rows.length === 0) return [];
     const q = await this.quantiles(flow, modelVersion);
-    return explainAnomalies(flow, standardiser, rows, this.fields, q, this.topK);
+    return explainAnomalies(flow, standardiser, rows, this.fields, q, this.topK, scorer);
   }
 
   /**
    * Returns `events` with `explanation` set on each anomaly. `raw` holds the events' rows as scored
    * (row-major, feature units, same order). Call it after scoring and before training, with the flow and
-   * standardiser that scored the batch. Returns `events` itself when there is no anomaly.
+   * standardiser that scored the batch. Returns `events` itself when there is no anomaly. `scorer`
+   * scores the replacement rows (default `flow.score`; the detector passes its engine's scorer).
    */
   async annotate(
     flow: NormalizingFlow,
     standardiser: Standardiser,
     events: readonly ScoredEvent[],
     raw: Float32Array,
+    scorer?: RowScorer,
   ): Promise<readonly ScoredEvent[]> {
     const d = flow.dim;
     const picked = events.flatMap((e, i) => (e.isAnomaly ? [i] : []));
     if (picked.length === 0) return events;
     const rows = new Float32Array(picked.length * d);
     for (const [k, i] of picked.entries()) rows.set(raw.subarray(i * d, (i + 1) * d), k * d);
-    const explained = await this.explain(flow, standardiser, rows, events[picked[0]!]!.modelVersion);
+    const explained = await this.explain(flow, standardiser, rows, events[picked[0]!]!.modelVersion, scorer);
     const byIndex = new Map(picked.map((i, k) => [i, explained[k]!]));
     return events.map((e, i) => {
       const explanation = byIndex.get(i);
@@ -259,9 +296,33 @@ export class Explainer {
     });
   }
 
+  /** The cached quantiles as JSON (for checkpoints), or null before the first explanation. */
+  getCache(): ExplainCacheState | null {
+    const q = this.cache?.quantiles;
+    return q === undefined ? null : { modelVersion: q.modelVersion, values: Array.from(q.values) };
+  }
+
+  /**
+   * Adopts `getCache` output for `flow` (a restored detector's new flow), so explanations continue exactly
+   * as the saved detector's would; null or a cache of another dimension clears the cache.
+   */
+  restoreCache(flow: NormalizingFlow, state: ExplainCacheState | null | undefined): void {
+    const d = flow.dim;
+    const ok = state != null && state.values.length === d * CANDIDATE_LEVELS.length;
+    this.cache = ok
+      ? {
+          flow,
+          quantiles: { dim: d, modelVersion: state.modelVersion, values: Float64Array.from(state.values) },
+        }
+      : undefined;
+  }
+
   private async quantiles(flow: NormalizingFlow, modelVersion: number): Promise<MarginalQuantiles> {
     const c = this.cache;
-    if (c !== undefined && c.flow === flow && c.quantiles.modelVersion === modelVersion) return c.quantiles;
+    if (c !== undefined && c.flow === flow) {
+      const age = modelVersion - c.quantiles.modelVersion;
+      if (age >= 0 && age < this.refreshVersions) return c.quantiles;
+    }
     const quantiles = await marginalQuantiles(flow, this.samples, this.seed, modelVersion);
     this.cache = { flow, quantiles };
     return quantiles;

@@ -92,7 +92,12 @@ interface OnlineBuildOptions {
 function trainerFor(config: AppConfig): (flow: NormalizingFlow) => Trainer {
   const t = config.training;
   return (flow) =>
-    new Trainer(flow, { learningRate: t.learningRate, weightDecay: t.weightDecay, clipNorm: t.clipNorm });
+    new Trainer(flow, {
+      learningRate: t.learningRate,
+      weightDecay: t.weightDecay,
+      clipNorm: t.clipNorm,
+      engine: config.model.engine,
+    });
 }
 
 /** One `OnlineDetector` with fresh initial weights from config; it owns its flow and trainer. */
@@ -122,6 +127,7 @@ function buildOnline(config: AppConfig, o: OnlineBuildOptions): OnlineDetector {
             fields: modelFeatureNames(config),
             topK: config.explain.topK,
             samples: config.explain.samples,
+            refreshVersions: config.explain.refreshVersions,
             seed: config.model.seed,
           }),
         }

@@ -122,7 +122,11 @@ export class OnlineDetector implements BatchDetector {
     const { standardiser, threshold } = this.o;
     // Without the reservoir (base snapshots for `adopt`), `reservoir` is null.
     const reservoir = options.withReservoir === false ? undefined : this.o.reservoir;
-    return captureState({ ...this.model, standardiser, threshold, reservoir, rng: this.random }, this.seen);
+    const { explainer } = this.o;
+    return captureState(
+      { ...this.model, standardiser, threshold, reservoir, rng: this.random, explainer },
+      this.seen,
+    );
   }
 
   /**
@@ -158,6 +162,7 @@ export class OnlineDetector implements BatchDetector {
     this.model = { flow: restored.flow, trainer: restored.trainer };
     this.random = restored.rng;
     this.seen = restored.eventsSeen;
+    this.o.explainer?.restoreCache(restored.flow, restored.explain);
     old.trainer.dispose();
     old.flow.dispose();
   }
@@ -196,7 +201,9 @@ export class OnlineDetector implements BatchDetector {
     const modelVersion = this.modelVersion;
     const decided = this.decide(batch, logLik, modelVersion);
     const out = this.o.explainer
-      ? await this.o.explainer.annotate(this.flow, standardiser, decided, raw)
+      ? await this.o.explainer.annotate(this.flow, standardiser, decided, raw, (rows, m) =>
+          this.model.trainer.scoreRows(rows, m),
+        )
       : decided;
     const trainRows = this.selectTrainingRows(x, out);
     await this.learn(trainRows);
@@ -219,15 +226,10 @@ export class OnlineDetector implements BatchDetector {
 
   /** log p(x) in original units, one readback per batch. */
   private async score(x: Float32Array, n: number, logJac: number): Promise<Float32Array> {
-    const lp = tf.tidy(() => this.model.flow.score(tf.tensor2d(x, [n, this.dim])));
-    try {
-      const v = (await lp.data()) as Float32Array;
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = v[i]! + logJac;
-      return out;
-    } finally {
-      lp.dispose();
-    }
+    const v = await this.model.trainer.scoreRows(x, n);
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = v[i]! + logJac;
+    return out;
   }
 
   private decide(batch: readonly FeatureEvent[], logLik: Float32Array, modelVersion: number): ScoredEvent[] {

@@ -36,7 +36,8 @@ export interface AdamWState {
   readonly v: Record<string, SerializedTensor>;
 }
 
-function resolveOptions(o: AdamWOptions): AdamWHyperparameters {
+/** Resolves and validates AdamW options (shared with the host optimizer). */
+export function resolveOptions(o: AdamWOptions): AdamWHyperparameters {
   const h: AdamWHyperparameters = {
     beta1: o.beta1 ?? 0.9,
     beta2: o.beta2 ?? 0.999,
@@ -224,7 +225,8 @@ export class AdamW {
   }
 }
 
-function parseHeader(state: unknown): AdamWState {
+/** Checks the format, version and step of a serialized AdamW state. */
+export function parseHeader(state: unknown): AdamWState {
   const s = state as Partial<AdamWState> | null;
   if (s === null || typeof s !== 'object' || s.format !== 'flowsentinel.adamw') {
     throw new SerializationError('not an AdamW optimizer state: the "format" field is missing or wrong');
@@ -243,7 +245,8 @@ function parseHeader(state: unknown): AdamWState {
   return s as AdamWState;
 }
 
-function parseHyperparameters(h: unknown): AdamWHyperparameters {
+/** Validates the hyperparameters of a serialized AdamW state. */
+export function parseHyperparameters(h: unknown): AdamWHyperparameters {
   if (h === null || typeof h !== 'object') {
     throw new SerializationError('AdamW state lacks its "hyperparameters" object');
   }
@@ -260,7 +263,8 @@ function parseHyperparameters(h: unknown): AdamWHyperparameters {
   }
 }
 
-function checkMomentMap(
+/** Validates one moment map (`m` or `v`) of a serialized AdamW state. */
+export function checkMomentMap(
   map: unknown,
   prefix: 'm' | 'v',
   count: number,

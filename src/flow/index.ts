@@ -12,6 +12,7 @@ export {
 export { buildFlow, FLOW_TYPES, type FlowSpecOptions, maf, realNVP, splineFlow } from './builders.js';
 export { type MixtureCdf1dOptions, mixtureCdf1d } from './builders-1d.js';
 export { clipByGlobalNorm, globalNorm } from './clip.js';
+export { ENGINES, type Engine } from './fused/engine.js';
 export {
   type FlowSpec,
   LOG_PROB_FLOOR,

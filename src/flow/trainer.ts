@@ -1,80 +1,34 @@
 import type { Rng } from '../core/rng.js';
 import { DEFAULT_CLIP_NORM, DEFAULT_WEIGHT_DECAY } from '../core/training-defaults.js';
 import { FlowsentinelError, InvalidOptionError, SerializationError } from '../errors.js';
-import { AdamW, type AdamWState } from './adamw.js';
+import { AdamW } from './adamw.js';
 import { clipByGlobalNorm } from './clip.js';
+import { ENGINES, type Engine, fusedParts } from './fused/engine.js';
+import type { FusedModel } from './fused/fused-model.js';
+import { HostStepper } from './fused/host-step.js';
 import type { NormalizingFlow } from './normalizing-flow.js';
-import { createSchedule, type LearningRateSchedule, type ScheduleSpec } from './schedule.js';
+import { createSchedule, type LearningRateSchedule } from './schedule.js';
 import * as tf from './tf.js';
+import type {
+  FitOptions,
+  FitResult,
+  Objective,
+  StepResult,
+  TrainerOptions,
+  TrainerState,
+} from './trainer-types.js';
 
 /** Misuse of a `Trainer` at run time: disposed, re-entered, or its flow's variables changed. */
 export class TrainerError extends FlowsentinelError {}
 
-/** Training objective: a scalar loss to minimise, in nats. */
-export type Objective = (flow: NormalizingFlow, x: tf.Tensor2D) => tf.Scalar;
-
-/** Options of `Trainer`. */
-export interface TrainerOptions {
-  /** Peak learning rate. Default 1e-3. Not allowed together with a schedule *function*. */
-  readonly learningRate?: number;
-  /** Decoupled weight decay (AdamW). Default 1e-5. */
-  readonly weightDecay?: number;
-  /** Exempt rank < 2 parameters from weight decay. Default true. */
-  readonly excludeVectorsFromDecay?: boolean;
-  /** Adam (β1, β2). Default [0.9, 0.999]. */
-  readonly betas?: readonly [number, number];
-  /** Adam ε. Default 1e-8. */
-  readonly epsilon?: number;
-  /** Global-norm gradient clipping threshold. Default 1.0; ≤ 0 or Infinity disables. */
-  readonly clipNorm?: number;
-  /** Learning rate per update: a function of the applied-update count, or a spec peaking at `learningRate`. */
-  readonly schedule?: LearningRateSchedule | ScheduleSpec;
-  /** Loss to minimise. Default: `flow.nll(x)`, the mean negative log-likelihood. */
-  readonly objective?: Objective;
-}
-
-/** Outcome of one training step. */
-export interface StepResult {
-  /** Loss of the batch before the update, in nats (NaN/Infinity when the step was skipped for it). */
-  readonly loss: number;
-  /** Global L2 norm of the gradients before clipping. */
-  readonly gradNorm: number;
-  /** True when the loss or gradients were non-finite and the update was not applied. */
-  readonly skipped: boolean;
-  /** Updates applied so far, this one included. */
-  readonly step: number;
-  /** Learning rate used (or that would have been used) by this step. */
-  readonly learningRate: number;
-}
-
-/** JSON form of the trainer state; the flow's weights are saved separately (`flow.toJSON()`). */
-export interface TrainerState {
-  readonly format: 'flowsentinel.trainer';
-  readonly version: 1;
-  readonly step: number;
-  readonly skippedSteps: number;
-  readonly optimizer: AdamWState;
-}
-
-/** Options of `Trainer.fit`. */
-export interface FitOptions {
-  /** Number of steps (minibatches). */
-  readonly steps: number;
-  /** Rows per minibatch, drawn uniformly with replacement. */
-  readonly batchSize: number;
-  /** Seeded source of the minibatch row indices. */
-  readonly rng: Rng;
-  /** Called after every step, awaited. */
-  readonly onStep?: (result: StepResult) => void | Promise<void>;
-}
-
-/** Summary of `Trainer.fit`. */
-export interface FitResult {
-  /** Loss of every step, in order. */
-  readonly losses: number[];
-  /** Steps skipped because of a non-finite loss or gradient. */
-  readonly skippedSteps: number;
-}
+export type {
+  FitOptions,
+  FitResult,
+  Objective,
+  StepResult,
+  TrainerOptions,
+  TrainerState,
+} from './trainer-types.js';
 
 function resolveSchedule(o: TrainerOptions): LearningRateSchedule {
   if (typeof o.schedule === 'function') {
@@ -98,7 +52,11 @@ function resolveSchedule(o: TrainerOptions): LearningRateSchedule {
  */
 export class Trainer {
   readonly flow: NormalizingFlow;
-  private readonly optimizer: AdamW;
+  /** The requested engine. */
+  readonly engine: Engine;
+  private readonly optimizer: AdamW | undefined;
+  private readonly host: HostStepper | undefined;
+  private readonly fused: FusedModel | undefined;
   private readonly vars: readonly tf.Variable[];
   private readonly schedule: LearningRateSchedule;
   private readonly clipNorm: number;
@@ -123,13 +81,28 @@ export class Trainer {
     this.flow = flow;
     this.vars = flow.trainableVariables();
     if (this.vars.length === 0) throw new InvalidOptionError('the flow has no trainable variables');
-    this.optimizer = new AdamW(this.vars, {
+    const engine = options.engine ?? 'autodiff';
+    if (!ENGINES.includes(engine)) {
+      throw new InvalidOptionError(`engine must be one of ${ENGINES.join(', ')}, got ${String(engine)}`);
+    }
+    this.engine = engine;
+    const hyper = {
       beta1: betas[0],
       beta2: betas[1],
       epsilon: options.epsilon ?? 1e-8,
       weightDecay: options.weightDecay ?? DEFAULT_WEIGHT_DECAY,
       excludeVectorsFromDecay: options.excludeVectorsFromDecay ?? true,
-    });
+    };
+    if (engine === 'autodiff') {
+      this.optimizer = new AdamW(this.vars, hyper);
+      this.host = undefined;
+      this.fused = undefined;
+    } else {
+      this.optimizer = undefined;
+      const parts = fusedParts(flow, options.objective === undefined, (x) => this.objective(this.flow, x));
+      this.host = new HostStepper(parts.store, parts.source, hyper, clipNorm);
+      this.fused = parts.model;
+    }
   }
 
   /** Updates applied so far. */
@@ -207,6 +180,26 @@ export class Trainer {
     return { losses, skippedSteps: this.skipped - skippedBefore };
   }
 
+  /** Whether scoring (and, with the default objective, training) uses folded weights and fused kernels. */
+  get usesFusedKernels(): boolean {
+    return this.fused !== undefined;
+  }
+
+  /**
+   * log p(x) per row, in nats, of row-major `values` (`n` rows of the flow's dim), floored like
+   * `NormalizingFlow.logProb`: the fused scorer when available, else `flow.score`. One readback.
+   */
+  async scoreRows(values: Float32Array, n: number): Promise<Float32Array> {
+    this.checkAlive();
+    if (this.fused !== undefined) return this.fused.score(values, n);
+    const lp = tf.tidy(() => this.flow.score(tf.tensor2d(values, [n, this.flow.dim])));
+    try {
+      return (await lp.data()) as Float32Array;
+    } finally {
+      lp.dispose();
+    }
+  }
+
   /** Step counters and optimizer state as plain JSON. */
   getState(): TrainerState {
     this.checkAlive();
@@ -215,7 +208,7 @@ export class Trainer {
       version: 1,
       step: this.applied,
       skippedSteps: this.skipped,
-      optimizer: this.optimizer.getState(),
+      optimizer: this.optimizer?.getState() ?? this.host!.getState(),
     };
   }
 
@@ -243,7 +236,8 @@ export class Trainer {
         `trainer state is inconsistent: step ${String(s.step)} but optimizer step ${String(s.optimizer?.step)}`,
       );
     }
-    this.optimizer.setState(s.optimizer);
+    if (this.optimizer !== undefined) this.optimizer.setState(s.optimizer);
+    else this.host!.setState(s.optimizer);
     this.applied = s.step!;
     this.skipped = s.skippedSteps!;
   }
@@ -252,10 +246,14 @@ export class Trainer {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.optimizer.dispose();
+    this.optimizer?.dispose();
+    this.host?.dispose();
   }
 
-  /** Runs the step's computation and update in-graph; returns the packed [loss, gradNorm, finite]. */
+  /**
+   * Runs the step's computation: in-graph update and packed [loss, gradNorm, finite] (autodiff), or the
+   * packed loss and gradients for the host optimizer (fused).
+   */
   private launch(x: tf.Tensor2D): { packed: tf.Tensor1D; lr: number } {
     this.checkAlive();
     if (this.pending) {
@@ -269,22 +267,28 @@ export class Trainer {
         `the schedule returned learning rate ${lr} at step ${this.applied}; fix it`,
       );
     }
+    if (this.host !== undefined) return { packed: this.host.launch(x), lr };
+    const optimizer = this.optimizer!;
     const packed = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => this.objective(this.flow, x), [...this.vars]);
       const list = this.vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
       const clipped = clipByGlobalNorm(list, this.clipNorm);
       const finite = tf.logicalAnd(tf.isFinite(value), tf.isFinite(clipped.norm)) as tf.Scalar;
-      this.optimizer.apply(clipped.grads, lr, finite);
+      optimizer.apply(clipped.grads, lr, finite);
       return tf.stack([value, clipped.norm, tf.cast(finite, 'float32')]) as tf.Tensor1D;
     });
     return { packed, lr };
   }
 
   private finish(values: Float32Array, lr: number): StepResult {
-    const ok = values[2] === 1;
-    if (ok) this.applied++;
+    const r = this.host?.finish(values, lr) ?? {
+      loss: values[0]!,
+      gradNorm: values[1]!,
+      ok: values[2] === 1,
+    };
+    if (r.ok) this.applied++;
     else this.skipped++;
-    return { loss: values[0]!, gradNorm: values[1]!, skipped: !ok, step: this.applied, learningRate: lr };
+    return { loss: r.loss, gradNorm: r.gradNorm, skipped: !r.ok, step: this.applied, learningRate: lr };
   }
 
   private checkVariables(): void {

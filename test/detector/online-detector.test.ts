@@ -99,10 +99,11 @@ describe('OnlineDetector: prequential order', () => {
   it('calls the flow before the trainer within a batch', async () => {
     const parts = build();
     const calls: string[] = [];
-    const score = parts.flow.score.bind(parts.flow);
-    vi.spyOn(parts.flow, 'score').mockImplementation((x) => {
+    // The detector scores through its trainer's engine (fused or autodiff).
+    const score = parts.trainer.scoreRows.bind(parts.trainer);
+    vi.spyOn(parts.trainer, 'scoreRows').mockImplementation((x, n) => {
       calls.push('score');
-      return score(x);
+      return score(x, n);
     });
     const step = parts.trainer.step.bind(parts.trainer);
     vi.spyOn(parts.trainer, 'step').mockImplementation((x) => {

@@ -1,5 +1,5 @@
-import { createRng, type Rng } from '../../core/rng.js';
-import { Mlp, type MlpInit } from '../nn.js';
+import type { Rng } from '../../core/rng.js';
+import { Mlp } from '../nn.js';
 import {
   ACTIVATIONS,
   type Activation,
@@ -8,14 +8,13 @@ import {
   checkHidden,
   checkInt,
   checkRange,
-  configObject,
   type Fail,
   failOption,
-  failSpec,
 } from '../nn-options.js';
 import * as tf from '../tf.js';
 import type { Bijector, ForwardResult, ModuleSpec, SerializedTensor } from '../types.js';
 import { CouplingSplit } from './coupling-split.js';
+import { disposeAll, networkInit, networkSpec, reviveNetwork } from './network-transform.js';
 
 /** Default soft clamp c of the log-scale: each layer scales by at most e^±c. */
 export const DEFAULT_AFFINE_CLAMP = 3;
@@ -80,10 +79,7 @@ export class AffineCoupling implements Bijector {
     this.config = parseConfig({ ...options }, failOption);
     this.dim = this.config.dim;
     this.split = new CouplingSplit(this.dim, this.config.parity);
-    const init: MlpInit =
-      weights === undefined
-        ? { rng: options.rng ?? createRng(0), zeroOutput: true }
-        : { weights, prefix: 'net.' };
+    const init = networkInit(options.rng, weights, 'net.');
     const sizes = [this.split.condSize, ...this.config.hidden, 2 * this.split.transSize];
     try {
       this.net = new Mlp({ sizes, activation: this.config.activation }, init, failOption);
@@ -130,23 +126,15 @@ export class AffineCoupling implements Bijector {
   }
 
   toJSON(): ModuleSpec {
-    return {
-      kind: this.kind,
-      config: { ...this.config, hidden: [...this.config.hidden] },
-      weights: this.net.encode('net.'),
-    };
+    return networkSpec(this.kind, this.config, this.net, 'net.');
   }
 
   /** Rebuilds from `toJSON` output; throws `SerializationError` on a bad config or weight shape. */
   static fromJSON(spec: ModuleSpec): AffineCoupling {
-    const fail = failSpec(AffineCoupling.kind);
-    if (spec.kind !== AffineCoupling.kind) fail(`kind is "${spec.kind}"`);
-    const config = parseConfig(configObject(spec.config, fail), fail);
-    return new AffineCoupling(config, spec.weights ?? {});
+    return reviveNetwork(spec, AffineCoupling.kind, parseConfig, (c, w) => new AffineCoupling(c, w));
   }
 
   dispose(): void {
-    this.net.dispose();
-    this.split.dispose();
+    disposeAll(this.net, this.split);
   }
 }

@@ -1,5 +1,5 @@
-import { createRng, type Rng } from '../../core/rng.js';
-import { MADE_ORDERS, type MadeOrder, Mlp, type MlpInit, madeMasks } from '../nn.js';
+import type { Rng } from '../../core/rng.js';
+import { MADE_ORDERS, type MadeOrder, Mlp, madeMasks } from '../nn.js';
 import {
   ACTIVATIONS,
   type Activation,
@@ -8,13 +8,12 @@ import {
   checkHidden,
   checkInt,
   checkRange,
-  configObject,
   type Fail,
   failOption,
-  failSpec,
 } from '../nn-options.js';
 import * as tf from '../tf.js';
 import type { Bijector, ForwardResult, ModuleSpec, SerializedTensor } from '../types.js';
+import { disposeAll, networkInit, networkSpec, reviveNetwork } from './network-transform.js';
 
 /** Default soft clamp c of the log-scale α. */
 export const DEFAULT_MAF_CLAMP = 3;
@@ -80,10 +79,7 @@ export class MaskedAutoregressive implements Bijector {
     this.config = parseConfig({ ...options }, failOption);
     const { dim, hidden, order, activation } = this.config;
     this.dim = dim;
-    const init: MlpInit =
-      weights === undefined
-        ? { rng: options.rng ?? createRng(0), zeroOutput: true }
-        : { weights, prefix: 'made.' };
+    const init = networkInit(options.rng, weights, 'made.');
     const masks = madeMasks(dim, hidden, 2, order);
     this.made = new Mlp({ sizes: [dim, ...hidden, 2 * dim], activation, masks }, init, failOption);
   }
@@ -129,22 +125,20 @@ export class MaskedAutoregressive implements Bijector {
   }
 
   toJSON(): ModuleSpec {
-    return {
-      kind: this.kind,
-      config: { ...this.config, hidden: [...this.config.hidden] },
-      weights: this.made.encode('made.'),
-    };
+    return networkSpec(this.kind, this.config, this.made, 'made.');
   }
 
   /** Rebuilds from `toJSON` output; throws `SerializationError` on a bad config or weight shape. */
   static fromJSON(spec: ModuleSpec): MaskedAutoregressive {
-    const fail = failSpec(MaskedAutoregressive.kind);
-    if (spec.kind !== MaskedAutoregressive.kind) fail(`kind is "${spec.kind}"`);
-    const config = parseConfig(configObject(spec.config, fail), fail);
-    return new MaskedAutoregressive(config, spec.weights ?? {});
+    return reviveNetwork(
+      spec,
+      MaskedAutoregressive.kind,
+      parseConfig,
+      (c, w) => new MaskedAutoregressive(c, w),
+    );
   }
 
   dispose(): void {
-    this.made.dispose();
+    disposeAll(this.made);
   }
 }

@@ -1,5 +1,5 @@
-import { createRng, type Rng } from '../../core/rng.js';
-import { Mlp, type MlpInit } from '../nn.js';
+import type { Rng } from '../../core/rng.js';
+import { Mlp } from '../nn.js';
 import {
   ACTIVATIONS,
   type Activation,
@@ -8,14 +8,13 @@ import {
   checkHidden,
   checkInt,
   checkRange,
-  configObject,
   type Fail,
   failOption,
-  failSpec,
 } from '../nn-options.js';
 import * as tf from '../tf.js';
 import type { Bijector, ForwardResult, ModuleSpec, SerializedTensor } from '../types.js';
 import { CouplingSplit } from './coupling-split.js';
+import { disposeAll, networkInit, networkSpec, reviveNetwork } from './network-transform.js';
 import { type SplineParams, type SplineShape, splineForward, splineInverse } from './rq-spline.js';
 
 /** Options of `SplineCoupling`. */
@@ -88,10 +87,7 @@ export class SplineCoupling implements Bijector {
     this.config = parseConfig({ ...options }, failOption);
     this.dim = this.config.dim;
     this.split = new CouplingSplit(this.dim, this.config.parity);
-    const init: MlpInit =
-      weights === undefined
-        ? { rng: options.rng ?? createRng(0), zeroOutput: true }
-        : { weights, prefix: 'net.' };
+    const init = networkInit(options.rng, weights, 'net.');
     const out = this.split.transSize * (3 * this.config.bins - 1);
     const sizes = [this.split.condSize, ...this.config.hidden, out];
     try {
@@ -137,23 +133,15 @@ export class SplineCoupling implements Bijector {
   }
 
   toJSON(): ModuleSpec {
-    return {
-      kind: this.kind,
-      config: { ...this.config, hidden: [...this.config.hidden] },
-      weights: this.net.encode('net.'),
-    };
+    return networkSpec(this.kind, this.config, this.net, 'net.');
   }
 
   /** Rebuilds from `toJSON` output; throws `SerializationError` on a bad config or weight shape. */
   static fromJSON(spec: ModuleSpec): SplineCoupling {
-    const fail = failSpec(SplineCoupling.kind);
-    if (spec.kind !== SplineCoupling.kind) fail(`kind is "${spec.kind}"`);
-    const config = parseConfig(configObject(spec.config, fail), fail);
-    return new SplineCoupling(config, spec.weights ?? {});
+    return reviveNetwork(spec, SplineCoupling.kind, parseConfig, (c, w) => new SplineCoupling(c, w));
   }
 
   dispose(): void {
-    this.net.dispose();
-    this.split.dispose();
+    disposeAll(this.net, this.split);
   }
 }

@@ -1,0 +1,252 @@
+import { LOG_PROB_FLOOR, type NormalizingFlow } from '../normalizing-flow.js';
+import { HALF_LOG_2PI } from '../priors/prior-common.js';
+import * as tf from '../tf.js';
+import { ParamStore } from './param-store.js';
+import {
+  type CouplingPlan,
+  type FusedPlan,
+  foldInput,
+  foldOutput,
+  type LayerPlan,
+  transposed,
+} from './plan.js';
+
+/** Folded weights of one coupling: `w[0]` is full-width `[dim, h1]`; `wT` are the transposes. */
+export interface CouplingWeights {
+  readonly plan: CouplingPlan;
+  readonly w: tf.Tensor2D[];
+  readonly b: tf.Tensor1D[];
+  readonly wT: tf.Tensor2D[];
+  readonly wt: tf.Tensor2D;
+  readonly ws: tf.Tensor2D;
+  readonly bt: tf.Tensor1D;
+  readonly bs: tf.Tensor1D;
+  /** `[2·dim, hL]`: transposed shift weights stacked over transposed scaled log-scale weights. */
+  readonly woutT: tf.Tensor2D;
+}
+
+/** z = x·a + b with a = e^(−logScale), b = −shift·a; `logDet` = −Σ logScale. */
+export interface ElementwiseWeights {
+  readonly plan: { readonly kind: 'elementwise'; readonly firstVar: number };
+  readonly a: tf.Tensor1D;
+  readonly b: tf.Tensor1D;
+  readonly logDet: number;
+}
+
+/** A permutation as a 0/1 matrix and its transpose (constants). */
+export interface PermuteWeights {
+  readonly plan: { readonly kind: 'permute'; readonly perm: readonly number[] };
+  readonly p: tf.Tensor2D;
+  readonly pT: tf.Tensor2D;
+}
+
+export type LayerWeights = CouplingWeights | ElementwiseWeights | PermuteWeights;
+
+/** Applies a conditioner hidden layer: fused matmul + bias (+ relu); tanh after a linear fused matmul. */
+export function hiddenLayer(
+  h: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+  act: 'relu' | 'tanh',
+): tf.Tensor2D {
+  if (act === 'relu') return tf.fused.matMul({ a: h, b: w, bias: b, activation: 'relu' }) as tf.Tensor2D;
+  return tf.tanh(tf.fused.matMul({ a: h, b: w, bias: b })) as tf.Tensor2D;
+}
+
+/**
+ * A supported flow's weights folded for the fused engine: conditioner inputs and outputs widened to the
+ * full dimension (so no split/merge kernels), the clamp folded into the log-scale weights, ActNorm as
+ * x·a + b. Refolded once per model version: when the flow's variables got new values (tracked by
+ * `ParamStore`), or after the fused trainer committed an update (`refold`). Scoring checks input validity
+ * and floors results on the JS side.
+ */
+export class FusedModel {
+  readonly plan: FusedPlan;
+  readonly store: ParamStore;
+  private weights: LayerWeights[] = [];
+  private constants: tf.Tensor[] = [];
+  /** −(dim/2)·log 2π plus the elementwise layers' log-determinants. */
+  private offset = 0;
+
+  constructor(plan: FusedPlan, flow: NormalizingFlow) {
+    this.plan = plan;
+    this.store = new ParamStore(flow.trainableVariables());
+  }
+
+  /** Current folded weights (after `refresh`). */
+  get layers(): readonly LayerWeights[] {
+    return this.weights;
+  }
+
+  /** log p constant: prior normaliser plus elementwise log-determinants. */
+  get logProbOffset(): number {
+    return this.offset;
+  }
+
+  /** Refolds when the variables changed since the last fold. */
+  refresh(): void {
+    if (this.store.sync() || this.weights.length === 0) this.refold();
+  }
+
+  /** Refolds from `store.values` (call after the store was committed). */
+  refold(): void {
+    this.disposeWeights();
+    const d = this.plan.dim;
+    this.offset = -d * HALF_LOG_2PI;
+    this.weights = this.plan.layers.map((l) => this.foldLayer(l, d));
+  }
+
+  /** log p(x) per row (floored like `NormalizingFlow.logProb`), from row-major `values` of `n` rows. */
+  async score(values: Float32Array, n: number): Promise<Float32Array> {
+    const { clean, valid } = this.cleanRows(values, n);
+    const lp = this.launchScore(clean, n);
+    try {
+      return this.floor((await lp.data()) as Float32Array, valid);
+    } finally {
+      lp.dispose();
+    }
+  }
+
+  /** Synchronous `score`. */
+  scoreSync(values: Float32Array, n: number): Float32Array {
+    const { clean, valid } = this.cleanRows(values, n);
+    const lp = this.launchScore(clean, n);
+    try {
+      return this.floor(lp.dataSync() as Float32Array, valid);
+    } finally {
+      lp.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.disposeWeights();
+  }
+
+  private launchScore(clean: Float32Array, n: number): tf.Tensor1D {
+    this.refresh();
+    return tf.tidy(() => {
+      let h = tf.tensor2d(clean, [n, this.plan.dim]);
+      let s: tf.Tensor2D | undefined;
+      for (const l of this.weights) {
+        if (l.plan.kind === 'coupling') {
+          const c = l as CouplingWeights;
+          let a = h;
+          c.w.forEach((w, i) => {
+            a = hiddenLayer(a, w, c.b[i]!, c.plan.activation);
+          });
+          const t = tf.fused.matMul({ a, b: c.wt, bias: c.bt });
+          const ls = tf.mul(
+            tf.tanh(tf.fused.matMul({ a, b: c.ws, bias: c.bs })),
+            c.plan.clamp,
+          ) as tf.Tensor2D;
+          h = tf.add(tf.mul(h, tf.exp(ls)), t) as tf.Tensor2D;
+          s = s === undefined ? ls : (tf.add(s, ls) as tf.Tensor2D);
+        } else if (l.plan.kind === 'elementwise') {
+          const e = l as ElementwiseWeights;
+          h = tf.add(tf.mul(h, e.a), e.b) as tf.Tensor2D;
+        } else {
+          h = tf.matMul(h, (l as PermuteWeights).p);
+        }
+      }
+      const quad = tf.mul(tf.square(h), -0.5);
+      return tf.add(tf.sum(s === undefined ? quad : tf.add(s, quad), 1), this.offset) as tf.Tensor1D;
+    });
+  }
+
+  /** Valid rows (finite, |x| ≤ maxAbsInput) and a copy with invalid rows zeroed (when there are any). */
+  private cleanRows(values: Float32Array, n: number): { clean: Float32Array; valid: Uint8Array } {
+    const d = this.plan.dim;
+    const max = this.plan.maxAbsInput;
+    const valid = new Uint8Array(n);
+    let clean = values;
+    for (let i = 0; i < n; i++) {
+      let ok = 1;
+      for (let j = i * d; j < (i + 1) * d; j++) {
+        const v = values[j]!;
+        if (!(Math.abs(v) <= max)) ok = 0;
+      }
+      valid[i] = ok;
+      if (ok === 0) {
+        if (clean === values) clean = values.slice(0, n * d);
+        clean.fill(0, i * d, (i + 1) * d);
+      }
+    }
+    return { clean: clean.length === n * d ? clean : clean.subarray(0, n * d), valid };
+  }
+
+  private floor(raw: Float32Array, valid: Uint8Array): Float32Array {
+    const out = new Float32Array(raw.length);
+    for (let i = 0; i < raw.length; i++) {
+      const v = raw[i]!;
+      out[i] = valid[i] === 1 && Number.isFinite(v) ? Math.max(v, LOG_PROB_FLOOR) : LOG_PROB_FLOOR;
+    }
+    return out;
+  }
+
+  private foldLayer(l: LayerPlan, d: number): LayerWeights {
+    const { store } = this;
+    const value = (i: number): Float32Array => store.slice(store.values, i);
+    const keep = <T extends tf.Tensor>(t: T): T => {
+      this.constants.push(t);
+      return t;
+    };
+    if (l.kind === 'permute') {
+      const m = new Float32Array(d * d);
+      for (const [j, p] of l.perm.entries()) m[p * d + j] = 1;
+      return { plan: l, p: keep(tf.tensor2d(m, [d, d])), pT: keep(tf.tensor2d(transposed(m, d, d), [d, d])) };
+    }
+    if (l.kind === 'elementwise') {
+      const shift = value(l.firstVar);
+      const logScale = value(l.firstVar + 1);
+      const a = logScale.map((v) => Math.exp(-v));
+      const b = shift.map((v, j) => -v * a[j]!);
+      const logDet = -logScale.reduce((acc, v) => acc + v, 0);
+      this.offset += logDet;
+      return { plan: l, a: keep(tf.tensor1d(a)), b: keep(tf.tensor1d(b)), logDet };
+    }
+    return this.foldCoupling(l, d, value, keep);
+  }
+
+  private foldCoupling(
+    l: CouplingPlan,
+    d: number,
+    value: (i: number) => Float32Array,
+    keep: <T extends tf.Tensor>(t: T) => T,
+  ): CouplingWeights {
+    const sizes = [d, ...l.sizes.slice(1)];
+    const nHidden = sizes.length - 2;
+    const w: tf.Tensor2D[] = [];
+    const wT: tf.Tensor2D[] = [];
+    const b: tf.Tensor1D[] = [];
+    for (let i = 0; i < nHidden; i++) {
+      const raw = value(l.firstVar + 2 * i);
+      const wi = i === 0 ? foldInput(l, d, raw) : raw;
+      const [r, c] = [sizes[i]!, sizes[i + 1]!];
+      w.push(keep(tf.tensor2d(wi.slice(), [r, c])));
+      wT.push(keep(tf.tensor2d(transposed(wi, r, c), [c, r])));
+      b.push(keep(tf.tensor1d(value(l.firstVar + 2 * i + 1).slice())));
+    }
+    const hL = sizes[nHidden]!;
+    const out = foldOutput(l, d, value(l.firstVar + 2 * nHidden), value(l.firstVar + 2 * nHidden + 1));
+    const stacked = new Float32Array(2 * d * hL);
+    stacked.set(transposed(out.wt, hL, d), 0);
+    stacked.set(transposed(out.ws, hL, d), d * hL);
+    return {
+      plan: l,
+      w,
+      b,
+      wT,
+      wt: keep(tf.tensor2d(out.wt, [hL, d])),
+      ws: keep(tf.tensor2d(out.ws, [hL, d])),
+      bt: keep(tf.tensor1d(out.bt)),
+      bs: keep(tf.tensor1d(out.bs)),
+      woutT: keep(tf.tensor2d(stacked, [2 * d, hL])),
+    };
+  }
+
+  private disposeWeights(): void {
+    for (const t of this.constants) t.dispose();
+    this.constants = [];
+    this.weights = [];
+  }
+}

@@ -1,0 +1,36 @@
+/** Flows and weights shared by the engine tests (fused scoring and the tape-free step). */
+
+import type { Rng } from '../../src/core/rng.js';
+import { NormalizingFlow } from '../../src/flow/normalizing-flow.js';
+import { StandardNormal } from '../../src/flow/priors/standard-normal.js';
+import * as tf from '../../src/flow/tf.js';
+import { ActNorm } from '../../src/flow/transforms/actnorm.js';
+import { AffineCoupling } from '../../src/flow/transforms/affine-coupling.js';
+import { Permutation } from '../../src/flow/transforms/permutation.js';
+
+/** Overwrites every variable with N(0, scale²) values, so no layer is the identity. */
+export function randomizeWeights(flow: NormalizingFlow, rng: Rng, scale = 0.3): void {
+  for (const v of flow.trainableVariables()) {
+    const values = Float32Array.from({ length: v.size }, () => scale * rng.normal());
+    const t = tf.tensor(values, v.shape);
+    v.assign(t);
+    t.dispose();
+  }
+}
+
+/** RealNVP with ActNorm before and a random permutation after every coupling. */
+export function mixedFlow(
+  dim: number,
+  layers: number,
+  hidden: number,
+  rng: Rng,
+  activation: 'relu' | 'tanh',
+): NormalizingFlow {
+  const flows = [];
+  for (let i = 0; i < layers; i++) {
+    flows.push(new ActNorm({ dim }));
+    flows.push(new AffineCoupling({ dim, hidden, activation, parity: i % 2 === 0 ? 0 : 1, rng }));
+    flows.push(Permutation.random(dim, rng));
+  }
+  return new NormalizingFlow(new StandardNormal({ dim }), flows);
+}
