@@ -1,4 +1,3 @@
-import type { Rng } from '../core/rng.js';
 import { DEFAULT_CLIP_NORM, DEFAULT_WEIGHT_DECAY } from '../core/training-defaults.js';
 import { FlowsentinelError, InvalidOptionError, SerializationError } from '../errors.js';
 import { AdamW } from './adamw.js';
