@@ -1,9 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src/core/rng.js';
 import { InvalidOptionError, SerializationError } from '../../src/errors.js';
 import { AdamW, type AdamWOptions, type AdamWState } from '../../src/flow/adamw.js';
 import { decodeValues } from '../../src/flow/tensor-codec.js';
 import * as tf from '../../src/flow/tf.js';
+import { disposeAfterEach } from '../helpers/track.js';
 
 /** Float64 AdamW reference over flat parameter arrays; `decays[i]` is the decay of parameter i. */
 class RefAdamW {
@@ -87,14 +88,7 @@ function step(opt: AdamW, vars: tf.Variable[], lr: number, ok: boolean | number 
   });
 }
 
-const live: { dispose(): void }[] = [];
-function track<T extends { dispose(): void }>(x: T): T {
-  live.push(x);
-  return x;
-}
-afterEach(() => {
-  for (const x of live.splice(0)) x.dispose();
-});
+const track = disposeAfterEach();
 
 describe('AdamW', () => {
   it.each([

@@ -1,5 +1,5 @@
 /** Issue 14 item 3: fused scoring (folded weights, fused matmuls, JS-side validity) equals the autodiff path. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRng, type Rng } from '../../src/core/rng.js';
 import { realNVP, splineFlow } from '../../src/flow/builders.js';
 import { FusedModel } from '../../src/flow/fused/fused-model.js';
@@ -7,16 +7,10 @@ import { planFor } from '../../src/flow/fused/plan.js';
 import { LOG_PROB_FLOOR, type NormalizingFlow } from '../../src/flow/normalizing-flow.js';
 import * as tf from '../../src/flow/tf.js';
 import { Trainer } from '../../src/flow/trainer.js';
+import { disposeAfterEach } from '../helpers/track.js';
 import { mixedFlow, randomizeWeights } from './engine-cases.js';
 
-const live: { dispose(): void }[] = [];
-function track<T extends { dispose(): void }>(x: T): T {
-  live.push(x);
-  return x;
-}
-afterEach(() => {
-  for (const x of live.splice(0)) x.dispose();
-});
+const track = disposeAfterEach();
 
 function rows(rng: Rng, n: number, dim: number): Float32Array {
   return Float32Array.from({ length: n * dim }, () => 1.5 * rng.normal());

@@ -1,5 +1,5 @@
 /** Issue 14 item 2: the tape-free step's hand-written gradients against tfjs autodiff. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRng, type Rng } from '../../src/core/rng.js';
 import { realNVP } from '../../src/flow/builders.js';
 import { FusedModel } from '../../src/flow/fused/fused-model.js';
@@ -8,16 +8,10 @@ import { planFor } from '../../src/flow/fused/plan.js';
 import type { NormalizingFlow } from '../../src/flow/normalizing-flow.js';
 import * as tf from '../../src/flow/tf.js';
 import { Trainer } from '../../src/flow/trainer.js';
+import { disposeAfterEach } from '../helpers/track.js';
 import { mixedFlow, randomizeWeights } from './engine-cases.js';
 
-const live: { dispose(): void }[] = [];
-function track<T extends { dispose(): void }>(x: T): T {
-  live.push(x);
-  return x;
-}
-afterEach(() => {
-  for (const x of live.splice(0)) x.dispose();
-});
+const track = disposeAfterEach();
 
 function batch(rng: Rng, n: number, dim: number): tf.Tensor2D {
   return tf.tensor2d(

@@ -1,5 +1,5 @@
 /** Issue 14 item 1: the host optimizer (fused engine) against the in-graph AdamW and autodiff trainer. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRng, type Rng } from '../../src/core/rng.js';
 import { AdamW, type AdamWOptions } from '../../src/flow/adamw.js';
 import { realNVP } from '../../src/flow/builders.js';
@@ -8,15 +8,9 @@ import type { NormalizingFlow } from '../../src/flow/normalizing-flow.js';
 import * as tf from '../../src/flow/tf.js';
 import { Trainer, type TrainerOptions } from '../../src/flow/trainer.js';
 import { makeTinyFlow, type TinyAffine } from '../helpers/tiny-flow.js';
+import { disposeAfterEach } from '../helpers/track.js';
 
-const live: { dispose(): void }[] = [];
-function track<T extends { dispose(): void }>(x: T): T {
-  live.push(x);
-  return x;
-}
-afterEach(() => {
-  for (const x of live.splice(0)) x.dispose();
-});
+const track = disposeAfterEach();
 
 const SHAPES: number[][] = [[4, 3], [3], [2, 5], [1]];
 

@@ -1,10 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRng, type Rng } from '../../src/core/rng.js';
 import { InvalidOptionError, SerializationError } from '../../src/errors.js';
 import type { NormalizingFlow } from '../../src/flow/normalizing-flow.js';
 import * as tf from '../../src/flow/tf.js';
 import { type StepResult, Trainer, TrainerError, type TrainerOptions } from '../../src/flow/trainer.js';
 import { makeTinyFlow, type TinyAffine, tinyFlowFromJSON } from '../helpers/tiny-flow.js';
+import { disposeAfterEach } from '../helpers/track.js';
 
 const DIM = 3;
 const MU = [2, -1, 0.5];
@@ -36,14 +37,7 @@ function weights(flow: NormalizingFlow): number[] {
   return flow.trainableVariables().flatMap((v) => Array.from(v.dataSync()));
 }
 
-const live: { dispose(): void }[] = [];
-function track<T extends { dispose(): void }>(x: T): T {
-  live.push(x);
-  return x;
-}
-afterEach(() => {
-  for (const x of live.splice(0)) x.dispose();
-});
+const track = disposeAfterEach();
 
 describe('Trainer', () => {
   it('runs data-dependent init once, then learns the data distribution', async () => {
