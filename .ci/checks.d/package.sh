@@ -5,6 +5,7 @@
 #     (--prefer-offline: the registry is asked only for what the cache lacks);
 #   - `npx flowsentinel --version` prints the package version;
 #   - `npx flowsentinel demo --events 3000` runs and prints its summary;
+#   - `npx flowsentinel init-config > flowsentinel.yaml` writes the shipped example, which validate-config accepts;
 #   - an ESM TypeScript file importing `flowsentinel` and `flowsentinel/testing` is type-checked with tsc
 #     (module nodenext, so only the `exports` map resolves them), compiled and run with node.
 # Also checks the tarball holds only what the package needs (dist/, config/, package.json, README.md).
@@ -62,6 +63,11 @@ grep -q '^flowsentinel demo summary$' "$tmp/demo.out" || fail "no demo summary o
 grep -Eq '^  events +3000 ' "$tmp/demo.out" || fail "the demo did not process 3000 events: $(cat "$tmp/demo.out")"
 [ -s "$tmp/report.html" ] || fail "the demo wrote no report"
 say "npx flowsentinel demo --events 3000: summary printed, report written"
+(cd "$app" && npx --no-install flowsentinel init-config >flowsentinel.yaml) || fail "npx flowsentinel init-config"
+validated="$(cd "$app" && npx --no-install flowsentinel validate-config -c flowsentinel.yaml)" ||
+  fail "npx flowsentinel validate-config rejected the example init-config wrote"
+[[ "$validated" == "OK flowsentinel.yaml: "* ]] || fail "unexpected validate-config output: $validated"
+say "npx flowsentinel init-config > flowsentinel.yaml; validate-config: $validated"
 
 # ---- import from an ESM TypeScript file ----
 cat >"$app/tsconfig.json" <<'JSON'
