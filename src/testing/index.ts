@@ -17,6 +17,7 @@ export {
   writeRecording,
 } from './records.js';
 export {
+  type PartialConfig,
   type Recording,
   type RecordingConfig,
   type RecordingSummary,

@@ -45,13 +45,26 @@ export interface ReplayResult {
   readonly summary: RecordingSummary;
 }
 
-/** The config: a file path, or any part of the config object (`{ features: { fields: ['cpu'] } }`). */
-export type RecordingConfig = string | ConfigOverrides;
+type ReadonlyDeep<T> = T extends readonly (infer U)[]
+  ? readonly ReadonlyDeep<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: ReadonlyDeep<T[K]> }
+    : T;
+
+/**
+ * Any part of the config object, e.g. `{ features: { fields: ['cpu'] } }`; defaults fill the rest. Readonly,
+ * so `as const` objects and a whole `AppConfig` from `loadConfig` fit too.
+ */
+export type PartialConfig = ReadonlyDeep<ConfigOverrides>;
+
+/** The config: a YAML/JSON file path, or a (partial) config object. */
+export type RecordingConfig = string | PartialConfig;
 
 function configOf(config: RecordingConfig, env: ReplayRecordingOptions['env']): AppConfig {
   const environment = env ?? {};
   if (typeof config === 'string') return loadConfig({ file: config, env: environment });
-  return loadConfig({ env: environment, overrides: config });
+  // loadConfig copies the overrides before validating, so the caller's (readonly) object is left as is.
+  return loadConfig({ env: environment, overrides: config as ConfigOverrides });
 }
 
 function sourceOf(recording: Recording, lines: MalformedLines): RecordSource {

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import { parseRecordLine } from '../../src/streams/jsonl.js';
 import {
@@ -82,6 +83,19 @@ describe('replayRecording', () => {
     expect(fromFile.scores).toEqual(fromMemory.scores);
     expect(fromFile.anomalies).toEqual(fromMemory.anomalies);
     expect(fromFile.summary).toEqual(fromMemory.summary);
+  });
+
+  it('takes the config as a file, a readonly (as const) object or a loaded AppConfig, with the same result', async () => {
+    const file = join(dir, 'config.json');
+    await writeFile(file, JSON.stringify(CONFIG));
+    const frozen = { ...CONFIG, features: { fields: ['x', 'y'] as const } } as const;
+    const records = sample(120);
+    const fromObject = await replayRecording(records, CONFIG);
+    expect(fromObject.scores).toHaveLength(120);
+    expect((await replayRecording(records, file)).scores).toEqual(fromObject.scores);
+    expect((await replayRecording(records, frozen)).scores).toEqual(fromObject.scores);
+    const loaded = loadConfig({ file, env: {} });
+    expect((await replayRecording(records, loaded)).scores).toEqual(fromObject.scores);
   });
 
   it('throws ConfigError for an invalid config before reading anything', async () => {
