@@ -14,6 +14,7 @@ const layers = {
   report: ['report', 'core', 'errors'],
   job: ['job', 'detector', 'flow', 'streams', 'kafka', 'metrics', 'config', 'core', 'errors', 'logging'],
   evaluate: ['evaluate', 'job', 'detector', 'streams', 'config', 'report', 'core', 'errors', 'logging'],
+  testing: ['testing', 'job', 'detector', 'streams', 'config', 'core', 'errors', 'logging'],
 };
 
 /** A path pattern for a layer: a folder of src/, or top-level files (errors.ts; logging.ts + log-pretty.ts). */

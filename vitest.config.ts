@@ -9,7 +9,7 @@ const slowdown = SLOWDOWN[process.env.FLOWSENTINEL_BACKEND ?? ''] ?? 1;
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
     // Local Kafka broker, started lazily: only when a Kafka test asks for it (see docs/kafka-local.md).
     globalSetup: ['test/kafka.global-setup.ts'],

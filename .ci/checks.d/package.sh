@@ -5,10 +5,9 @@
 #     (--prefer-offline: the registry is asked only for what the cache lacks);
 #   - `npx flowsentinel --version` prints the package version;
 #   - `npx flowsentinel demo --events 3000` runs and prints its summary;
-#   - an ESM TypeScript file importing `flowsentinel` is type-checked with tsc (module nodenext, so only the
-#     `exports` map resolves it), compiled and run with node.
-# The `./testing` entry (issue 17 item 3, `flowsentinel/testing`) is not in the exports map yet: add it there
-# and import it in consumer.ts below when src/testing exists.
+#   - `npx flowsentinel init-config > flowsentinel.yaml` writes the shipped example, which validate-config accepts;
+#   - an ESM TypeScript file importing `flowsentinel` and `flowsentinel/testing` is type-checked with tsc
+#     (module nodenext, so only the `exports` map resolves them), compiled and run with node.
 # Also checks the tarball holds only what the package needs (dist/, config/, package.json, README.md).
 # Too slow for `npm test` (build + install + demo ≈ 1-2 min on 2 cores), so it is a CI check. Run it
 # locally with `bash .ci/checks.d/package.sh`.
@@ -36,7 +35,9 @@ say "packed $(basename "$tarball"): $(wc -l <"$tmp/files.txt") files, $(du -k "$
 unexpected="$(grep -Ev '^package/(dist/.+|config/[^/]+\.yaml|package\.json|README\.md)$' "$tmp/files.txt" || true)"
 [ -z "$unexpected" ] || fail "the tarball holds files the package does not need:
 $unexpected"
-for needed in package/dist/index.js package/dist/index.d.ts package/dist/cli/main.js package/config/demo.yaml; do
+for needed in package/dist/index.js package/dist/index.d.ts package/dist/testing/index.js \
+  package/dist/testing/index.d.ts package/dist/cli/main.js package/config/demo.yaml \
+  package/config/flowsentinel.example.yaml; do
   grep -qx "$needed" "$tmp/files.txt" || fail "the tarball lacks $needed"
 done
 if grep -q '\.test\.' "$tmp/files.txt"; then fail "the tarball holds test files"; fi
@@ -62,6 +63,11 @@ grep -q '^flowsentinel demo summary$' "$tmp/demo.out" || fail "no demo summary o
 grep -Eq '^  events +3000 ' "$tmp/demo.out" || fail "the demo did not process 3000 events: $(cat "$tmp/demo.out")"
 [ -s "$tmp/report.html" ] || fail "the demo wrote no report"
 say "npx flowsentinel demo --events 3000: summary printed, report written"
+(cd "$app" && npx --no-install flowsentinel init-config >flowsentinel.yaml) || fail "npx flowsentinel init-config"
+validated="$(cd "$app" && npx --no-install flowsentinel validate-config -c flowsentinel.yaml)" ||
+  fail "npx flowsentinel validate-config rejected the example init-config wrote"
+[[ "$validated" == "OK flowsentinel.yaml: "* ]] || fail "unexpected validate-config output: $validated"
+say "npx flowsentinel init-config > flowsentinel.yaml; validate-config: $validated"
 
 # ---- import from an ESM TypeScript file ----
 cat >"$app/tsconfig.json" <<'JSON'
@@ -82,13 +88,16 @@ JSON
 cat >"$app/src/consumer.ts" <<'TS'
 import { fileURLToPath } from 'node:url';
 import { type AppConfig, FlowsentinelError, loadConfig, MemorySink, type ScoredEvent } from 'flowsentinel';
+import { recordOf, type SourceRecord } from 'flowsentinel/testing';
 
 const demoConfig = fileURLToPath(new URL('./config/demo.yaml', import.meta.resolve('flowsentinel/package.json')));
 const config: AppConfig = loadConfig({ file: demoConfig, env: {} });
 const sink = new MemorySink<ScoredEvent>();
 await sink.write([]);
 const fields: number = config.features.fields.length;
-console.log(`fields=${fields} items=${sink.items.length} error=${new FlowsentinelError('x').name}`);
+const records: SourceRecord[] = recordOf([{ key: 'host-7', value: { cpu: 0.9 } }, { value: { cpu: 0.1 } }]);
+const offsets = records.map((r) => r.offset).join(',');
+console.log(`fields=${fields} items=${sink.items.length} error=${new FlowsentinelError('x').name} offsets=${offsets}`);
 TS
 (cd "$app" && npx --no-install tsc -p .) || fail "tsc type-check of an ESM TypeScript file importing flowsentinel"
 # Third-party declarations (tfjs, sketches-js) have errors of their own, so users run with skipLibCheck;
@@ -96,6 +105,6 @@ TS
 (cd "$app" && npx --no-install tsc -p . --noEmit --skipLibCheck false >"$tmp/libcheck.out") || true
 if grep -E '^node_modules/flowsentinel/' "$tmp/libcheck.out"; then fail "flowsentinel's own .d.ts files do not type-check"; fi
 ran="$(cd "$app" && node out/consumer.js)" || fail "the compiled consumer did not run"
-[[ "$ran" == fields=* ]] || fail "unexpected consumer output: $ran"
+[[ "$ran" == fields=*offsets=0,1 ]] || fail "unexpected consumer output: $ran"
 say "tsc (NodeNext, strict; flowsentinel's .d.ts also without skipLibCheck) and node: $ran"
 say "OK"

@@ -3,10 +3,12 @@ import type { Command } from 'commander';
 import type { CommandDeps } from '../with-shutdown.js';
 import { registerDemoCommand } from './demo.js';
 import { registerEvaluateCommand } from './evaluate.js';
+import { registerInitConfigCommand } from './init-config.js';
 import { registerRecordCommand } from './record.js';
 import { registerReplayCommand } from './replay.js';
 import { registerReplayToTopicCommand } from './replay-to-topic.js';
 import { registerRunCommand } from './run.js';
+import { registerValidateConfigCommand } from './validate-config.js';
 
 export { DEFAULT_UNTIL_IDLE_MS } from './record.js';
 
@@ -23,4 +25,6 @@ export function registerCommands(program: Command, deps: CommandDeps): void {
   registerReplayCommand(program, deps);
   registerKafkaCommands(program, deps);
   registerEvaluateCommand(program, deps);
+  registerInitConfigCommand(program, deps);
+  registerValidateConfigCommand(program, deps);
 }

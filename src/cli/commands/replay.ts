@@ -1,10 +1,11 @@
 /** `flowsentinel replay`: a recorded topic through the pipeline (or into a topic with `--to-topic`). */
+import { existsSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { loadConfig } from '../../config/load.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, FlowsentinelError, InvalidOptionError } from '../../errors.js';
 import { replayFileToTopic } from '../../job/kafka.js';
 import { runReplay } from '../../job/replay.js';
 import { type CheckpointFlags, checkpointOverrides, speedArg, withCheckpointFlags } from '../args.js';
+import { INIT_CONFIG_HINT, loadCommandConfig, noConfigGiven } from '../config-hint.js';
 import { type CommandContext, type CommandDeps, withShutdown } from '../with-shutdown.js';
 
 type ReplayFlags = {
@@ -37,6 +38,24 @@ async function replay(file: string | undefined, opts: ReplayFlags, ctx: CommandC
   print(JSON.stringify({ ...summary, outDir }));
 }
 
+/**
+ * What can be said before the config is read: a missing recording argument (when no config could name one
+ * in replay.input) is a usage error, a recording that does not exist a failure to read the input.
+ */
+function checkRecording(file: string | undefined, opts: ReplayFlags): void {
+  if (file === undefined) {
+    if (noConfigGiven(opts.config)) {
+      throw new InvalidOptionError(
+        `replay: no recording given: pass the JSONL file, e.g. flowsentinel replay recording.jsonl -c flowsentinel.yaml (or set replay.input in the config). A config is needed too: ${INIT_CONFIG_HINT}`,
+      );
+    }
+    return;
+  }
+  if (!existsSync(file)) {
+    throw new FlowsentinelError(`replay: recording file not found: ${file}`, { context: { file } });
+  }
+}
+
 /** Registers `replay` on `program`. */
 export function registerReplayCommand(program: Command, deps: CommandDeps): void {
   withCheckpointFlags(
@@ -66,19 +85,17 @@ export function registerReplayCommand(program: Command, deps: CommandDeps): void
         '--to-topic <topic>',
         'produce the recording into this Kafka topic instead (keys, headers, timestamps kept)',
       ),
-  ).action((file: string | undefined, opts: ReplayFlags) =>
-    withShutdown(
+  ).action((file: string | undefined, opts: ReplayFlags) => {
+    checkRecording(file, opts);
+    return withShutdown(
       deps,
       // Producing a recording back to Kafka reads no features, so none need configuring.
       () =>
-        loadConfig({
-          ...(opts.config ? { file: opts.config } : {}),
-          overrides: {
-            ...(opts.toTopic ? { features: { fields: ['unused'] } } : {}),
-            checkpoint: checkpointOverrides(opts),
-          },
+        loadCommandConfig('replay', opts.config, {
+          ...(opts.toTopic ? { features: { fields: ['unused'] } } : {}),
+          checkpoint: checkpointOverrides(opts),
         }),
       (ctx) => replay(file, opts, ctx),
-    ),
-  );
+    );
+  });
 }
