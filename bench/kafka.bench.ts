@@ -22,16 +22,14 @@ import {
   KafkaSource,
   produceRecords,
   readTopic,
-  SharedProducer,
   toReplayMessage,
 } from '../src/kafka/index.js';
 import { createLogger } from '../src/logging.js';
 import { AckTracker } from '../src/streams/acks.js';
 import { generateRecords } from '../src/streams/generator-source.js';
-import { MemorySink } from '../src/streams/sinks.js';
-import { iterableSource } from '../src/streams/source.js';
-import type { DeadLetter, ScoredEvent, SourceRecord } from '../src/streams/types.js';
+import type { ScoredEvent, SourceRecord } from '../src/streams/types.js';
 import { numberArg, parseBenchArgs } from './lib/args.js';
+import { rawConsume, replayRun } from './lib/kafka-runs.js';
 import { formatMs, formatRate, markdownTable, quantileSorted } from './lib/stats.js';
 
 const FIELDS = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5'];
@@ -40,6 +38,9 @@ const WARMUP_EVENTS = 2000;
 const logger = createLogger({ level: 'warn', destination: process.stderr });
 let topicCounter = 0;
 const topicName = (what: string): string => `bench-${what}-${Date.now().toString(36)}-${++topicCounter}`;
+
+/** `--hwm=N` (batching.highWaterMark) and `--pause-after-ms=N` (KafkaSource pauseAfterMs; 0 = the old pause at every full gate). */
+const tuning = { hwm: 4096, pauseAfterMs: undefined as number | undefined };
 
 function benchConfig(brokers: string[], backend: string, stepsPerBatch: number, scores?: string): AppConfig {
   return loadConfig({
@@ -51,7 +52,7 @@ function benchConfig(brokers: string[], backend: string, stepsPerBatch: number, 
       training: { stepsPerBatch, batchSize: 256 },
       warmup: { events: WARMUP_EVENTS },
       threshold: { policy: 'quantile', quantile: 0.01 },
-      batching: { maxSize: 256, maxWaitMs: 20, highWaterMark: 4096 },
+      batching: { maxSize: 256, maxWaitMs: 20, highWaterMark: tuning.hwm },
       metrics: { enabled: false },
       kafka: {
         brokers,
@@ -76,31 +77,6 @@ async function createTopics(admin: Admin, topics: readonly string[], partitions 
     })),
     waitForLeaders: true,
   });
-}
-
-/** Baseline: a bare kafkajs consumer group reading `count` records; ms from group join to the last record. */
-async function rawConsume(kafka: KafkaClient, topic: string, count: number): Promise<number> {
-  const consumer = kafka.consumer({ groupId: topicName('raw-group'), maxWaitTimeInMs: 100 });
-  let joinedAt = 0;
-  let seen = 0;
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    joinedAt = performance.now();
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  const done = new Promise<number>((resolve) => {
-    void consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch, heartbeat }) => {
-        seen += batch.messages.length;
-        if (seen >= count) resolve(performance.now() - joinedAt);
-        await heartbeat();
-      },
-    });
-  });
-  const ms = await done;
-  await consumer.disconnect();
-  return ms;
 }
 
 interface JobRun {
@@ -133,6 +109,7 @@ async function detectorRun(
     topics: [topic],
     start: 'earliest',
     acks,
+    ...(tuning.pauseAfterMs === undefined ? {} : { pauseAfterMs: tuning.pauseAfterMs }),
     observer: {
       groupJoin: () => {
         joinedAt = performance.now();
@@ -171,44 +148,12 @@ async function detectorRun(
   }
 }
 
-/**
- * The same job and records without Kafka: an in-memory source (generated, not read from a file) and
- * in-memory sinks. ms from the job's start until `count` records were acknowledged; the Kafka runs above
- * are timed from the group join, so both include model set-up and warm-up.
- */
-async function replayRun(
-  config: AppConfig,
-  records: () => Iterable<SourceRecord>,
-  count: number,
-): Promise<number> {
-  const stop = new AbortController();
-  let processed = 0;
-  let finishedAt = 0;
-  const progress = (n: number): void => {
-    processed += n;
-    if (processed >= count && finishedAt === 0) {
-      finishedAt = performance.now();
-      stop.abort();
-    }
-  };
-  const startedAt = performance.now();
-  const result = await runDetectorJob({
-    config,
-    logger,
-    source: iterableSource(records),
-    sinks: { anomalies: new MemorySink<ScoredEvent>(), deadLetters: new MemorySink<DeadLetter>() },
-    serveMetrics: false,
-    signal: stop.signal,
-    onBatch: (info) => progress(info.results.length),
-    onDeadLetter: () => progress(1),
-  });
-  result.parts.dispose();
-  return (finishedAt || performance.now()) - startedAt;
-}
-
 /** Produces `rate` events/s for `seconds`, each stamped with its send time; resolves with the count. */
 async function offerLoad(kafka: KafkaClient, topic: string, rate: number, seconds: number): Promise<number> {
-  const producer = (await SharedProducer.connect(kafka)).retain();
+  // A plain (not idempotent) producer: the idempotent one serialises sends behind a per-partition lock,
+  // and on a loaded machine hundreds of queued ticks ran into KafkaJSLockTimeout.
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
   const tickMs = 10;
   const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
   const ticks = Math.round((seconds * 1000) / tickMs);
@@ -231,14 +176,13 @@ async function offerLoad(kafka: KafkaClient, topic: string, rate: number, second
       if (!next.done) chunk.push({ ...next.value, timestamp: now });
     }
     sends.push(
-      producer.send(
-        topic,
-        chunk.map((r) => toReplayMessage(r, r.partition)),
-      ),
+      producer
+        .send({ topic, acks: 1, messages: chunk.map((r) => toReplayMessage(r, r.partition)) })
+        .then(() => undefined),
     );
   }
   await Promise.all(sends);
-  await producer.release();
+  await producer.disconnect();
   return perTick * ticks;
 }
 
@@ -279,7 +223,17 @@ async function latencyRun(
 }
 
 async function main(): Promise<void> {
-  const args = parseBenchArgs(process.argv.slice(2), ['events', 'rate', 'seconds', 'backend']);
+  const args = parseBenchArgs(process.argv.slice(2), [
+    'events',
+    'rate',
+    'seconds',
+    'backend',
+    'hwm',
+    'pause-after-ms',
+  ]);
+  tuning.hwm = numberArg(args, 'hwm', 4096);
+  const pauseAfter = args.values.get('pause-after-ms');
+  if (pauseAfter !== undefined) tuning.pauseAfterMs = Number(pauseAfter); // KafkaSource validates it
   const events = numberArg(args, 'events', args.quick ? 20_000 : 100_000);
   const rate = numberArg(args, 'rate', 5000);
   const seconds = numberArg(args, 'seconds', args.quick ? 5 : 20);
@@ -328,7 +282,7 @@ async function main(): Promise<void> {
       row('flowsentinel, scoring + learning', learning.ms, String(learning.anomalies)),
     ];
     process.stdout.write(
-      `\nThroughput, ${events.toLocaleString('en-US')} pre-produced events, ${PARTITIONS} partitions, backend ${backend}\n\n`,
+      `\nThroughput, ${events.toLocaleString('en-US')} pre-produced events, ${PARTITIONS} partitions, backend ${backend}, highWaterMark ${tuning.hwm}, pauseAfterMs ${tuning.pauseAfterMs ?? 'default'}\n\n`,
     );
     process.stdout.write(`${markdownTable(['run', 'events/s', 'vs raw', 'vs replay', 'anomalies'], rows)}\n`);
 
