@@ -29,6 +29,7 @@ export type KafkaSourceTuning = Partial<
     | 'heartbeatIntervalMs'
     | 'rebalanceTimeoutMs'
     | 'maxWaitTimeMs'
+    | 'pauseAfterMs'
     | 'lagIntervalMs'
   >
 >;

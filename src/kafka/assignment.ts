@@ -1,4 +1,5 @@
 import type { CommitPosition } from '../streams/acks.js';
+import type { KafkaClient } from './client.js';
 import type { TopicPartition } from './source-types.js';
 
 /** Map key of a topic-partition. */
@@ -58,4 +59,14 @@ export function isRebalanceError(err: unknown): boolean {
     e = (e as { cause?: unknown }).cause;
   }
   return false;
+}
+
+/** Logs a failed commit: at debug during a rebalance (expected), else at warn. It is retried later. */
+export function logCommitError(client: KafkaClient, err: unknown): void {
+  const e = client.error(err, 'committing offsets');
+  if (isRebalanceError(err)) {
+    client.logger.debug({ err: e }, 'commit skipped during rebalance; retried on the next commit');
+  } else {
+    client.logger.warn({ err: e }, 'offset commit failed; retried on the next commit');
+  }
 }

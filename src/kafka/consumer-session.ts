@@ -4,12 +4,18 @@ import { pairwise, startWith } from 'rxjs';
 import type { CommitPosition } from '../streams/acks.js';
 import { bindPauseResume, type CreditGate } from '../streams/backpressure.js';
 import type { SourceRecord } from '../streams/types.js';
-import { assignmentKeys, fromKey, isRebalanceError, revocation, tpKey } from './assignment.js';
+import { assignmentKeys, fromKey, logCommitError, revocation, tpKey } from './assignment.js';
 import { OffsetCommitter, type OffsetToCommit } from './committer.js';
+import { awaitCredit } from './credit-wait.js';
 import { KafkaError } from './errors.js';
 import { toSourceRecord } from './messages.js';
 import { SessionMonitor } from './session-monitor.js';
-import type { KafkaSourceSettings, KafkaSourceStats, TopicPartition } from './source-types.js';
+import {
+  emptyStats,
+  type KafkaSourceSettings,
+  type KafkaSourceStats,
+  type TopicPartition,
+} from './source-types.js';
 
 /**
  * One subscription of a `KafkaSource`: a kafkajs consumer in the group, emitting records as credits allow.
@@ -19,14 +25,7 @@ import type { KafkaSourceSettings, KafkaSourceStats, TopicPartition } from './so
  * be committed; `close` commits what is acknowledged and leaves the group.
  */
 export class ConsumerSession {
-  readonly stats: KafkaSourceStats = {
-    joins: 0,
-    rebalances: 0,
-    pauses: 0,
-    resumes: 0,
-    commits: 0,
-    crashes: 0,
-  };
+  readonly stats: KafkaSourceStats = emptyStats();
   private readonly consumer: Consumer;
   private readonly committer: OffsetCommitter;
   /** Highest offset emitted per partition we own: re-deliveries after a rejoin are skipped. */
@@ -37,6 +36,7 @@ export class ConsumerSession {
   private runCalled = false;
   private pausedWanted = false;
   private detached = false;
+  private readonly detaching = new AbortController();
   private joined = false;
   private closing: Promise<void> | null = null;
   private readonly monitor: SessionMonitor;
@@ -76,7 +76,7 @@ export class ConsumerSession {
         this.stats.commits++;
         s.observer?.committed?.(positions);
       },
-      onScheduledError: (err) => this.logCommitError(err),
+      onScheduledError: (err) => logCommitError(this.settings.client, err),
     });
   }
 
@@ -122,6 +122,7 @@ export class ConsumerSession {
   detach(): void {
     if (this.detached) return;
     this.detached = true;
+    this.detaching.abort();
     this.applyPause();
   }
 
@@ -146,7 +147,7 @@ export class ConsumerSession {
     for (const s of this.subscriptions) s.unsubscribe();
     this.committer.stop();
     await this.monitor.stop();
-    await this.commit().catch((err: unknown) => this.logCommitError(err));
+    await this.commit().catch((err: unknown) => logCommitError(this.settings.client, err));
     try {
       await this.consumer.disconnect();
     } catch (err) {
@@ -195,9 +196,14 @@ export class ConsumerSession {
         next = offset + 1n;
         continue;
       }
+      if (this.credits.available === 0) {
+        // Out of credit: wait here for the pipeline to drain (see awaitCredit). Only a stall longer than
+        // pauseAfterMs pauses fetching; the rest of the batch is then fetched again after resume.
+        await awaitCredit(this.credits, this.settings, heartbeat, this.detaching.signal);
+        if (this.detached || !isRunning() || isStale()) break;
+      }
       if (!this.credits.tryAcquire()) {
-        // Out of credit: stop here; the rest is fetched again after resume (nothing is buffered).
-        this.applyPause();
+        this.pauseFetching();
         break;
       }
       this.lastEmitted.set(k, offset);
@@ -224,7 +230,9 @@ export class ConsumerSession {
         this.monitor.joining();
         this.settings.observer?.rebalancing?.();
         // Best effort before the partitions move: a commit racing the rejoin may be rejected; fine.
-        this.committer.commit(() => this.committable()).catch((err: unknown) => this.logCommitError(err));
+        this.committer
+          .commit(() => this.committable())
+          .catch((err: unknown) => logCommitError(this.settings.client, err));
       }),
       this.consumer.on(events.COMMIT_OFFSETS, () => {
         this.commitEvents++;
@@ -258,7 +266,7 @@ export class ConsumerSession {
     if (positions.length > 0) {
       this.committer
         .commit(() => positions)
-        .catch((err: unknown) => this.logCommitError(err))
+        .catch((err: unknown) => logCommitError(this.settings.client, err))
         .finally(() => {
           for (const p of positions) this.committer.forget(p.topic, p.partition);
         });
@@ -300,18 +308,24 @@ export class ConsumerSession {
     if (!this.detached) this.subscriber.error(err);
   }
 
+  /** Out of credit: counted; fetching goes on until `awaitCredit` runs out (see `eachBatch`). */
   private onExhausted(): void {
     this.stats.pauses++;
     this.settings.observer?.paused?.();
-    this.applyPause();
   }
 
   private onCredit(): void {
     this.stats.resumes++;
     this.settings.observer?.resumed?.();
-    if (this.detached) return;
+    if (this.detached || !this.pausedWanted) return;
     this.pausedWanted = false;
     this.withGroup(() => this.consumer.resume(this.topicList()));
+  }
+
+  /** The pipeline stalled longer than `pauseAfterMs`: pause fetching until a credit comes back. */
+  private pauseFetching(): void {
+    this.stats.fetchPauses++;
+    this.applyPause();
   }
 
   private applyPause(): void {
@@ -329,22 +343,8 @@ export class ConsumerSession {
     try {
       fn();
     } catch (err) {
-      this.settings.client.logger.debug(
-        { err: this.settings.client.error(err, 'pause/resume') },
-        'pause/resume skipped',
-      );
-    }
-  }
-
-  private logCommitError(err: unknown): void {
-    const e = this.settings.client.error(err, 'committing offsets');
-    if (isRebalanceError(err)) {
-      this.settings.client.logger.debug(
-        { err: e },
-        'commit skipped during rebalance; retried on the next commit',
-      );
-    } else {
-      this.settings.client.logger.warn({ err: e }, 'offset commit failed; retried on the next commit');
+      const { client } = this.settings;
+      client.logger.debug({ err: client.error(err, 'pause/resume') }, 'pause/resume skipped');
     }
   }
 }

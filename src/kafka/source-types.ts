@@ -22,9 +22,9 @@ export interface KafkaSourceObserver {
   groupJoin?(event: { assignment: readonly TopicPartition[]; revoked: readonly TopicPartition[] }): void;
   /** The group started rebalancing (this member will rejoin). */
   rebalancing?(): void;
-  /** Out of credit: fetching paused. */
+  /** Out of credit: emitting stops (the source waits in the batch; fetching pauses after `pauseAfterMs`). */
   paused?(): void;
-  /** Credit came back: fetching resumed. */
+  /** Credit came back: emitting (and fetching, if it was paused) goes on. */
   resumed?(): void;
   /** Offsets committed (next offset to consume per partition). */
   committed?(positions: readonly CommitPosition[]): void;
@@ -59,6 +59,13 @@ export interface KafkaSourceStats {
   resumes: number;
   commits: number;
   crashes: number;
+  /** Times fetching was paused because the pipeline stalled longer than `pauseAfterMs`. */
+  fetchPauses: number;
+}
+
+/** All-zero `KafkaSourceStats`. */
+export function emptyStats(): KafkaSourceStats {
+  return { joins: 0, rebalances: 0, pauses: 0, resumes: 0, commits: 0, crashes: 0, fetchPauses: 0 };
 }
 
 /** Options of `KafkaSource`. */
@@ -80,6 +87,12 @@ export interface KafkaSourceOptions {
   readonly rebalanceTimeoutMs?: number;
   /** Longest fetch wait when no data is available, ms (also the idle loop while paused). Default 500. */
   readonly maxWaitTimeMs?: number;
+  /**
+   * How long the source waits for credit inside a fetched batch before it pauses fetching, ms; 0 pauses
+   * at once. Pausing makes kafkajs's fetch loop sleep `maxWaitTimeMs` after the resume, so it only pays
+   * for longer stalls. Default `maxWaitTimeMs`.
+   */
+  readonly pauseAfterMs?: number;
   /** Fetch size per partition, bytes. Default 1 MiB. */
   readonly maxBytesPerPartition?: number;
   /** Timer of throttled commits; default asyncScheduler. */

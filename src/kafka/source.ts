@@ -4,12 +4,13 @@ import type { CreditGate } from '../streams/backpressure.js';
 import { type RecordSource, SourceError } from '../streams/source.js';
 import type { SourceRecord } from '../streams/types.js';
 import { ConsumerSession } from './consumer-session.js';
-import type {
-  KafkaSourceOptions,
-  KafkaSourceSettings,
-  KafkaSourceStats,
-  KafkaStart,
-  TopicPartition,
+import {
+  emptyStats,
+  type KafkaSourceOptions,
+  type KafkaSourceSettings,
+  type KafkaSourceStats,
+  type KafkaStart,
+  type TopicPartition,
 } from './source-types.js';
 
 const STARTS: readonly KafkaStart[] = ['earliest', 'latest', 'committed'];
@@ -48,6 +49,7 @@ function settingsOf(o: KafkaSourceOptions): KafkaSourceSettings {
       `KafkaSource: heartbeatIntervalMs (${heartbeatIntervalMs}) must be below sessionTimeoutMs (${sessionTimeoutMs}); a third of it is usual`,
     );
   }
+  const maxWaitTimeMs = ms('maxWaitTimeMs', o.maxWaitTimeMs, 500);
   return {
     client: o.client,
     groupId: o.groupId,
@@ -58,7 +60,8 @@ function settingsOf(o: KafkaSourceOptions): KafkaSourceSettings {
     sessionTimeoutMs,
     heartbeatIntervalMs,
     rebalanceTimeoutMs: ms('rebalanceTimeoutMs', o.rebalanceTimeoutMs, 60_000),
-    maxWaitTimeMs: ms('maxWaitTimeMs', o.maxWaitTimeMs, 500),
+    maxWaitTimeMs,
+    pauseAfterMs: ms('pauseAfterMs', o.pauseAfterMs, maxWaitTimeMs, 0),
     maxBytesPerPartition: ms('maxBytesPerPartition', o.maxBytesPerPartition, 1_048_576),
     lagIntervalMs: ms('lagIntervalMs', o.lagIntervalMs, 5000),
     scheduler: o.scheduler,
@@ -71,9 +74,10 @@ function settingsOf(o: KafkaSourceOptions): KafkaSourceSettings {
  * A consumer group over `topics` as a `RecordSource`, at-least-once.
  *
  * - Backpressure: one credit per record (`tryAcquire` in kafkajs `eachBatch`); when credit runs out the
- *   topics are paused (`bindPauseResume`) and the rest of the fetched batch is dropped, to be fetched
- *   again after resume, so nothing is buffered beyond `highWaterMark`. While paused the consumer keeps
- *   polling and heartbeating, so the member is never kicked out however long the pipeline stalls.
+ *   source waits inside the fetched batch (heartbeating) for up to `pauseAfterMs`. A longer stall pauses
+ *   the topics and drops the rest of the batch, to be fetched again after resume, so nothing is buffered
+ *   beyond `highWaterMark` records plus one fetch response. While paused the consumer keeps heartbeating,
+ *   so the member is never kicked out however long the pipeline stalls.
  * - Commits: auto-commit is off; only `acks.committable()` positions (last contiguously acknowledged + 1)
  *   are committed, throttled to one commit per `commitIntervalMs` after acknowledgements, on `commit()`,
  *   before a rebalance (best effort) and on `close()`.
@@ -120,7 +124,7 @@ export class KafkaSource implements RecordSource {
 
   /** Counters of the current subscription (zeros before the first). */
   get stats(): Readonly<KafkaSourceStats> {
-    return this.session?.stats ?? { joins: 0, rebalances: 0, pauses: 0, resumes: 0, commits: 0, crashes: 0 };
+    return this.session?.stats ?? emptyStats();
   }
 
   /** Commits every acknowledged position now. Rejects with a `KafkaError` if the broker refuses. */

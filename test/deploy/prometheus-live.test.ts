@@ -178,7 +178,10 @@ describe.skipIf(problem !== undefined && !isCI())('dashboards and rules against 
       config,
       logger,
       signal: abort.signal,
-      source: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, commitIntervalMs: 200 },
+      // pauseAfterMs 0: the source pauses fetching at every full gate (the behaviour before issue 14), which
+      // holds the job to ~600 events/s; with the default credit wait it drains the 5,000-record backlog
+      // before the first 1-second scrape, and the backlog, drift and checkpoint windows would not be seen.
+      source: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, commitIntervalMs: 200, pauseAfterMs: 0 },
     });
     let runError: unknown;
     run.catch((err: unknown) => {

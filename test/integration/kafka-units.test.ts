@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import { assignmentKeys, isRebalanceError, revocation, tpKey } from '../../src/kafka/assignment.js';
+import { awaitCredit } from '../../src/kafka/credit-wait.js';
 import {
   createKafka,
   deadLetterMessage,
@@ -17,6 +18,7 @@ import {
 } from '../../src/kafka/index.js';
 import { createLogger } from '../../src/logging.js';
 import { AckTracker, type CommitPosition } from '../../src/streams/acks.js';
+import { CreditGate } from '../../src/streams/backpressure.js';
 import type { ScoredEvent } from '../../src/streams/types.js';
 
 const position = (partition: number, commitOffset: string): CommitPosition => ({
@@ -223,8 +225,67 @@ describe('KafkaSource options', () => {
       /heartbeatIntervalMs/,
     ],
     ['a negative commit interval', { commitIntervalMs: -1 }, /commitIntervalMs/],
+    ['a negative credit wait', { pauseAfterMs: -1 }, /pauseAfterMs/],
   ])('rejects %s', (_case, override, message) => {
     expect(() => new KafkaSource({ ...base, ...override })).toThrow(InvalidOptionError);
     expect(() => new KafkaSource({ ...base, ...override })).toThrow(message);
+  });
+});
+
+describe('awaitCredit (the source waits for credit inside a fetched batch)', () => {
+  /** Runs virtual time and the promise continuations between timers until `done`. */
+  async function settle(scheduler: VirtualTimeScheduler, done: () => boolean): Promise<void> {
+    for (let i = 0; i < 50 && !done(); i++) {
+      scheduler.flush();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  function setup(pauseAfterMs: number) {
+    const scheduler = new VirtualTimeScheduler();
+    const credits = new CreditGate(2);
+    credits.tryAcquire();
+    credits.tryAcquire();
+    const heartbeats: number[] = [];
+    const abort = new AbortController();
+    let result: boolean | undefined;
+    const run = awaitCredit(
+      credits,
+      { pauseAfterMs, heartbeatIntervalMs: 300, scheduler },
+      () => {
+        heartbeats.push(scheduler.now());
+        return Promise.resolve();
+      },
+      abort.signal,
+    ).then((got) => {
+      result = got;
+    });
+    return { scheduler, credits, heartbeats, abort, run, result: () => result };
+  }
+
+  it('returns true as soon as a credit comes back, after one heartbeat', async () => {
+    const t = setup(1000);
+    t.credits.release(1);
+    await t.run;
+    expect(t.result()).toBe(true);
+    expect(t.heartbeats).toEqual([0]);
+  });
+
+  it('gives up after pauseAfterMs, heartbeating every heartbeatIntervalMs meanwhile', async () => {
+    const t = setup(1000);
+    await settle(t.scheduler, () => t.result() !== undefined);
+    expect(t.result()).toBe(false);
+    expect(t.heartbeats).toEqual([300, 600, 900, 1000]);
+  });
+
+  it('ends at once when the session detaches, and does not wait at all with pauseAfterMs 0', async () => {
+    const t = setup(1000);
+    t.abort.abort();
+    await t.run;
+    expect(t.result()).toBe(false);
+    const zero = setup(0);
+    await zero.run;
+    expect(zero.result()).toBe(false);
+    expect(zero.heartbeats).toEqual([]);
   });
 });
