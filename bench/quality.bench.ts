@@ -41,7 +41,15 @@ interface TabularRow {
   readonly dataset: string;
   readonly rows: number;
   readonly anomalies: number;
-  readonly flowsentinel: { rocAuc: number; prAuc: number; eventsPerSecond: number; seconds: number };
+  readonly flowsentinel: {
+    rocAuc: number;
+    prAuc: number;
+    eventsPerSecond: number;
+    seconds: number;
+    /** Flagged / scored rows, and the rate the threshold config promises (NaN for static). */
+    realisedAlertRate: number;
+    configuredAlertRate: number;
+  };
   readonly peers: Record<Peer, { rocAuc: number; prAuc: number }>;
 }
 
@@ -132,8 +140,27 @@ function tabularTables(rows: readonly TabularRow[]): string {
   const met = rows.filter((r) => r.flowsentinel.rocAuc >= r.peers.hst.rocAuc).length;
   return (
     `### ROC-AUC (target: ≥ HalfSpaceTrees on every set — met on ${met} of ${rows.length})\n\n${table('rocAuc')}\n\n` +
-    `### PR-AUC (average precision)\n\n${table('prAuc')}\n`
+    `### PR-AUC (average precision)\n\n${table('prAuc')}\n\n${alertRateTable(rows)}`
   );
+}
+
+/** Realised alert rate (flagged / scored rows) beside the configured one; target 0.5–1.5×. */
+function alertRateTable(rows: readonly TabularRow[]): string {
+  const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(2)} %` : 'n/a');
+  const ratio = (r: TabularRow): number =>
+    r.flowsentinel.realisedAlertRate / r.flowsentinel.configuredAlertRate;
+  const met = rows.filter((r) => ratio(r) >= 0.5 && ratio(r) <= 1.5).length;
+  const table = markdownTable(
+    ['dataset', 'anomalies', 'configured', 'realised', 'realised / configured'],
+    rows.map((r) => [
+      r.dataset,
+      pct(r.anomalies / r.rows),
+      pct(r.flowsentinel.configuredAlertRate),
+      pct(r.flowsentinel.realisedAlertRate),
+      Number.isFinite(ratio(r)) ? `${ratio(r).toFixed(2)}×` : 'n/a',
+    ]),
+  );
+  return `### Realised alert rate (target: 0.5–1.5× the configured rate — met on ${met} of ${rows.length})\n\n${table}\n`;
 }
 
 function nabTable(fs: NabEvaluation, peers: Record<Peer, Record<NabProfileName, number>>): string {
@@ -217,6 +244,8 @@ async function main(): Promise<void> {
           prAuc: r.prAuc,
           eventsPerSecond: r.eventsPerSecond,
           seconds: r.elapsedSeconds,
+          realisedAlertRate: r.realisedAlertRate,
+          configuredAlertRate: r.configuredAlertRate,
         },
         peers: peerMetrics(peers, file, await readLabels(file)),
       });

@@ -112,6 +112,8 @@ export const thresholdSchema = z
       .strictObject({
         policy: z.literal('quantile'),
         quantile: z.number().gt(0).max(0.5).default(0.001),
+        /** What the quantile bounds: 'normal' = false alarms among normal events; 'all' = every alert. */
+        budget: z.enum(['normal', 'all']).default('normal'),
         window: int(4).default(20_000),
         minObservations: int(1).optional(),
       })

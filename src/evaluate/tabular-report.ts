@@ -12,7 +12,7 @@ import {
 } from '../report/evaluation-charts.js';
 import { type ReportSection, renderHtmlReport } from '../report/html.js';
 import { type CurvePoint, thinCurve, thresholdCurve } from './metrics.js';
-import type { TabularDetail } from './tabular-types.js';
+import type { TabularDetail, TabularResult } from './tabular-types.js';
 
 /** Formats a metric for the tables: 4 significant decimals, '–' for NaN. */
 export function fmt(x: number, digits = 4): string {
@@ -21,6 +21,14 @@ export function fmt(x: number, digits = 4): string {
 
 const MAX_CURVE_POINTS = 400;
 const MAX_TIMELINE_POINTS = 2000;
+
+/** Realised alert rate beside the configured one, e.g. "1.02 % (configured 1.00 %, 1.02×)". */
+export function alertRateText(r: TabularResult): string {
+  const realised = `${fmt(100 * r.realisedAlertRate, 2)} %`;
+  if (!Number.isFinite(r.configuredAlertRate)) return `${realised} (static threshold: no configured rate)`;
+  const ratio = r.realisedAlertRate / r.configuredAlertRate;
+  return `${realised} (configured ${fmt(100 * r.configuredAlertRate, 2)} %, ${fmt(ratio, 2)}×)`;
+}
 
 function numbers(d: TabularDetail): ReportSection {
   const r = d.result;
@@ -36,6 +44,7 @@ function numbers(d: TabularDetail): ReportSection {
       ['PR-AUC (average precision)', `${fmt(r.prAuc)} (chance ${fmt(r.anomalies / r.rows)})`],
       ['at the configured threshold', `${r.flagged} flagged, ${r.truePositives} of them labelled anomalies`],
       ['precision / recall / F1', `${fmt(r.precision)} / ${fmt(r.recall)} / ${fmt(r.f1)}`],
+      ['alert rate (flagged / scored rows)', alertRateText(r)],
       ['alerts per 10k events', fmt(r.alertsPer10k, 1)],
       [
         'time to first alert (events)',

@@ -25,6 +25,10 @@ export interface TabularResult {
   /** Rows flagged `isAnomaly`. */
   readonly flagged: number;
   readonly truePositives: number;
+  /** Alert rate the threshold policy is configured for (threshold.quantile or .alpha); NaN for static. */
+  readonly configuredAlertRate: number;
+  /** Rows flagged over rows scored (neither warming nor dead-lettered): what the configured rate bounds. */
+  readonly realisedAlertRate: number;
   /** Alerts written (after suppression) per 10 000 rows. */
   readonly alertsPer10k: number;
   /** Delays (events) from each labelled anomaly run's start to its first flagged row. */

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ConfigOverrides } from '../config/load.js';
 import { redactConfig } from '../config/redact.js';
+import type { AppConfig } from '../config/schema.js';
 import type { Logger } from '../logging.js';
 import type { SourceRecord } from '../streams/types.js';
 import { loadEvaluationConfig, TABULAR_CONFIG_FILE, TABULAR_DEFAULTS } from './config.js';
@@ -85,6 +86,13 @@ function tabularConfig(o: TabularOptions, features: string[]): ReturnType<typeof
   });
 }
 
+/** The alert rate a threshold config promises: its quantile or α; NaN for the static policy. */
+export function configuredAlertRate(t: AppConfig['threshold']): number {
+  if (t.policy === 'quantile') return t.quantile;
+  if (t.policy === 'pvalue') return t.alpha;
+  return Number.NaN;
+}
+
 /** Runs the evaluation and returns the result with the per-row detail the report uses. */
 export async function evaluateTabularDetail(o: TabularOptions): Promise<TabularDetail> {
   const table = await readLabelledCsv(o.file, o.labelColumn ?? 'label', o.maxRows);
@@ -111,6 +119,7 @@ export async function evaluateTabularDetail(o: TabularOptions): Promise<TabularD
   const cls = classification(flagged, table.labels);
   const { perRun: _perRun, ...delays } = timeToFirstAlert(flagged, table.labels);
   const seconds = run.elapsedMs / 1000;
+  const scoredRows = n - run.summary.warming - run.summary.deadLettered;
   const result: TabularResult = {
     mode: 'tabular',
     dataset: datasetName(o.file),
@@ -126,6 +135,8 @@ export async function evaluateTabularDetail(o: TabularOptions): Promise<TabularD
     f1: cls.f1,
     flagged: cls.tp + cls.fp,
     truePositives: cls.tp,
+    configuredAlertRate: configuredAlertRate(config.threshold),
+    realisedAlertRate: scoredRows > 0 ? (cls.tp + cls.fp) / scoredRows : Number.NaN,
     alertsPer10k: n > 0 ? (run.summary.alerts / n) * 10_000 : Number.NaN,
     timeToFirstAlert: delays,
     scoreDefinition:

@@ -32,7 +32,7 @@ describe('loadConfig', () => {
   it('applies defaults to a minimal config', () => {
     const c = loadConfig({ env: {}, overrides: minimal });
     expect(c.backend).toBe('auto');
-    expect(c.threshold).toEqual({ policy: 'quantile', quantile: 0.001, window: 20_000 });
+    expect(c.threshold).toEqual({ policy: 'quantile', quantile: 0.001, budget: 'normal', window: 20_000 });
     expect(c.training.replayReservoir).toEqual({ size: 10_000, fraction: 0.5 });
     expect(c.kafka.sasl).toBeUndefined();
     expect(c.metrics.port).toBe(9464);

@@ -46,7 +46,7 @@ export const FAST_TABULAR: ConfigOverrides = {
     replayReservoir: { size: 500, fraction: 0.5 },
   },
   warmup: { events: 150 },
-  threshold: { policy: 'quantile', quantile: 0.03, window: 500, minObservations: 100 },
+  threshold: { policy: 'quantile', quantile: 0.03, budget: 'all', window: 500, minObservations: 100 },
   batching: { maxSize: 32, highWaterMark: 256 },
   metrics: { enabled: false },
   explain: { enabled: false },

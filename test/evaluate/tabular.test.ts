@@ -46,6 +46,13 @@ describe('evaluate tabular', () => {
     expect(result.prAuc).toBeGreaterThan(0.6);
     expect(result.recall).toBeGreaterThan(0.6);
     expect(result.alertsPer10k).toBeCloseTo((result.flagged / 900) * 10_000, 6);
+    expect(result.configuredAlertRate).toBe(
+      result.configUsed.threshold.policy === 'quantile' ? result.configUsed.threshold.quantile : Number.NaN,
+    );
+    expect(result.realisedAlertRate).toBeCloseTo(
+      result.flagged / (900 - result.warming - result.deadLettered),
+      12,
+    );
     expect(result.timeToFirstAlert.runs).toBe(data.anomalyRows.length - 2); // 500–502 is one run
     expect(result.timeToFirstAlert.detected).toBeGreaterThan(0);
     expect(result.scores).toHaveLength(900);

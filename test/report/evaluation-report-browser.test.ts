@@ -57,6 +57,8 @@ function tabularDetail(): TabularDetail {
     f1: 0.75,
     flagged: flagged.filter(Boolean).length,
     truePositives: 20,
+    configuredAlertRate: 0.01,
+    realisedAlertRate: 0.02,
     alertsPer10k: 200,
     timeToFirstAlert: { runs: 26, detected: 20, missed: 6, mean: 0, median: 0, max: 0 },
     scoreDefinition: '−log p(x)',

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { evaluateNab, formatNabSummary } from '../../evaluate/nab.js';
 import type { TabularResult } from '../../evaluate/tabular.js';
 import { datasetName, evaluateTabularDetail } from '../../evaluate/tabular.js';
-import { fmt } from '../../evaluate/tabular-report.js';
+import { alertRateText, fmt } from '../../evaluate/tabular-report.js';
 import { createProgress } from '../../job/progress.js';
 import { intArg, positiveIntArg, regexArg } from '../args.js';
 import type { CommandDeps } from '../with-shutdown.js';
@@ -21,6 +21,7 @@ export function formatTabularSummary(r: TabularResult, outDir: string): string {
     `  ROC-AUC          ${fmt(r.rocAuc)}`,
     `  PR-AUC           ${fmt(r.prAuc)} (chance ${fmt(r.anomalies / r.rows)})`,
     `  at threshold     precision ${fmt(r.precision)}, recall ${fmt(r.recall)}, F1 ${fmt(r.f1)} (${r.flagged} flagged)`,
+    `  alert rate       ${alertRateText(r)} of scored rows`,
     `  alerts           ${fmt(r.alertsPer10k, 1)} per 10k events`,
     `  first alert      ${t.detected}/${t.runs} anomaly runs detected, median delay ${fmt(t.median, 1)} events`,
     `  throughput       ${fmt(r.eventsPerSecond, 0)} events/s over ${fmt(r.elapsedSeconds, 1)} s`,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { adaptiveOptionProblems, defaultMinObservations } from '../../config/threshold-rules.js';
 import { InvalidOptionError, SerializationError } from '../../errors.js';
+import type { RateController } from './rate-control.js';
 import type { AdaptiveThresholdOptions, AdaptiveThresholdState, ThresholdDecision } from './types.js';
 import { WindowedSketch, windowedSketchStateSchema } from './windowed-sketch.js';
 
@@ -30,6 +31,7 @@ const adaptiveStateSchema = z.strictObject({
   rate: z.number(),
   minObservations: z.int(),
   tailBudget: z.number().nonnegative(),
+  logLevel: z.number().optional(),
   sketch: windowedSketchStateSchema,
 });
 
@@ -43,6 +45,8 @@ export abstract class AdaptiveThreshold {
   readonly minObservations: number;
   protected readonly sketch: WindowedSketch;
   readonly tailSlackSd: number;
+  /** Feedback on the realised alert rate, when the policy holds an alert budget (see `RateController`). */
+  protected rateControl: RateController | undefined;
   private tailBudget = 0;
 
   protected constructor(rateName: string, rate: number, options: AdaptiveThresholdOptions) {
@@ -169,6 +173,7 @@ export abstract class AdaptiveThreshold {
       rate: this.rate,
       minObservations: this.minObservations,
       tailBudget: this.tailBudget,
+      ...(this.rateControl === undefined ? {} : { logLevel: this.rateControl.logLevel }),
       sketch: this.sketch.getState(),
     };
   }
@@ -187,5 +192,6 @@ export abstract class AdaptiveThreshold {
     }
     this.sketch.setState(parsed.data.sketch);
     this.tailBudget = Math.min(parsed.data.tailBudget, this.tailSlack + 1);
+    if (this.rateControl !== undefined) this.rateControl.logLevel = parsed.data.logLevel ?? 0;
   }
 }

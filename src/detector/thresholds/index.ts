@@ -11,7 +11,8 @@ export {
   decideThenUpdate,
 } from './factory.js';
 export { PValueThreshold, type PValueThresholdOptions } from './pvalue.js';
-export { QuantileThreshold, type QuantileThresholdOptions } from './quantile.js';
+export { type QuantileBudget, QuantileThreshold, type QuantileThresholdOptions } from './quantile.js';
+export { MAX_LOG_CORRECTION, RATE_GAIN, RateController } from './rate-control.js';
 export { StaticThreshold, type StaticThresholdOptions } from './static.js';
 export type {
   AdaptiveThresholdOptions,

@@ -1,10 +1,22 @@
 import { AdaptiveThreshold } from './adaptive.js';
+import { RateController } from './rate-control.js';
 import type { AdaptiveThresholdOptions, ThresholdDecision, ThresholdPolicy } from './types.js';
+
+/**
+ * What the quantile bounds:
+ * - 'normal' (default): the false-alarm rate among normal-looking events. The reference keeps gross
+ *   outliers out and learns flagged events only within the tail budget, so anomalies alert on top of q.
+ * - 'all': the alert rate over all scored events, anomalies included (an alert budget). The reference
+ *   learns every scored event and a `RateController` corrects the level from the realised rate.
+ */
+export type QuantileBudget = 'normal' | 'all';
 
 /** Options of `QuantileThreshold`. */
 export interface QuantileThresholdOptions extends AdaptiveThresholdOptions {
   /** Tail quantile q ∈ (0, 0.5], e.g. 0.001: alert below the q-quantile of recent log-likelihoods. */
   readonly quantile: number;
+  /** What the quantile bounds (default 'normal'; see `QuantileBudget`). */
+  readonly budget?: QuantileBudget;
 }
 
 /**
@@ -15,14 +27,41 @@ export interface QuantileThresholdOptions extends AdaptiveThresholdOptions {
  */
 export class QuantileThreshold extends AdaptiveThreshold implements ThresholdPolicy {
   readonly policy = 'quantile';
+  readonly budget: QuantileBudget;
 
   constructor(options: QuantileThresholdOptions) {
     super('quantile', options.quantile, options);
+    this.budget = options.budget ?? 'normal';
+    if (this.budget === 'all') this.rateControl = new RateController(options.quantile);
   }
 
   /** The current threshold in nats, −∞ while there is no data. */
   get threshold(): number {
-    return this.sketch.count === 0 ? Number.NEGATIVE_INFINITY : this.sketch.quantile(this.rate);
+    if (this.sketch.count === 0) return Number.NEGATIVE_INFINITY;
+    return this.sketch.quantile(this.rateControl?.level ?? this.rate);
+  }
+
+  /**
+   * With budget 'all': counts the batch's alerts at the threshold `decide` used (state is unchanged in
+   * between) into the rate controller once ready, then learns every value (verdicts are ignored: the
+   * budget is over all events). Otherwise as `AdaptiveThreshold.update`.
+   */
+  override update(logLikelihoods: ArrayLike<number>, isAnomaly?: readonly boolean[]): void {
+    const control = this.rateControl;
+    if (control === undefined) {
+      super.update(logLikelihoods, isAnomaly);
+      return;
+    }
+    if (this.ready) {
+      const t = this.threshold;
+      let alerts = 0;
+      for (let i = 0; i < logLikelihoods.length; i++) {
+        const x = logLikelihoods[i]!;
+        if (Number.isNaN(x) || x < t) alerts++;
+      }
+      control.observe(logLikelihoods.length, alerts);
+    }
+    super.update(logLikelihoods);
   }
 
   decide(logLikelihoods: ArrayLike<number>): ThresholdDecision {

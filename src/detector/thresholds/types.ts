@@ -61,6 +61,8 @@ export interface AdaptiveThresholdState {
   readonly minObservations: number;
   /** Flagged events that may still be learned (tail budget tokens). */
   readonly tailBudget: number;
+  /** Log correction of the quantile level by the rate controller (quantile policy, budget 'all'). */
+  readonly logLevel?: number;
   readonly sketch: WindowedSketchState;
 }
 
