@@ -75,6 +75,8 @@ export function buildModel(model: AppConfig['model'], dim: number): NormalizingF
 
 /** Options of `createDetector`. */
 export interface CreateDetectorOptions {
+  /** Clock of saved per-key model ages, epoch ms (default `Date.now`). */
+  readonly now?: () => number;
   /** Told of per-key model counts, evictions and loads when `perKey.enabled` (e.g. for metrics). */
   readonly keyedObserver?: KeyedModelObserver;
 }
@@ -167,7 +169,16 @@ function buildKeyed(
         rngSeed: (config.model.seed + 1) ^ hash32(key),
         ...(keyObserver ? { observer: keyObserver } : {}),
       }),
-    ...(dir === undefined ? {} : { store: new KeyModelStore(join(dir, 'keys')) }),
+    minEvents: config.perKey.minEvents,
+    ...(dir === undefined
+      ? {}
+      : {
+          store: new KeyModelStore(join(dir, 'keys'), {
+            maxSaved: config.perKey.maxSaved,
+            savedTtlMs: config.perKey.savedTtlMs,
+            ...(options.now ? { now: options.now } : {}),
+          }),
+        }),
     ...(options.keyedObserver ? { observer: options.keyedObserver } : {}),
   });
 }
