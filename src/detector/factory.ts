@@ -88,6 +88,8 @@ interface OnlineBuildOptions {
   readonly reservoirSize: number;
   /** Seed of the minibatch/reservoir random source. */
   readonly rngSeed: number;
+  /** Optimizer steps only when the event count crosses a multiple of this (per-key models). */
+  readonly trainEvery?: number;
 }
 
 /** A trainer for `flow` with the `training` settings. */
@@ -119,6 +121,7 @@ function buildOnline(config: AppConfig, o: OnlineBuildOptions): OnlineDetector {
     rng: createRng(o.rngSeed),
     warmupEvents: config.warmup.events,
     stepsPerBatch: t.stepsPerBatch,
+    ...(o.trainEvery === undefined ? {} : { trainEvery: o.trainEvery }),
     batchSize: t.batchSize,
     ...(reservoir ? { reservoir, replayFraction: Math.min(t.replayReservoir.fraction, 0.95) } : {}),
     trainOnAnomalies: t.trainOnAnomalies,
@@ -167,6 +170,7 @@ function buildKeyed(
       buildOnline(config, {
         reservoirSize: Math.min(config.perKey.reservoirSize, config.training.replayReservoir.size),
         rngSeed: (config.model.seed + 1) ^ hash32(key),
+        trainEvery: config.perKey.trainEvery,
         ...(keyObserver ? { observer: keyObserver } : {}),
       }),
     minEvents: config.perKey.minEvents,

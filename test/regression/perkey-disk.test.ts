@@ -116,6 +116,20 @@ describe('per-key models: bounded disk (issue 13 item 6)', () => {
   });
 });
 
+describe('per-key training cadence (perKey.trainEvery)', () => {
+  it('a key model steps only in batches where its event count crosses a multiple of trainEvery', async () => {
+    const det = build({ maxKeys: 2, minEvents: 0, trainEvery: 64, base: 'initial' }, join(root, `d${++dirs}`));
+    const stream = new EventStream(8);
+    const versions: number[] = [];
+    for (let b = 0; b < 4; b++) {
+      await det.process(keyed(stream.batch(40), () => 'a'));
+      versions.push(det.peek('a')!.modelVersion);
+    }
+    // counts 40, 80, 120, 160: 64 is crossed in batch 2 (40 → 80), 128 in batch 4 (120 → 160).
+    expect(versions).toEqual([0, 1, 1, 2]);
+  });
+});
+
 describe('KeyModelStore: deletion by count and age with an injected clock', () => {
   it('deletes the oldest saved first, by savedTtlMs and by maxSaved, and keeps the order across reopen', async () => {
     const dir = join(root, `d${++dirs}`);
