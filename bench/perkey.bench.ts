@@ -8,7 +8,7 @@
  * asserts nothing.
  *
  *   npx tsx bench/perkey.bench.ts [--events=50000] [--keys=100000] [--repeats=2] [--max-keys=100]
- *     [--max-saved=1000] [--min-events=200] [--backend=auto|wasm|cpu]
+ *     [--max-saved=1000] [--min-events=200] [--train-every=64] [--backend=auto|wasm|cpu]
  */
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -72,6 +72,7 @@ function zipfBatches(
 }
 
 interface PerKey {
+  readonly trainEvery?: number;
   readonly maxKeys: number;
   readonly maxSaved: number;
   readonly minEvents: number;
@@ -138,6 +139,7 @@ async function main(): Promise<void> {
     'max-keys',
     'max-saved',
     'min-events',
+    'train-every',
     'backend',
   ]);
   const backend = (await initBackend((args.backend ?? 'auto') as AppConfig['backend'])).name;
@@ -148,8 +150,9 @@ async function main(): Promise<void> {
     maxKeys: numberArg(args, 'max-keys', 100),
     maxSaved: numberArg(args, 'max-saved', 1000),
     minEvents: args.values.has('min-events') ? Number(args.values.get('min-events')) : 200,
+    ...(args.values.has('train-every') ? { trainEvery: numberArg(args, 'train-every', 64) } : {}),
   };
-  const tight: PerKey = { maxKeys: 8, maxSaved: 10, minEvents: perKey.minEvents };
+  const tight: PerKey = { ...perKey, maxKeys: 8, maxSaved: 10 };
   const { batches, distinct } = zipfBatches(events, keys, 11);
   process.stderr.write(`${events} events, ${distinct} distinct of ${keys} keys, backend ${backend}\n`);
   const modelBytes = await savedModelBytes(backend, batches);
