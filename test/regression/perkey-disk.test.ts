@@ -118,7 +118,10 @@ describe('per-key models: bounded disk (issue 13 item 6)', () => {
 
 describe('per-key training cadence (perKey.trainEvery)', () => {
   it('a key model steps only in batches where its event count crosses a multiple of trainEvery', async () => {
-    const det = build({ maxKeys: 2, minEvents: 0, trainEvery: 64, base: 'initial' }, join(root, `d${++dirs}`));
+    const det = build(
+      { maxKeys: 2, minEvents: 0, trainEvery: 64, base: 'initial' },
+      join(root, `d${++dirs}`),
+    );
     const stream = new EventStream(8);
     const versions: number[] = [];
     for (let b = 0; b < 4; b++) {
