@@ -1,8 +1,8 @@
 /**
  * Per-key models at scale (issue 13 item 6): 100 000 distinct keys drawn with Zipf(1.1) frequencies
  * (seeded), the default model, detector alone, batches of 256. Compares per-key on (cold keys on the
- * global model until `perKey.minEvents`) with a single model, interleaved in one run (the machine is
- * shared, so only the ratio of the same run means anything), and reports the saved models' disk use
+ * global model until `perKey.minEvents`) with a single model, run in lock step batch by batch (the
+ * machine is shared, so only the ratio of the same run means anything), and reports the saved models' disk use
  * against the configured bound `perKey.maxSaved` × the size of one saved model (a third row with fewer
  * live models than hot keys makes evictions happen, to fill the disk up to the bound). Prints a table;
  * asserts nothing.
@@ -105,23 +105,42 @@ async function keysDisk(dir: string): Promise<{ files: number; bytes: number }> 
   return { files: names.length, bytes };
 }
 
-async function runOnce(backend: string, batches: readonly FeatureEvent[][], perKey?: PerKey): Promise<Run> {
-  const dir = await mkdtemp(join(tmpdir(), 'flowsentinel-perkey-bench-'));
-  const parts = createDetector(config(backend, dir, perKey));
+/**
+ * Runs every variant over the same batches in lock step (batch i on each detector in turn), timing each
+ * detector's own `process` calls: load swings of the shared machine then hit all variants alike.
+ */
+async function runLockstep(
+  backend: string,
+  batches: readonly FeatureEvent[][],
+  variants: readonly (PerKey | undefined)[],
+): Promise<Run[]> {
+  const dirs = await Promise.all(variants.map(() => mkdtemp(join(tmpdir(), 'flowsentinel-perkey-bench-'))));
+  const parts = variants.map((pk, v) => createDetector(config(backend, dirs[v]!, pk)));
+  const ms = variants.map(() => 0);
   try {
-    const t0 = performance.now();
-    let n = 0;
     for (const b of batches) {
-      await parts.detector.process(b);
-      n += b.length;
+      for (const [v, p] of parts.entries()) {
+        const t0 = performance.now();
+        await p.detector.process(b);
+        ms[v]! += performance.now() - t0;
+      }
     }
-    const rate = n / ((performance.now() - t0) / 1000);
-    const live = parts.keyed?.liveKeys().length ?? 0;
-    return { rate, live, ...(await keysDisk(dir)) };
+    const n = batches.reduce((a, b) => a + b.length, 0);
+    return await Promise.all(
+      parts.map(async (p, v) => ({
+        rate: n / (ms[v]! / 1000),
+        live: p.keyed?.liveKeys().length ?? 0,
+        ...(await keysDisk(dirs[v]!)),
+      })),
+    );
   } finally {
-    parts.dispose();
-    await rm(dir, { recursive: true, force: true });
+    for (const p of parts) p.dispose();
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   }
+}
+
+async function runOnce(backend: string, batches: readonly FeatureEvent[][], perKey?: PerKey): Promise<Run> {
+  return (await runLockstep(backend, batches, [perKey]))[0]!;
 }
 
 /** Bytes of one saved model of the default model with a full per-key reservoir (for the disk bound). */
@@ -159,16 +178,20 @@ async function main(): Promise<void> {
   await runOnce(backend, batches.slice(0, 20)); // untimed warm-up
   const runs = { single: [] as Run[], perKey: [] as Run[], tight: [] as Run[] };
   for (let r = 0; r < repeats; r++) {
-    for (const [name, pk] of [
-      ['single', undefined],
-      ['perKey', perKey],
-      ['tight', tight],
-    ] as const) {
-      if (name === 'tight' && r < repeats - 1) continue; // slow by design: once is enough
-      const x = await runOnce(backend, batches, pk);
-      runs[name].push(x);
-      process.stderr.write(`  ${name} #${r + 1}: ${formatRate(x.rate)} events/s, ${x.files} saved files\n`);
-    }
+    const last = r === repeats - 1; // the evicting variant is slow by design: once is enough
+    const [one, pk, tt] = await runLockstep(
+      backend,
+      batches,
+      last ? [undefined, perKey, tight] : [undefined, perKey],
+    );
+    runs.single.push(one!);
+    runs.perKey.push(pk!);
+    if (tt) runs.tight.push(tt);
+    process.stderr.write(
+      `  #${r + 1}: single ${formatRate(one!.rate)}, per-key ${formatRate(pk!.rate)} events/s` +
+        (tt ? `, evicting ${formatRate(tt.rate)} events/s, ${tt.files} saved files` : '') +
+        '\n',
+    );
   }
   const single = median(runs.single.map((x) => x.rate));
   const row = (label: string, rs: readonly Run[], pk: PerKey | undefined): string[] => {
