@@ -229,4 +229,12 @@ export const perKeySchema = z.strictObject({
   base: z.enum(['global', 'initial']).default('global'),
   /** Replay reservoir rows per key model (the global model keeps training.replayReservoir.size). */
   reservoirSize: int(0).default(1000),
+  /** Events a key must have before it gets its own model; until then the global model scores it (0 = at once). */
+  minEvents: int(0).default(200),
+  /** A key model takes its optimizer steps once per this many of its events (1 = every batch, as the global model); default = one step per 256 own events. */
+  trainEvery: int(1).default(256),
+  /** Saved (evicted) models kept in `<checkpoint.dir>/keys` at most; the oldest saved are deleted beyond it. */
+  maxSaved: int(1).default(1000),
+  /** Saved models older than this are deleted, ms (0 = no age limit). Default 7 days. */
+  savedTtlMs: int(0).default(604_800_000),
 });

@@ -75,6 +75,8 @@ export function buildModel(model: AppConfig['model'], dim: number): NormalizingF
 
 /** Options of `createDetector`. */
 export interface CreateDetectorOptions {
+  /** Clock of saved per-key model ages, epoch ms (default `Date.now`). */
+  readonly now?: () => number;
   /** Told of per-key model counts, evictions and loads when `perKey.enabled` (e.g. for metrics). */
   readonly keyedObserver?: KeyedModelObserver;
 }
@@ -86,6 +88,8 @@ interface OnlineBuildOptions {
   readonly reservoirSize: number;
   /** Seed of the minibatch/reservoir random source. */
   readonly rngSeed: number;
+  /** Optimizer steps only when the event count crosses a multiple of this (per-key models). */
+  readonly trainEvery?: number;
 }
 
 /** A trainer for `flow` with the `training` settings. */
@@ -117,6 +121,7 @@ function buildOnline(config: AppConfig, o: OnlineBuildOptions): OnlineDetector {
     rng: createRng(o.rngSeed),
     warmupEvents: config.warmup.events,
     stepsPerBatch: t.stepsPerBatch,
+    ...(o.trainEvery === undefined ? {} : { trainEvery: o.trainEvery }),
     batchSize: t.batchSize,
     ...(reservoir ? { reservoir, replayFraction: Math.min(t.replayReservoir.fraction, 0.95) } : {}),
     trainOnAnomalies: t.trainOnAnomalies,
@@ -165,9 +170,19 @@ function buildKeyed(
       buildOnline(config, {
         reservoirSize: Math.min(config.perKey.reservoirSize, config.training.replayReservoir.size),
         rngSeed: (config.model.seed + 1) ^ hash32(key),
+        trainEvery: config.perKey.trainEvery,
         ...(keyObserver ? { observer: keyObserver } : {}),
       }),
-    ...(dir === undefined ? {} : { store: new KeyModelStore(join(dir, 'keys')) }),
+    minEvents: config.perKey.minEvents,
+    ...(dir === undefined
+      ? {}
+      : {
+          store: new KeyModelStore(join(dir, 'keys'), {
+            maxSaved: config.perKey.maxSaved,
+            savedTtlMs: config.perKey.savedTtlMs,
+            ...(options.now ? { now: options.now } : {}),
+          }),
+        }),
     ...(options.keyedObserver ? { observer: options.keyedObserver } : {}),
   });
 }

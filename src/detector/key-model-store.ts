@@ -1,8 +1,15 @@
 import { createHash } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { CheckpointError, readJsonFile, writeFileAtomic } from './checkpoint-files.js';
+import { InvalidOptionError } from '../errors.js';
+import {
+  CheckpointError,
+  checkpointIoError,
+  readJsonFile,
+  type WriteContents,
+  writeFileAtomic,
+} from './checkpoint-files.js';
 import type { OnlineDetectorState } from './detector-state.js';
 
 /** JSON document of one evicted per-key model: `<checkpoint dir>/keys/<safe key>.json`. */
@@ -31,12 +38,52 @@ export function safeKeyName(key: string): string {
   return `${readable}-${digest}`;
 }
 
-/** Saved per-key models in one directory, one atomic JSON file per key. */
+/** Options of `KeyModelStore`. */
+export interface KeyModelStoreOptions {
+  /** Saved models kept at most (≥ 1); beyond it the oldest saved are deleted. Default: unbounded. */
+  readonly maxSaved?: number;
+  /** Saved models older than this are deleted, ms (0 = no age limit, the default). */
+  readonly savedTtlMs?: number;
+  /** Clock in epoch ms for save times and ages (default `Date.now`). */
+  readonly now?: () => number;
+  /** How file contents are written (tests inject failures such as ENOSPC). */
+  readonly writeContents?: WriteContents;
+}
+
+const FILE = /^[A-Za-z0-9._-]*-[0-9a-f]{16}\.json$/;
+
+/**
+ * Saved per-key models in one directory, one atomic JSON file per key, bounded by count (`maxSaved`) and
+ * age (`savedTtlMs`): the oldest saved are deleted first. An in-memory index of the files (name → save
+ * time, oldest first; rebuilt from file mtimes, which are set to the save time, at `open`) answers `has`
+ * without touching the disk, so unseen keys cost no I/O.
+ */
 export class KeyModelStore {
   readonly dir: string;
+  private readonly maxSaved: number;
+  private readonly ttl: number;
+  private readonly now: () => number;
+  private readonly write: WriteContents | undefined;
+  /** File name → save time (epoch ms), in save order (oldest first). */
+  private readonly index = new Map<string, number>();
+  private opened: Promise<void> | undefined;
+  private made = false;
 
-  constructor(dir: string) {
+  constructor(dir: string, options: KeyModelStoreOptions = {}) {
+    const { maxSaved = Number.POSITIVE_INFINITY, savedTtlMs = 0 } = options;
+    if (!(maxSaved >= 1) || (Number.isFinite(maxSaved) && !Number.isInteger(maxSaved))) {
+      throw new InvalidOptionError(`maxSaved must be an integer >= 1, got ${maxSaved}`);
+    }
+    if (!Number.isFinite(savedTtlMs) || savedTtlMs < 0) {
+      throw new InvalidOptionError(
+        `savedTtlMs must be a finite number >= 0 (0 = no age limit), got ${savedTtlMs}`,
+      );
+    }
     this.dir = dir;
+    this.maxSaved = maxSaved;
+    this.ttl = savedTtlMs;
+    this.now = options.now ?? Date.now;
+    this.write = options.writeContents;
   }
 
   /** Path of `key`'s file. */
@@ -44,11 +91,68 @@ export class KeyModelStore {
     return join(this.dir, `${safeKeyName(key)}.json`);
   }
 
-  /** Saves `state` as `key`'s model (atomic replace). */
+  /** Reads the directory's file list once (idempotent) and deletes what is over the bounds. */
+  open(): Promise<void> {
+    this.opened ??= this.scan();
+    return this.opened;
+  }
+
+  /** Whether `key` has a saved model (after `open`). */
+  has(key: string): boolean {
+    return this.index.has(`${safeKeyName(key)}.json`);
+  }
+
+  /** Saved models in the index. */
+  get size(): number {
+    return this.index.size;
+  }
+
+  /** Saves `state` as `key`'s model (atomic replace), then deletes the oldest beyond the bounds. */
   async save(key: string, state: OnlineDetectorState): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await this.open();
+    const path = this.pathOf(key);
     const doc: KeyModelDocument = { format: 'flowsentinel.key-model', version: 1, key, state };
-    await writeFileAtomic(this.pathOf(key), JSON.stringify(doc));
+    const at = this.now();
+    try {
+      if (!this.made) await mkdir(this.dir, { recursive: true });
+      this.made = true;
+      await writeFileAtomic(path, JSON.stringify(doc), this.write);
+      await utimes(path, at / 1000, at / 1000);
+    } catch (err) {
+      throw checkpointIoError(`cannot save the model of key ${JSON.stringify(key)} to`, path, err);
+    }
+    const name = `${safeKeyName(key)}.json`;
+    this.index.delete(name);
+    this.index.set(name, at);
+    await this.prune();
+  }
+
+  /** Deletes the oldest saved models while more than `maxSaved` exist or the oldest is past `savedTtl`. */
+  async prune(): Promise<void> {
+    const cutoff = this.ttl > 0 ? this.now() - this.ttl : Number.NEGATIVE_INFINITY;
+    for (const [name, at] of this.index) {
+      if (this.index.size <= this.maxSaved && at > cutoff) break;
+      this.index.delete(name);
+      await rm(join(this.dir, name), { force: true });
+    }
+  }
+
+  private async scan(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw checkpointIoError('cannot list saved per-key models in', this.dir, err);
+    }
+    const found: [string, number][] = [];
+    for (const name of names.filter((n) => FILE.test(n))) {
+      const st = await stat(join(this.dir, name)).catch(() => undefined);
+      if (st?.isFile()) found.push([name, st.mtimeMs]);
+    }
+    found.sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
+    for (const [name, at] of found) this.index.set(name, at);
+    await this.prune();
   }
 
   /**
@@ -82,5 +186,7 @@ export class KeyModelStore {
   /** Deletes every saved model (reset). */
   async clear(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
+    this.index.clear();
+    this.made = false;
   }
 }

@@ -24,6 +24,13 @@ export interface KeyedDetectorOptions {
   readonly maxKeys: number;
   /** A fresh detector for `key` (initial weights, its own RNG and reservoir); the keyed detector owns it. */
   readonly createKeyDetector: (key: string) => OnlineDetector;
+  /**
+   * Events a key must have had before it gets a dedicated model (default 0: from its first event). Until
+   * then its events are scored by (and train) the global model, and the key costs one counter.
+   */
+  readonly minEvents?: number;
+  /** Cold keys whose event counts are remembered (default 100 000); the least recently seen are forgotten. */
+  readonly maxColdKeys?: number;
   /** Where evicted models are saved and loaded from; without it evicted models are discarded. */
   readonly store?: KeyModelStore;
   /** Told of live-model counts, evictions and loads (the job wires it to metrics). */
@@ -38,6 +45,8 @@ export interface KeyedDetectorState {
   readonly eventsSeen: number;
   /** Live models, least recently used first. */
   readonly keys: readonly { readonly key: string; readonly state: OnlineDetectorState }[];
+  /** Cold keys (no dedicated model yet) and their event counts, least recently seen first. */
+  readonly cold?: readonly (readonly [string, number])[];
 }
 
 const stateSchema = z.object({
@@ -45,6 +54,7 @@ const stateSchema = z.object({
   version: z.literal(1),
   eventsSeen: z.int().nonnegative(),
   keys: z.array(z.object({ key: z.string(), state: z.unknown() })),
+  cold: z.array(z.tuple([z.string(), z.int().nonnegative()])).optional(),
 });
 
 /**
@@ -58,6 +68,10 @@ export class KeyedDetector implements BatchDetector {
   private readonly o: KeyedDetectorOptions;
   /** Live models in LRU order: the first entry is the least recently used. */
   private readonly live = new Map<string, OnlineDetector>();
+  /** Event counts of cold keys, least recently seen first. */
+  private readonly cold = new Map<string, number>();
+  private readonly minEvents: number;
+  private readonly maxCold: number;
   private seen = 0;
   private busy = false;
 
@@ -67,6 +81,14 @@ export class KeyedDetector implements BatchDetector {
     }
     if (options.base !== 'global' && options.base !== 'initial') {
       throw new InvalidOptionError(`base must be 'global' or 'initial', got ${String(options.base)}`);
+    }
+    this.minEvents = options.minEvents ?? 0;
+    this.maxCold = options.maxColdKeys ?? 100_000;
+    if (!Number.isInteger(this.minEvents) || this.minEvents < 0) {
+      throw new InvalidOptionError(`minEvents must be an integer >= 0, got ${this.minEvents}`);
+    }
+    if (!Number.isInteger(this.maxCold) || this.maxCold < 0) {
+      throw new InvalidOptionError(`maxColdKeys must be an integer >= 0, got ${this.maxCold}`);
     }
     this.o = options;
   }
@@ -115,6 +137,7 @@ export class KeyedDetector implements BatchDetector {
       version: 1,
       eventsSeen: this.seen,
       keys: [...this.live].map(([key, d]) => ({ key, state: d.getState() })),
+      cold: [...this.cold],
     };
   }
 
@@ -140,6 +163,8 @@ export class KeyedDetector implements BatchDetector {
       this.live.set(key, d);
     }
     this.seen = parsed.data.eventsSeen;
+    this.cold.clear();
+    for (const [key, n] of parsed.data.cold ?? []) this.cold.set(key, n);
     await this.evictOverflow();
     this.o.observer?.onActive(this.live.size);
   }
@@ -150,24 +175,32 @@ export class KeyedDetector implements BatchDetector {
   }
 
   private async route(batch: readonly FeatureEvent[]): Promise<ScoredEvent[]> {
+    await this.o.store?.open();
     const groups = new Map<string, number[]>();
-    const unkeyed: number[] = [];
+    const shared: number[] = [];
     for (const [i, e] of batch.entries()) {
-      if (e.key === null) unkeyed.push(i);
+      if (e.key === null) shared.push(i);
       else {
         const g = groups.get(e.key);
         if (g) g.push(i);
         else groups.set(e.key, [i]);
       }
     }
+    for (const [key, idx] of groups) {
+      if (this.isHot(key)) continue;
+      this.countCold(key, idx.length);
+      for (const i of idx) shared.push(i);
+      groups.delete(key);
+    }
     const out = new Array<ScoredEvent>(batch.length);
     const needsBase = this.o.base === 'global' && [...groups.keys()].some((k) => !this.live.has(k));
     const base = needsBase ? this.o.global.getState({ withReservoir: false }) : undefined;
     if (this.o.base === 'global') {
       const all = await this.o.global.process(batch);
-      for (const i of unkeyed) out[i] = all[i]!;
-    } else if (unkeyed.length > 0) {
-      place(out, unkeyed, await this.o.global.process(unkeyed.map((i) => batch[i]!)));
+      for (const i of shared) out[i] = all[i]!;
+    } else if (shared.length > 0) {
+      shared.sort((a, b) => a - b);
+      place(out, shared, await this.o.global.process(shared.map((i) => batch[i]!)));
     }
     for (const [key, idx] of groups) {
       const d = await this.acquire(key, base);
@@ -175,6 +208,24 @@ export class KeyedDetector implements BatchDetector {
     }
     this.seen += batch.length;
     return out;
+  }
+
+  /** A key with a live or saved model, or with `minEvents` events seen: it uses a dedicated model. */
+  private isHot(key: string): boolean {
+    if (this.live.has(key) || this.o.store?.has(key) === true) return true;
+    const n = this.cold.get(key) ?? 0;
+    if (n < this.minEvents) return false;
+    this.cold.delete(key);
+    return true;
+  }
+
+  /** Adds `n` events to a cold key's count (most recently seen); forgets the least recent beyond the cap. */
+  private countCold(key: string, n: number): void {
+    const had = this.cold.get(key) ?? 0;
+    this.cold.delete(key);
+    if (this.maxCold === 0) return;
+    this.cold.set(key, had + n);
+    if (this.cold.size > this.maxCold) this.cold.delete(this.cold.keys().next().value as string);
   }
 
   /** The live model of `key` (marked most recently used), loaded from the store or created. */

@@ -29,6 +29,12 @@ export interface OnlineDetectorOptions {
   readonly warmupEvents: number;
   /** Optimizer steps after each micro-batch (0 = score only). */
   readonly stepsPerBatch: number;
+  /**
+   * Take the optimizer steps only in batches where the event count crosses a multiple of this (default 1:
+   * every batch). Per-key models use it so a key with a few events per batch does not pay a full step each
+   * time; rows of the other batches still go to the reservoir and come back through replay.
+   */
+  readonly trainEvery?: number;
   /** Rows per optimizer step. */
   readonly batchSize: number;
   /** Past normal rows mixed into training; omit to train on the new batch only. */

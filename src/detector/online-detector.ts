@@ -206,7 +206,7 @@ export class OnlineDetector implements BatchDetector {
         )
       : decided;
     const trainRows = this.selectTrainingRows(x, out);
-    await this.learn(trainRows);
+    await this.learn(trainRows, n);
     this.seen += n;
     return out;
   }
@@ -285,13 +285,16 @@ export class OnlineDetector implements BatchDetector {
     return rows;
   }
 
-  private async learn(rows: Float32Array): Promise<void> {
+  /** Optimizer steps on `rows` (of a batch of `n` events) when due per `trainEvery`; rows join the reservoir. */
+  private async learn(rows: Float32Array, n: number): Promise<void> {
     const d = this.dim;
     const nNew = rows.length / d;
-    const { reservoir, stepsPerBatch } = this.o;
+    const { reservoir, stepsPerBatch, trainEvery = 1 } = this.o;
+    const due =
+      trainEvery <= 1 || Math.floor((this.seen + n) / trainEvery) > Math.floor(this.seen / trainEvery);
     const { trainer } = this.model;
     const rng = this.random;
-    for (let s = 0; s < stepsPerBatch && nNew > 0; s++) {
+    for (let s = 0; s < stepsPerBatch && nNew > 0 && due; s++) {
       const batch = this.minibatch(rows, nNew);
       const x = tf.tensor2d(batch, [batch.length / d, d]);
       try {

@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkpointDir } from '../config/checkpoint-dir.js';
 import type { AppConfig } from '../config/schema.js';
@@ -6,8 +6,11 @@ import type { FeatureEvent } from '../core/records.js';
 import {
   CheckpointError,
   checkpointFileName,
+  checkpointIoError,
   listCheckpoints,
+  probeDirectory,
   removeStaleTemps,
+  type WriteContents,
   writeFileAtomic,
 } from '../detector/checkpoint-files.js';
 import type { DetectorParts } from '../detector/factory.js';
@@ -39,6 +42,8 @@ export interface OpenCheckpointsOptions {
   readonly source?: string;
   /** Wall clock in ms, for `checkpoint.everyMs` (default `Date.now`). */
   readonly now?: () => number;
+  /** How checkpoint files' contents are written (tests inject failures such as ENOSPC). */
+  readonly writeContents?: WriteContents;
 }
 
 /** The checkpoint a run started from. */
@@ -65,7 +70,9 @@ function advance(map: Map<string, CheckpointPosition>, p: CheckpointPosition): v
 }
 
 /**
- * Opens the checkpoint directory of `config`: removes stray temporary files and loads the newest
+ * Opens the checkpoint directory of `config`: creates it and writes a probe file (so an unwritable, missing
+ * or full directory is a `CheckpointError` now, not at the first checkpoint), removes stray temporary files
+ * and loads the newest
  * checkpoint (or `checkpoint.file`; nothing with `checkpoint.reset`, which also deletes `<dir>/keys`).
  * Throws `CheckpointError` when the checkpoint is unreadable, corrupt, of another version or does not fit
  * the config, naming the way out. Apply it with `attach(parts)`.
@@ -79,7 +86,7 @@ export async function openCheckpoints(o: OpenCheckpointsOptions): Promise<Checkp
     }
     return new Checkpointer(o, undefined, undefined, 1);
   }
-  await mkdir(dir, { recursive: true });
+  await probeDirectory(dir, o.writeContents);
   await removeStaleTemps(dir);
   const files = await listCheckpoints(dir);
   const next = (files.at(-1)?.sequence ?? 0) + 1;
@@ -276,7 +283,11 @@ export class Checkpointer {
     const started = this.now();
     const doc = this.snapshot();
     const file = join(dir, checkpointFileName(doc.sequence));
-    await writeFileAtomic(file, JSON.stringify(doc));
+    try {
+      await writeFileAtomic(file, JSON.stringify(doc), this.o.writeContents);
+    } catch (err) {
+      throw checkpointIoError('cannot write checkpoint', file, err);
+    }
     this.sequence = doc.sequence + 1;
     this.lastEvents = doc.eventsSeen;
     this.lastWriteMs = this.now();

@@ -45,7 +45,7 @@ function build(perKey: ConfigOverrides['perKey'], dir?: string, extra: ConfigOve
   const registry = new Registry();
   const config = smallDetectorConfig({
     ...extra,
-    perKey: { enabled: true, ...perKey },
+    perKey: { enabled: true, minEvents: 0, trainEvery: 1, ...perKey },
     training: { stepsPerBatch: 1, batchSize: 64 },
     ...(dir === undefined ? {} : { checkpoint: { dir } }),
   });

@@ -48,7 +48,14 @@ function config(checkpointDir: string): AppConfig {
     warmup: { events: 300 },
     threshold: { policy: 'quantile', quantile: 0.01, window: 2000 },
     batching: { maxSize: BATCH, maxWaitMs: 100 },
-    perKey: { enabled: true, maxKeys: MAX_KEYS, base: 'global', reservoirSize: 200 },
+    perKey: {
+      enabled: true,
+      maxKeys: MAX_KEYS,
+      base: 'global',
+      reservoirSize: 200,
+      minEvents: 0,
+      trainEvery: 1,
+    },
     checkpoint: { dir: checkpointDir, everyEvents: 0, everyMs: 0, keep: 2 },
   };
   return loadConfig({ env: {}, overrides: input });
