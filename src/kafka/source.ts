@@ -61,7 +61,7 @@ function settingsOf(o: KafkaSourceOptions): KafkaSourceSettings {
     heartbeatIntervalMs,
     rebalanceTimeoutMs: ms('rebalanceTimeoutMs', o.rebalanceTimeoutMs, 60_000),
     maxWaitTimeMs,
-    pauseAfterMs: ms('pauseAfterMs', o.pauseAfterMs, maxWaitTimeMs, 0),
+    pauseAfterMs: ms('pauseAfterMs', o.pauseAfterMs, 0, 0),
     maxBytesPerPartition: ms('maxBytesPerPartition', o.maxBytesPerPartition, 1_048_576),
     lagIntervalMs: ms('lagIntervalMs', o.lagIntervalMs, 5000),
     scheduler: o.scheduler,
