@@ -268,7 +268,8 @@ describeKafka('Kafka restarts: graceful stop and kill without commit', () => {
     );
     first.process.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
-    await new Promise((r) => setTimeout(r, 500));
+    // No wait: the process is gone. A commit still in flight may land after this read, which only makes
+    // atKill lower and the duplicate check below more lenient, never wrongly strict.
     const atKill = await committedOffsets(admin, groupId, t.input);
 
     await rest;
