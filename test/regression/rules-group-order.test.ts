@@ -27,7 +27,9 @@ describe('deploy/prometheus/rules.yml evaluation order', () => {
         const source = rules.findIndex((r) => r.kind === 'record' && r.name === name);
         if (source < 0) problems.push(`${rule.name} reads ${name}, which no rule records`);
         else if (source >= i || rules[source]!.group !== rule.group) {
-          problems.push(`${rule.name} (group ${rule.group}) reads ${name}, recorded in group ${rules[source]!.group} at position ${source} (rule at ${i})`);
+          problems.push(
+            `${rule.name} (group ${rule.group}) reads ${name}, recorded in group ${rules[source]!.group} at position ${source} (rule at ${i})`,
+          );
         }
       }
     });
