@@ -213,7 +213,7 @@ export async function writeTabularReport(path: string, d: TabularDetail): Promis
       kind: 'svg',
       heading: 'ROC curve',
       svg: rocSvg,
-      caption: `Blue: all ${r.rows} rows; the ${r.warming} warm-up rows rank lowest, so the curve ends with a straight run to (1, 1) when labelled anomalies fall in the warm-up. Orange: the same ranking without the warm-up rows. Dashed: chance.`,
+      caption: `Blue: all ${r.rows} rows; the ${r.warming} warm-up rows rank lowest, so labelled anomalies among them are reached only at false-positive rate 1 (the vertical step there). Orange: the same ranking without the warm-up rows. Dashed: chance.`,
     },
     {
       kind: 'svg',
