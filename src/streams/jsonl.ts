@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { FlowsentinelError } from '../errors.js';
+import { rememberText } from './record-text.js';
 import type { SourceRecord } from './types.js';
 
 /**
@@ -56,9 +57,16 @@ export function encodeBytes(
   return { text: buffer.toString(encoding), encoding };
 }
 
-/** Inverse of `encodeBytes`; throws `RecordLineError` on malformed base64 or an unknown encoding. */
+/**
+ * Inverse of `encodeBytes`; throws `RecordLineError` on malformed base64 or an unknown encoding. UTF-8
+ * bytes remember their text (`knownText`), so decoding the record does not rebuild the same string.
+ */
 export function decodeBytes(text: string, encoding: unknown, field: string): Uint8Array {
-  if (encoding === undefined || encoding === 'utf8') return new Uint8Array(Buffer.from(text, 'utf8'));
+  if (encoding === undefined || encoding === 'utf8') {
+    const bytes = new Uint8Array(Buffer.from(text, 'utf8'));
+    rememberText(bytes, text);
+    return bytes;
+  }
   if (encoding !== 'base64') throw new RecordLineError(`${field} encoding must be 'utf8' or 'base64'`, null);
   if (!BASE64.test(text)) throw new RecordLineError(`${field} is not canonical base64`, null);
   return new Uint8Array(Buffer.from(text, 'base64'));
