@@ -63,7 +63,9 @@ export function encodeBytes(
  */
 export function decodeBytes(text: string, encoding: unknown, field: string): Uint8Array {
   if (encoding === undefined || encoding === 'utf8') {
-    const bytes = new Uint8Array(Buffer.from(text, 'utf8'));
+    // A view on the encoded buffer (often a slice of Node's shared pool), not a second copy of it.
+    const encoded = Buffer.from(text, 'utf8');
+    const bytes = new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
     rememberText(bytes, text);
     return bytes;
   }
