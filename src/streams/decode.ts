@@ -1,6 +1,5 @@
 import { map, type OperatorFunction } from 'rxjs';
 import { type FeatureSpec, getPath } from './feature-spec.js';
-import { knownText } from './record-text.js';
 import type { DeadLetterReason, Decoded, RecordRef, SourceRecord } from './types.js';
 
 /** Strips a leading BOM, which JSON.parse would reject. */
@@ -72,8 +71,6 @@ function keyToString(raw: unknown): string | null {
  */
 export function recordKeyToString(key: Uint8Array | null): string | null {
   if (key === null) return null;
-  const known = knownText(key);
-  if (known !== undefined) return known;
   try {
     return utf8Key.decode(key);
   } catch {
@@ -93,20 +90,13 @@ function keyDetail(what: string | null, size: number, spec: FeatureSpec): string
   return `${what ?? 'key'} is ${size} bytes, limit is ${spec.maxKeyBytes} (features.maxKeyBytes)`;
 }
 
-/** The value as text: the source's own (replay lines) when known, else decoded, without a leading BOM. */
-function valueText(bytes: Uint8Array): string | undefined {
-  const known = knownText(bytes);
-  if (known !== undefined) return known.charCodeAt(0) === 0xfeff ? known.slice(1) : known;
-  try {
-    return utf8Json.decode(bytes);
-  } catch {
-    return undefined;
-  }
-}
-
 function parseJson(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false; detail: string } {
-  const text = valueText(bytes);
-  if (text === undefined) return { ok: false, detail: 'value is not valid UTF-8' };
+  let text: string;
+  try {
+    text = utf8Json.decode(bytes);
+  } catch {
+    return { ok: false, detail: 'value is not valid UTF-8' };
+  }
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (err) {

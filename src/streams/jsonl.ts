@@ -1,6 +1,5 @@
 import { isUtf8 } from 'node:buffer';
 import { FlowsentinelError } from '../errors.js';
-import { rememberText } from './record-text.js';
 import type { SourceRecord } from './types.js';
 
 /**
@@ -57,17 +56,12 @@ export function encodeBytes(
   return { text: buffer.toString(encoding), encoding };
 }
 
-/**
- * Inverse of `encodeBytes`; throws `RecordLineError` on malformed base64 or an unknown encoding. UTF-8
- * bytes remember their text (`knownText`), so decoding the record does not rebuild the same string.
- */
+/** Inverse of `encodeBytes`; throws `RecordLineError` on malformed base64 or an unknown encoding. */
 export function decodeBytes(text: string, encoding: unknown, field: string): Uint8Array {
   if (encoding === undefined || encoding === 'utf8') {
     // A view on the encoded buffer (often a slice of Node's shared pool), not a second copy of it.
     const encoded = Buffer.from(text, 'utf8');
-    const bytes = new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
-    rememberText(bytes, text);
-    return bytes;
+    return new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
   }
   if (encoding !== 'base64') throw new RecordLineError(`${field} encoding must be 'utf8' or 'base64'`, null);
   if (!BASE64.test(text)) throw new RecordLineError(`${field} is not canonical base64`, null);

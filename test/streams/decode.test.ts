@@ -220,10 +220,10 @@ describe('decodeRecord fuzz', () => {
   });
 });
 
-describe('decode: the text a replay line already holds (decoded once)', () => {
+describe('decode: replay-line bytes (views on the encoded buffer)', () => {
   const line = (value: string, key: string | null): string =>
     JSON.stringify({ topic: 't', partition: 0, offset: '7', timestamp: 1000, key, headers: {}, value });
-  /** The same record with fresh byte arrays, which carry no remembered text. */
+  /** The same record with fresh, unshared byte arrays. */
   const copied = (r: SourceRecord): SourceRecord => ({
     ...r,
     key: r.key === null ? null : r.key.slice(),
