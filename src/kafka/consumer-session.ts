@@ -97,6 +97,7 @@ export class ConsumerSession {
       this.monitor.joining();
       if (this.detached) return;
       await this.consumer.subscribe({ topics: [...s.topics], fromBeginning: s.start === 'earliest' });
+      if (this.detached) return; // closed while subscribing: run() would connect again after disconnect
       this.listen();
       this.monitor.start();
       this.subscriptions.push(
@@ -197,8 +198,7 @@ export class ConsumerSession {
         continue;
       }
       if (this.credits.available === 0) {
-        // Out of credit: wait here for the pipeline to drain (see awaitCredit). Only a stall longer than
-        // pauseAfterMs pauses fetching; the rest of the batch is then fetched again after resume.
+        // Out of credit: wait here for the pipeline to drain (awaitCredit); a longer stall pauses fetching.
         await awaitCredit(this.credits, this.settings, heartbeat, this.detaching.signal);
         if (this.detached || !isRunning() || isStale()) break;
       }
