@@ -26,11 +26,13 @@ import {
   benchConfig,
   createTopics,
   detectorRun,
+  FIELDS,
   type JobRun,
   latencyRun,
   PARTITIONS,
   rawConsume,
   replayRun,
+  type Timed,
   topicName,
   WARMUP_EVENTS,
 } from './lib/kafka-runs.js';
@@ -58,9 +60,11 @@ const variantName = (ms: number): string =>
 
 interface Variant {
   readonly pauseAfterMs: number;
+  /** The replay path measured right before this variant's rows (the load drifts between rows). */
+  readonly replay: Timed;
   readonly scoring: JobRun;
   readonly learning: JobRun;
-  latencies: number[];
+  latency: { latencies: number[]; fetchPauses: number };
 }
 
 async function main(): Promise<void> {
@@ -93,29 +97,38 @@ async function main(): Promise<void> {
     const input = topicName('in');
     await createTopics(admin, [input]);
     await admin.disconnect();
-    const records = (): Iterable<SourceRecord> =>
-      generateRecords({
+    // Generated once, before any timing: the replay path then costs the pipeline only, not the generator.
+    const generated: readonly SourceRecord[] = [
+      ...generateRecords({
         seed: 1,
         count: events,
-        fields: ['f0', 'f1', 'f2', 'f3', 'f4', 'f5'],
+        fields: FIELDS,
         partitions: PARTITIONS,
         entities: 64,
         topic: input,
-      });
+      }),
+    ];
+    const records = (): Iterable<SourceRecord> => generated;
     await produceRecords(kafka, input, records());
 
     const rawMs = await rawConsume(kafka, input, events);
-    const replayMs = await replayRun(base, records, events);
     const variants: Variant[] = [];
     for (const ms of pauseAfter) {
+      const replay = await replayRun(base, records, events);
       const scoring = await detectorRun(base, input, events, ms);
       const learning = await detectorRun(benchConfig(brokers, backend, 1, hwm), input, events, ms);
-      variants.push({ pauseAfterMs: ms, scoring, learning, latencies: [] });
+      variants.push({
+        pauseAfterMs: ms,
+        replay,
+        scoring,
+        learning,
+        latency: { latencies: [], fetchPauses: 0 },
+      });
     }
     for (const v of variants) {
-      v.latencies = await latencyRun(brokers, backend, { rate, seconds, highWaterMark: hwm }, v.pauseAfterMs);
+      v.latency = await latencyRun(brokers, backend, { rate, seconds, highWaterMark: hwm }, v.pauseAfterMs);
     }
-    report({ events, backend, hwm, rate, seconds, rawMs, replayMs, variants, loads: [loadAtStart, load()] });
+    report({ events, backend, hwm, rate, seconds, rawMs, variants, loads: [loadAtStart, load()] });
   } finally {
     await broker?.stop();
   }
@@ -128,49 +141,64 @@ interface Report {
   readonly rate: number;
   readonly seconds: number;
   readonly rawMs: number;
-  readonly replayMs: number;
   readonly variants: readonly Variant[];
   readonly loads: readonly [string, string];
 }
 
 function report(r: Report): void {
   const rateOf = (ms: number): number => (r.events * 1000) / ms;
-  const row = (name: string, ms: number, job?: JobRun): string[] => [
-    name,
-    formatRate(rateOf(ms)),
-    (r.rawMs / ms).toFixed(2),
-    (r.replayMs / ms).toFixed(2),
-    job ? String(job.anomalies) : '-',
-    job ? String(job.fetchPauses) : '-',
-    job ? String(job.commits) : '-',
-  ];
+  const row = (name: string, t: Timed | number, replay?: Timed, job?: JobRun): string[] => {
+    const { ms, cpuMs } = typeof t === 'number' ? { ms: t, cpuMs: Number.NaN } : t;
+    return [
+      name,
+      formatRate(rateOf(ms)),
+      Number.isNaN(cpuMs) ? '-' : formatRate(rateOf(cpuMs)),
+      (r.rawMs / ms).toFixed(2),
+      replay ? (replay.ms / ms).toFixed(2) : '-',
+      replay ? (replay.cpuMs / cpuMs).toFixed(2) : '-',
+      job ? String(job.anomalies) : '-',
+      job ? String(job.fetchPauses) : '-',
+      job ? String(job.commits) : '-',
+    ];
+  };
   const rows = [
     row('raw kafkajs consume (baseline)', r.rawMs),
-    row('replay path, scoring only (no Kafka)', r.replayMs),
     ...r.variants.flatMap((v) => [
-      row(`Kafka job, scoring only, ${variantName(v.pauseAfterMs)}`, v.scoring.ms, v.scoring),
-      row(`Kafka job, scoring + learning, ${variantName(v.pauseAfterMs)}`, v.learning.ms, v.learning),
+      row(`replay path, scoring only (no Kafka), before ${variantName(v.pauseAfterMs)}`, v.replay),
+      row(`Kafka job, scoring only, ${variantName(v.pauseAfterMs)}`, v.scoring, v.replay, v.scoring),
+      row(`Kafka job, scoring + learning, ${variantName(v.pauseAfterMs)}`, v.learning, v.replay, v.learning),
     ]),
   ];
   const out = (s: string): boolean => process.stdout.write(s);
   out(
     `\nThroughput, ${r.events.toLocaleString('en-US')} pre-produced events, ${PARTITIONS} partitions, backend ${r.backend}, highWaterMark ${r.hwm}; load average (1/5/15 min) ${r.loads[0]} at start, ${r.loads[1]} at end\n\n`,
   );
-  const header = ['run', 'events/s', 'vs raw', 'vs replay', 'anomalies', 'fetch pauses', 'commits'];
+  const header = [
+    'run',
+    'events/s',
+    'events/CPU-s',
+    'vs raw',
+    'vs replay',
+    'vs replay (CPU)',
+    'anomalies',
+    'fetch pauses',
+    'commits',
+  ];
   out(`${markdownTable(header, rows)}\n`);
   out(
     `\nLatency produce → scored event published, ${formatRate(r.rate)} events/s offered for ${r.seconds} s, learning on (first ${WARMUP_EVENTS} events skipped)\n\n`,
   );
-  const p99Of = (v: Variant): number => quantileSorted(v.latencies, 0.99);
+  const p99Of = (v: Variant): number => quantileSorted(v.latency.latencies, 0.99);
   out(
     `${markdownTable(
-      ['run', 'events', 'p50 ms', 'p99 ms', 'max ms'],
+      ['run', 'events', 'p50 ms', 'p99 ms', 'max ms', 'fetch pauses'],
       r.variants.map((v) => [
         variantName(v.pauseAfterMs),
-        String(v.latencies.length),
-        formatMs(quantileSorted(v.latencies, 0.5)),
+        String(v.latency.latencies.length),
+        formatMs(quantileSorted(v.latency.latencies, 0.5)),
         formatMs(p99Of(v)),
-        formatMs(v.latencies.at(-1) ?? Number.NaN),
+        formatMs(v.latency.latencies.at(-1) ?? Number.NaN),
+        String(v.latency.fetchPauses),
       ]),
     )}\n`,
   );
@@ -183,9 +211,14 @@ function report(r: Report): void {
       ['target', 'measured', ''],
       [
         [
-          'Kafka scoring only ≥ 80% of the replay path',
-          `${((100 * r.replayMs) / last.scoring.ms).toFixed(0)}%`,
-          verdict(r.replayMs / last.scoring.ms >= 0.8),
+          'Kafka scoring only ≥ 80% of the replay path (wall)',
+          `${((100 * last.replay.ms) / last.scoring.ms).toFixed(0)}%`,
+          verdict(last.replay.ms / last.scoring.ms >= 0.8),
+        ],
+        [
+          'Kafka scoring only ≥ 80% of the replay path (CPU time)',
+          `${((100 * last.replay.cpuMs) / last.scoring.cpuMs).toFixed(0)}%`,
+          verdict(last.replay.cpuMs / last.scoring.cpuMs >= 0.8),
         ],
         [
           `p99 produce→published ≤ 250 ms at ${formatRate(r.rate)} ev/s, learning on`,

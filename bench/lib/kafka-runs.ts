@@ -22,6 +22,17 @@ export const FIELDS = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5'];
 export const PARTITIONS = 4;
 export const WARMUP_EVENTS = 2000;
 let topicCounter = 0;
+/** This process's CPU time (user + system), ms. */
+const cpuMs = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+/** Wall and process CPU time of a run, ms. */
+export interface Timed {
+  readonly ms: number;
+  readonly cpuMs: number;
+}
 export const topicName = (what: string): string =>
   `bench-${what}-${Date.now().toString(36)}-${++topicCounter}`;
 
@@ -103,29 +114,38 @@ export async function rawConsume(kafka: KafkaClient, topic: string, count: numbe
 
 /**
  * The same job and records without Kafka: an in-memory source (generated, not read from a file) and
- * in-memory sinks. ms from the job's start until `count` records were acknowledged; the Kafka runs
- * are timed from the group join, so both include model set-up and warm-up.
+ * in-memory sinks. ms from the first read of the source until `count` records were acknowledged, as the
+ * Kafka runs are timed from the group join: both include the detector's warm-up, not its set-up.
  */
 export async function replayRun(
   config: AppConfig,
   records: () => Iterable<SourceRecord>,
   count: number,
-): Promise<number> {
+): Promise<Timed> {
   const stop = new AbortController();
   let processed = 0;
   let finishedAt = 0;
+  let cpuAtFinish = 0;
   const progress = (n: number): void => {
     processed += n;
     if (processed >= count && finishedAt === 0) {
       finishedAt = performance.now();
+      cpuAtFinish = cpuMs();
       stop.abort();
     }
   };
-  const startedAt = performance.now();
+  // Timed from the first read of the source, like the Kafka runs from the group join (model set-up excluded).
+  let startedAt = performance.now();
+  let cpuAtStart = cpuMs();
+  const timedRecords = (): Iterable<SourceRecord> => {
+    startedAt = performance.now();
+    cpuAtStart = cpuMs();
+    return records();
+  };
   const result = await runDetectorJob({
     config,
     logger,
-    source: iterableSource(records),
+    source: iterableSource(timedRecords),
     sinks: { anomalies: new MemorySink<ScoredEvent>(), deadLetters: new MemorySink<DeadLetter>() },
     serveMetrics: false,
     signal: stop.signal,
@@ -133,12 +153,15 @@ export async function replayRun(
     onDeadLetter: () => progress(1),
   });
   result.parts.dispose();
-  return (finishedAt || performance.now()) - startedAt;
+  return {
+    ms: (finishedAt || performance.now()) - startedAt,
+    cpuMs: (cpuAtFinish || cpuMs()) - cpuAtStart,
+  };
 }
 
 /** One flowsentinel run over Kafka. */
-export interface JobRun {
-  /** ms from group join until `count` records were acknowledged. */
+export interface JobRun extends Timed {
+  /** ms from group join until `count` records were acknowledged (`cpuMs`: this process's CPU meanwhile). */
   readonly ms: number;
   readonly anomalies: number;
   /** Times the source paused fetching (`KafkaSource.stats.fetchPauses`). */
@@ -163,6 +186,7 @@ export async function detectorRun(
   await admin.disconnect();
   const acks = new AckTracker();
   let joinedAt = 0;
+  let cpuAtJoin = 0;
   const source = new KafkaSource({
     client: kafka,
     groupId: topicName('group'),
@@ -173,6 +197,7 @@ export async function detectorRun(
     observer: {
       groupJoin: () => {
         joinedAt = performance.now();
+        cpuAtJoin = cpuMs();
         onJoined?.();
       },
     },
@@ -181,10 +206,12 @@ export async function detectorRun(
   const stop = new AbortController();
   let processed = 0;
   let finishedAt = 0;
+  let cpuAtFinish = 0;
   const progress = (n: number): void => {
     processed += n;
     if (processed >= count && finishedAt === 0) {
       finishedAt = performance.now();
+      cpuAtFinish = cpuMs();
       stop.abort();
     }
   };
@@ -202,7 +229,13 @@ export async function detectorRun(
     });
     result.parts.dispose();
     const { fetchPauses, commits } = source.stats;
-    return { ms: finishedAt - joinedAt, anomalies: result.summary.anomalies, fetchPauses, commits };
+    return {
+      ms: finishedAt - joinedAt,
+      cpuMs: cpuAtFinish - cpuAtJoin,
+      anomalies: result.summary.anomalies,
+      fetchPauses,
+      commits,
+    };
   } finally {
     await source.close();
     await sinks.close();
@@ -256,7 +289,7 @@ export async function latencyRun(
   backend: string,
   load: { readonly rate: number; readonly seconds: number; readonly highWaterMark: number },
   pauseAfterMs: number | undefined,
-): Promise<number[]> {
+): Promise<{ latencies: number[]; fetchPauses: number }> {
   const input = topicName('latency-in');
   const scores = topicName('latency-scores');
   const config = benchConfig(brokers, backend, 1, load.highWaterMark, scores);
@@ -274,9 +307,9 @@ export async function latencyRun(
   const run = detectorRun(config, input, expected, pauseAfterMs, () => joined());
   await ready;
   await offerLoad(kafka, input, load.rate, load.seconds);
-  await run;
+  const { fetchPauses } = await run;
   const published = await readTopic({ kafka, topic: scores });
-  return published
+  const latencies = published
     .map((r) => {
       const event = JSON.parse(Buffer.from(r.value ?? new Uint8Array()).toString('utf8')) as ScoredEvent;
       return { index: event.timestamp, latency: r.timestamp - event.timestamp };
@@ -285,4 +318,5 @@ export async function latencyRun(
     .slice(WARMUP_EVENTS)
     .map((x) => x.latency)
     .sort((a, b) => a - b);
+  return { latencies, fetchPauses };
 }
