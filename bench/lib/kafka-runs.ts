@@ -84,32 +84,37 @@ export async function createTopics(
   });
 }
 
-/** Baseline: a bare kafkajs consumer group reading `count` records; ms from group join to the last record. */
-export async function rawConsume(kafka: KafkaClient, topic: string, count: number): Promise<number> {
+/**
+ * Baseline: a bare kafkajs consumer group reading `count` records (fetch and decode only); wall and CPU
+ * time from group join to the last record.
+ */
+export async function rawConsume(kafka: KafkaClient, topic: string, count: number): Promise<Timed> {
   const consumer = kafka.consumer({
     groupId: `bench-raw-group-${Date.now().toString(36)}`,
     maxWaitTimeInMs: 100,
   });
   let joinedAt = 0;
+  let cpuAtJoin = 0;
   let seen = 0;
   consumer.on(consumer.events.GROUP_JOIN, () => {
     joinedAt = performance.now();
+    cpuAtJoin = cpuMs();
   });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  const done = new Promise<number>((resolve) => {
+  const done = new Promise<Timed>((resolve) => {
     void consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, heartbeat }) => {
         seen += batch.messages.length;
-        if (seen >= count) resolve(performance.now() - joinedAt);
+        if (seen >= count) resolve({ ms: performance.now() - joinedAt, cpuMs: cpuMs() - cpuAtJoin });
         await heartbeat();
       },
     });
   });
-  const ms = await done;
+  const timed = await done;
   await consumer.disconnect();
-  return ms;
+  return timed;
 }
 
 /**
