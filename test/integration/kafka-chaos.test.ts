@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { AssignerProtocol } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type KafkaBroker, startKafkaBroker } from '../../scripts/kafka/broker.js';
+import { FATAL_EXIT_GRACE_MS } from '../../src/cli/commands/run.js';
 import type { AppConfigInput } from '../../src/config/index.js';
 import { OUTPUT_HEADERS, produceRecords, readTopic } from '../../src/kafka/index.js';
 import { generateRecords, MALFORMED_HEADER } from '../../src/streams/generator-source.js';
@@ -60,14 +61,41 @@ const log = (line: string): void => {
   process.stderr.write(`chaos: ${line}\n`);
 };
 
-/** How often B logged the retry paths of an outage. */
+/**
+ * Repeated scores of the recreated topic: byte-identical copies (the same write sent twice) or scored
+ * again (a record consumed twice: other model version or score).
+ */
+function copies(scores: readonly SourceRecord[], counts: ReadonlyMap<string, number>) {
+  const values = new Map<string, string[]>();
+  for (const r of scores) {
+    const ref = sourceRef(r);
+    if ((counts.get(ref) ?? 0) > 1) values.set(ref, [...(values.get(ref) ?? []), text(r.value)]);
+  }
+  let identical = 0;
+  let rescored = 0;
+  for (const v of values.values()) {
+    if (v.length < 2) continue;
+    if (v.every((x) => x === v[0])) identical++;
+    else rescored++;
+  }
+  return { identical, rescored };
+}
+
+/** What an instance logged (warn and above), as message → count. */
 function countLines(stderr: string): string {
-  const n = (re: RegExp): number => stderr.split('\n').filter((l) => re.test(l)).length;
-  return JSON.stringify({
-    producerRetries: n(/retrying until kafka\.outageToleranceMs/),
-    consumerCrashes: n(/Kafka consumer crashed/),
-    staleProducer: n(/stale|OUT_OF_ORDER|UNKNOWN_PRODUCER/),
-  });
+  const counts = new Map<string, number>();
+  for (const line of stderr.split('\n')) {
+    if (line.trim() === '') continue;
+    let msg = line.slice(0, 120);
+    try {
+      const parsed = JSON.parse(line) as { msg?: unknown; err?: { type?: unknown } };
+      msg = `${String(parsed.msg).slice(0, 100)}${parsed.err?.type ? ` [${String(parsed.err.type)}]` : ''}`;
+    } catch {
+      // not JSON: the raw line
+    }
+    counts.set(msg, (counts.get(msg) ?? 0) + 1);
+  }
+  return JSON.stringify(Object.fromEntries(counts));
 }
 
 function inputRecords(topic: string): SourceRecord[] {
@@ -165,8 +193,8 @@ describeKafka('chaos: scores topic recreated, an instance SIGKILLed, the broker 
       );
     };
 
-    // P1: a backlog, two instances sharing the partitions.
-    await produce(P[0], P[1]);
+    // P1: two instances share the partitions (the join's rebalance settles before any record, so it
+    // repeats nothing), then a backlog.
     const a = await start('a');
     const b = await start('b');
     const rateA = rateSampler(async () =>
@@ -174,13 +202,14 @@ describeKafka('chaos: scores topic recreated, an instance SIGKILLed, the broker 
     );
     await waitFor(
       async () => {
-        b.child.assertAlive();
         const m = await members();
-        return (m.get('chaos-a')?.length ?? 0) > 0 && (m.get('chaos-b')?.length ?? 0) > 0;
+        const ready = (await a.get('/readyz')).status === 200 && (await b.get('/readyz')).status === 200;
+        return ready && (m.get('chaos-a')?.length ?? 0) > 0 && (m.get('chaos-b')?.length ?? 0) > 0;
       },
       120_000,
       'A and B to share the partitions',
     );
+    await produce(P[0], P[1]);
     await waitFor(
       async () => {
         a.child.assertAlive();
@@ -274,9 +303,14 @@ describeKafka('chaos: scores topic recreated, an instance SIGKILLed, the broker 
     );
     log(`everything committed after ${elapsed()}`);
     b.child.process.kill('SIGTERM');
-    expect(await b.child.exited).toEqual({ code: 0, signal: null });
+    // Bound: shutdown.timeoutMs for the drain + FATAL_EXIT_GRACE_MS (handles kafkajs left behind), slack.
+    await waitFor(() => b.child.exit() !== undefined, 30_000 + FATAL_EXIT_GRACE_MS + 10_000, 'B to exit');
+    expect(b.child.exit()).toEqual({ code: 0, signal: null });
+    const bResult = JSON.parse(b.child.stdout().trim().split('\n').at(-1) ?? '{}') as { consumer?: unknown };
+    log(`B's consumer: ${JSON.stringify(bResult.consumer)}`);
 
-    await outputCounts(k.kafka, [t.outputs.scores], counts);
+    const scores = await readTopic({ kafka: k.kafka, topic: t.outputs.scores });
+    for (const r of scores) counts.set(sourceRef(r), (counts.get(sourceRef(r)) ?? 0) + 1);
     const dead = await readTopic({ kafka: k.kafka, topic: t.outputs.deadLetters });
     for (const r of dead) counts.set(sourceRef(r), (counts.get(sourceRef(r)) ?? 0) + 1);
     const expected = new Set(input.map((r) => `${r.partition}/${r.offset}`));
@@ -290,6 +324,9 @@ describeKafka('chaos: scores topic recreated, an instance SIGKILLed, the broker 
     expect(malformed.filter((r) => reasons.get(`${r.partition}/${r.offset}`) === undefined)).toEqual([]);
     const big = input.find((r) => r.key?.byteLength === BIG_KEY_BYTES)!;
     expect(reasons.get(`${big.partition}/${big.offset}`)).toBe('oversize_key');
+    log(
+      `${malformed.length} malformed records and the ${BIG_KEY_BYTES}-byte key dead-lettered (${dead.length} dead letters)`,
+    );
 
     const windows = duplicateWindows(counts, { atDelete, atKill, atOutage, killed: ofA });
     const killBound = HIGH_WATER_MARK + aRate.maxIn(2 * COMMIT_INTERVAL_MS);
@@ -300,6 +337,7 @@ describeKafka('chaos: scores topic recreated, an instance SIGKILLed, the broker 
         `${2 * COMMIT_INTERVAL_MS} ms); broker outage ${windows.afterOutage}; total time ${elapsed()}`,
     );
     log(`repeated offsets by window and partition: ${JSON.stringify(windows.ranges)}`);
+    log(`repeated scores: ${JSON.stringify(copies(scores, counts))}`);
     log(
       `committed at the outage ${[...atOutage.values()].join(',')}; B logged ${countLines(b.child.stderr())}`,
     );
