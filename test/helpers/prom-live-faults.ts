@@ -9,6 +9,7 @@ import type { KafkaBroker } from '../../scripts/kafka/broker.js';
 import { type KafkaClient, produceRecords } from '../../src/kafka/index.js';
 import { generateRecords } from '../../src/streams/generator-source.js';
 import { brokerOutage } from './kafka-outage.js';
+import type { PrometheusServer } from './prom-server.js';
 import { waitFor } from './test-detectors.js';
 
 /** Unix seconds of a phase: from just before the fault to once Prometheus saw the job healthy again. */
@@ -129,4 +130,31 @@ export async function outputStallPhase(c: FaultContext, o: OutputStallOptions): 
     500,
   );
   return { from, seen, to: nowS() };
+}
+
+/** What Prometheus stored during the two fault windows (min/max over 1 s range-query steps). */
+export async function faultObservations(
+  prom: PrometheusServer,
+  sel: string,
+  outage: FaultWindow,
+  stall: FaultWindow,
+) {
+  const range = async (expr: string, w: FaultWindow): Promise<number[]> =>
+    (await prom.queryRange(expr, Math.floor(w.from), Math.ceil(w.to), 1)).result.flatMap((s) =>
+      (s.values ?? []).map(([, v]) => Number(v)),
+    );
+  const lag = await range(`sum(flowsentinel_kafka_consumer_lag_records{${sel}})`, stall);
+  return {
+    outageReadyMin: Math.min(...(await range(`flowsentinel_ready{${sel}}`, outage))),
+    outageUnreachableMax: Math.max(
+      ...(await range(`flowsentinel_stalled{${sel},reason="broker_unreachable"}`, outage)),
+    ),
+    stallReadyMin: Math.min(...(await range(`flowsentinel_ready{${sel}}`, stall))),
+    stallUnacknowledgedMax: Math.max(
+      ...(await range(`flowsentinel_stalled{${sel},reason="outputs_unacknowledged"}`, stall)),
+    ),
+    lagBefore: lag[0],
+    lagMax: Math.max(...lag),
+    lagAfter: lag.at(-1),
+  };
 }
