@@ -112,7 +112,7 @@ export class KeyModelStore {
 
   /** Whether `key` has a saved model (after `open`). */
   has(key: string): boolean {
-    if (!this.readable.has(readablePart(key))) return false;
+    if (this.index.size === 0 || !this.readable.has(readablePart(key))) return false;
     return this.index.has(`${safeKeyName(key)}.json`);
   }
 
