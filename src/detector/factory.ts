@@ -11,6 +11,7 @@ import { MixtureCdf } from '../flow/transforms/mixture-cdf.js';
 import { Explainer } from './explain.js';
 import { KeyModelStore } from './key-model-store.js';
 import { KeyedDetector } from './keyed-detector.js';
+import { LearnBudget } from './learn-budget.js';
 import { type DetectorObserver, OnlineDetector } from './online-detector.js';
 import { Reservoir } from './reservoir.js';
 import { Standardiser } from './standardiser.js';
@@ -36,6 +37,8 @@ export interface DetectorParts {
   readonly threshold: ThresholdPolicy;
   readonly reservoir: Reservoir | undefined;
   readonly rng: Rng;
+  /** Which batches train, shared by the global and per-key models (`training.maxLearnFraction`, `training.budget`). */
+  readonly budget: LearnBudget;
   dispose(): void;
 }
 
@@ -79,6 +82,11 @@ export interface CreateDetectorOptions {
   readonly now?: () => number;
   /** Told of per-key model counts, evictions and loads when `perKey.enabled` (e.g. for metrics). */
   readonly keyedObserver?: KeyedModelObserver;
+  /**
+   * The source has its own arrival rate (Kafka, paced replay): with `training.budget.enabled`, the learned
+   * share adapts to the backlog the job reports. Default false: replays at max speed stay deterministic.
+   */
+  readonly liveSource?: boolean;
 }
 
 /** Options of one `OnlineDetector` built from config. */
@@ -90,6 +98,7 @@ interface OnlineBuildOptions {
   readonly rngSeed: number;
   /** Optimizer steps only when the event count crosses a multiple of this (per-key models). */
   readonly trainEvery?: number;
+  readonly budget: LearnBudget;
   /** Batches of at most this many rows are scored on the host (per-key models; see `TrainerOptions`). */
   readonly hostScoreMaxRows?: number;
 }
@@ -128,6 +137,7 @@ function buildOnline(config: AppConfig, o: OnlineBuildOptions): OnlineDetector {
     batchSize: t.batchSize,
     ...(reservoir ? { reservoir, replayFraction: Math.min(t.replayReservoir.fraction, 0.95) } : {}),
     trainOnAnomalies: t.trainOnAnomalies,
+    budget: o.budget,
     ...(o.observer ? { observer: o.observer } : {}),
     ...(config.explain.enabled
       ? {
@@ -166,6 +176,7 @@ function buildKeyed(
   global: OnlineDetector,
   observer: DetectorObserver | undefined,
   options: CreateDetectorOptions,
+  budget: LearnBudget,
 ): KeyedDetector {
   const dir = checkpointDir(config);
   // Per-key thresholds must not overwrite the global threshold gauge: keys report training steps only.
@@ -181,6 +192,7 @@ function buildKeyed(
         reservoirSize: Math.min(config.perKey.reservoirSize, config.training.replayReservoir.size),
         rngSeed: (config.model.seed + 1) ^ hash32(key),
         trainEvery: config.perKey.trainEvery,
+        budget,
         hostScoreMaxRows: PER_KEY_HOST_SCORE_ROWS,
         ...(keyObserver ? { observer: keyObserver } : {}),
       }),
@@ -207,12 +219,19 @@ export function createDetector(
   observer?: DetectorObserver,
   options: CreateDetectorOptions = {},
 ): DetectorParts {
+  const t = config.training;
+  const budget = new LearnBudget({
+    maxFraction: t.maxLearnFraction,
+    minFraction: Math.min(t.budget.minLearnFraction, t.maxLearnFraction),
+    adaptive: t.budget.enabled && options.liveSource === true,
+  });
   const global = buildOnline(config, {
-    reservoirSize: config.training.replayReservoir.size,
+    reservoirSize: t.replayReservoir.size,
     rngSeed: config.model.seed + 1,
+    budget,
     ...(observer ? { observer } : {}),
   });
-  const keyed = config.perKey.enabled ? buildKeyed(config, global, observer, options) : undefined;
+  const keyed = config.perKey.enabled ? buildKeyed(config, global, observer, options, budget) : undefined;
   const { standardiser, threshold, reservoir } = global;
   return {
     detector: keyed ?? global,
@@ -230,6 +249,7 @@ export function createDetector(
     standardiser,
     threshold,
     reservoir,
+    budget,
     dispose: () => {
       keyed?.dispose();
       global.dispose();

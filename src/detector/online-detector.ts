@@ -294,7 +294,10 @@ export class OnlineDetector implements BatchDetector {
       trainEvery <= 1 || Math.floor((this.seen + n) / trainEvery) > Math.floor(this.seen / trainEvery);
     const { trainer } = this.model;
     const rng = this.random;
-    for (let s = 0; s < stepsPerBatch && nNew > 0 && due; s++) {
+    // The learning budget may skip the steps (never in warm-up); the rows still join the reservoir.
+    const warming = this.seen < this.o.warmupEvents;
+    const train = due && stepsPerBatch > 0 && nNew > 0 && (this.o.budget?.admit(nNew, warming) ?? true);
+    for (let s = 0; s < stepsPerBatch && train; s++) {
       const batch = this.minibatch(rows, nNew);
       const x = tf.tensor2d(batch, [batch.length / d, d]);
       try {

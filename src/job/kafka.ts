@@ -91,6 +91,7 @@ export async function runKafkaDetector(o: RunKafkaDetectorOptions): Promise<Kafk
       sinks,
       acks,
       outputRejection: recordRejection,
+      liveSource: true,
       readiness: () => {
         const stall = health.stall();
         if (stall !== undefined) return { ready: false, reason: stall.detail };
