@@ -8,10 +8,13 @@
  * flowsentinel's, once with flowsentinel's warm-up mask (primary) and once without (bench/lib/quality-tables.ts).
  *
  *   npm run bench:quality -- [--data=../shared/data] [--datasets=cardio,thyroid] [--nab=on|off]
- *     [--config=config/tabular.yaml] [--seed=42] [--peer-seeds=3]
+ *     [--config=config/tabular.yaml] [--seed=42] [--peer-seeds=3] [--jobs=1]
+ *
+ * --jobs=n evaluates up to n tabular sets at once, each in its own process (bench/lib/quality-worker.ts),
+ * with NAB in this one meanwhile; the numbers do not change, only the wall time.
  */
 
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +30,7 @@ import { lazyProgress } from './lib/progress.js';
 import { ensureVenv, runPython } from './lib/python.js';
 import { PEER_INFO, type PythonPeerScores, peerResults, type RiverScores } from './lib/quality-peers.js';
 import { type TabularRow, tabularTables } from './lib/quality-tables.js';
+import { evaluateInChild, pool } from './lib/quality-worker.js';
 import { signed, writeResults } from './lib/results.js';
 import { markdownTable } from './lib/stats.js';
 
@@ -225,6 +229,7 @@ async function main(): Promise<void> {
     'config',
     'seed',
     'peer-seeds',
+    'jobs',
   ]);
   const dataDir = args.values.get('data') ?? '../shared/data';
   const only = args.values.get('datasets')?.split(',');
@@ -243,16 +248,29 @@ async function main(): Promise<void> {
     const peersDone = startPeers(python, files, nabFiles, seeds, out);
     // Awaited below; this only keeps an early failure from being an unhandled rejection meanwhile.
     peersDone.catch(() => undefined);
-    const fsResults: TabularResult[] = [];
-    for (const file of files) fsResults.push(await flowsentinelTabular(file, config, seed));
+    const jobs = Math.round(numberArg(args, 'jobs', 1));
+    let fsResults: TabularResult[] = [];
     let fsNab: NabEvaluation | undefined;
-    if (withNab) {
+    const nab = async (): Promise<void> => {
+      if (!withNab) return;
       const progress = lazyProgress('NAB'.padEnd(12));
       fsNab = await evaluateNab({
         dir: nabDir,
         seed,
         onProgress: (done, total) => progress.update(done, total),
       }).finally(() => progress.stop());
+    };
+    if (jobs <= 1) {
+      for (const file of files) fsResults.push(await flowsentinelTabular(file, config, seed));
+      await nab();
+    } else {
+      // Largest sets first; NAB runs in this process meanwhile.
+      const order = [...files.keys()].sort((a, b) => statSync(files[b]!).size - statSync(files[a]!).size);
+      const tasks = order.map(
+        (i) => () => evaluateInChild(files[i]!, join(tmp, `fs-${i}.json`), seed, config),
+      );
+      const [done] = await Promise.all([pool(tasks, jobs), nab()]);
+      fsResults = files.map((_, k) => done[order.indexOf(k)]!);
     }
     await peersDone;
     const river = JSON.parse(await readFile(out.river, 'utf8')) as RiverScores;
