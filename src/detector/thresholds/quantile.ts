@@ -42,8 +42,8 @@ export class QuantileThreshold extends AdaptiveThreshold implements ThresholdPol
   }
 
   /**
-   * With budget 'all': counts the batch's crossings at the threshold `decide` used (state is unchanged in
-   * between) and the alerts the credit let through into the rate controller once ready, then learns
+   * With budget 'all': counts the batch's alerts at the threshold `decide` used (state is unchanged in
+   * between: the crossings, at most the credit's allowance) into the rate controller once ready, then learns
    * every value (verdicts are ignored: the budget is over all events). Otherwise as
    * `AdaptiveThreshold.update`.
    */
@@ -56,7 +56,7 @@ export class QuantileThreshold extends AdaptiveThreshold implements ThresholdPol
     if (this.ready) {
       const crossings = crossingIndices(logLikelihoods, this.threshold).length;
       const n = logLikelihoods.length;
-      control.observe(n, crossings, Math.min(crossings, control.allowance(n)));
+      control.observe(n, Math.min(crossings, control.allowance(n)));
     }
     super.update(logLikelihoods);
   }

@@ -114,13 +114,12 @@ describe('RateController', () => {
     expect(c.burstAlerts).toBe(5);
     expect(new RateController(0.05).burstAlerts).toBe(25);
     expect(c.allowance(64)).toBe(5);
-    c.observe(64, 40, 5);
-    // The feedback sees the 40 crossings; the credit only the 5 alerts.
-    expect(c.logLevel).toBeCloseTo(0.1 * (0.64 - 40), 12);
+    c.observe(64, 5);
+    expect(c.logLevel).toBeCloseTo(0.1 * (0.64 - 5), 12);
     expect(c.alertCredit).toBe(0);
     expect(c.allowance(64)).toBe(0);
-    c.observe(64, 0, 0);
-    c.observe(64, 0, 0);
+    c.observe(64, 0);
+    c.observe(64, 0);
     expect(c.alertCredit).toBeCloseTo(2 * 1.5 * 0.64, 12);
     expect(c.allowance(64)).toBe(2);
     c.alertCredit = 99;
