@@ -36,6 +36,7 @@ import {
 import { initBackend } from '../src/flow/backend.js';
 import type { FeatureEvent } from '../src/streams/types.js';
 import { parseBenchArgs } from './lib/args.js';
+import { runLocoProtocol } from './lib/nab-protocol.js';
 import { markdownTable } from './lib/stats.js';
 
 /** Published detectors on the same subset, standard profile, threshold swept on the subset. */
@@ -96,16 +97,36 @@ function fixedScore(
   return normalise(raw, norm.nullScore, norm.perfectScore).normalised;
 }
 
+/** `--protocol loco` is accepted as well as `--protocol=loco`. */
+function joinedArgs(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--protocol' && argv[i + 1] !== undefined) out.push(`--protocol=${argv[++i]}`);
+    else out.push(a);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
-  const args = parseBenchArgs(process.argv.slice(2), [
+  const args = parseBenchArgs(joinedArgs(process.argv.slice(2)), [
     'data',
     'filter',
     'config',
     'backend',
     'dedupe',
     'json',
+    'protocol',
   ]);
   const dir = args.values.get('data') ?? '../shared/data/nab';
+  const protocol = args.values.get('protocol');
+  if (protocol !== undefined) {
+    if (protocol !== 'loco') throw new InvalidOptionError(`--protocol must be loco, got "${protocol}"`);
+    const filter = args.values.get('filter');
+    const corpus = await readNabCorpus(dir, filter === undefined ? undefined : new RegExp(filter));
+    await runLocoProtocol(corpus, Number(args.values.get('dedupe') ?? 100));
+    return;
+  }
   const file = args.values.get('config') ?? 'config/nab.yaml';
   const config = loadConfig({ env: {}, file });
   const backend = await initBackend((args.backend ?? config.backend) as Parameters<typeof initBackend>[0]);
