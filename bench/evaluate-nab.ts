@@ -17,6 +17,8 @@ import type { AppConfig } from '../src/config/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { createDetector } from '../src/detector/factory.js';
 import {
+  ConditionalDetector,
+  conditionalOptionsFromConfig,
   TimeSeriesDetector,
   TimeSeriesFeaturizer,
   timeSeriesOptionsFromConfig,
@@ -36,7 +38,7 @@ import {
 import { initBackend } from '../src/flow/backend.js';
 import type { FeatureEvent } from '../src/streams/types.js';
 import { parseBenchArgs } from './lib/args.js';
-import { runLocoProtocol } from './lib/nab-protocol.js';
+import { MODEL_GRID, runLocoProtocol } from './lib/nab-protocol.js';
 import { markdownTable } from './lib/stats.js';
 
 /** Published detectors on the same subset, standard profile, threshold swept on the subset. */
@@ -62,7 +64,11 @@ async function runSeries(series: NabSeries, config: AppConfig): Promise<SeriesSc
   const rescored = options.scoring?.enabled === true;
   const parts = createDetector(config);
   try {
-    const detector = new TimeSeriesDetector(new TimeSeriesFeaturizer(options), parts.detector);
+    const conditional = conditionalOptionsFromConfig(config);
+    const detector =
+      conditional === null
+        ? new TimeSeriesDetector(new TimeSeriesFeaturizer(options), parts.detector)
+        : new ConditionalDetector(conditional.model, conditional.scoring, conditional.threshold);
     const out: SeriesScores = { scores: [], flags: [] };
     for (let s = 0; s < series.values.length; s += 32) {
       const batch: FeatureEvent[] = [];
@@ -117,6 +123,7 @@ async function main(): Promise<void> {
     'dedupe',
     'json',
     'protocol',
+    'models',
   ]);
   const dir = args.values.get('data') ?? '../shared/data/nab';
   const protocol = args.values.get('protocol');
@@ -124,7 +131,11 @@ async function main(): Promise<void> {
     if (protocol !== 'loco') throw new InvalidOptionError(`--protocol must be loco, got "${protocol}"`);
     const filter = args.values.get('filter');
     const corpus = await readNabCorpus(dir, filter === undefined ? undefined : new RegExp(filter));
-    await runLocoProtocol(corpus, Number(args.values.get('dedupe') ?? 100));
+    const jointConfig = loadConfig({ env: {}, file: args.values.get('config') ?? 'config/nab.yaml' });
+    await initBackend((args.backend ?? jointConfig.backend) as Parameters<typeof initBackend>[0]);
+    const only = args.values.get('models')?.split(',');
+    const models = MODEL_GRID.filter(([name]) => only === undefined || only.includes(name));
+    await runLocoProtocol(corpus, Number(args.values.get('dedupe') ?? 100), models, jointConfig);
     return;
   }
   const file = args.values.get('config') ?? 'config/nab.yaml';

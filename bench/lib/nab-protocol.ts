@@ -4,11 +4,13 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AppConfig } from '../../src/config/index.js';
 import {
   type ConditionalOptions,
   DEFAULT_CONDITIONAL_OPTIONS,
 } from '../../src/detector/timeseries/conditional.js';
 import type { SurpriseScoreOptions } from '../../src/detector/timeseries/surprise-score.js';
+import { InvalidOptionError } from '../../src/errors.js';
 import { nabCategory } from '../../src/evaluate/nab-corpus.js';
 import {
   type CandidateSummary,
@@ -20,22 +22,43 @@ import {
   worstCase,
 } from '../../src/evaluate/nab-loco.js';
 import { NAB_PROFILES, type NabSeries } from '../../src/evaluate/nab-score.js';
-import { corpusStreams, postProcess } from './nab-streams.js';
+import {
+  type CorpusStreams,
+  corpusStreams,
+  detectorScores,
+  jointCorpusStreams,
+  postProcess,
+} from './nab-streams.js';
 import { markdownTable } from './stats.js';
 
+/** A model variant: conditional-model options over the defaults, or 'joint' (the flow of `jointConfig`). */
+export type ModelVariant = readonly [string, Partial<ConditionalOptions> | 'joint'];
+
 /** Model variants: the few knobs left, each against the defaults. */
-export const MODEL_GRID: readonly (readonly [string, Partial<ConditionalOptions>])[] = [
+export const MODEL_GRID: readonly ModelVariant[] = [
+  ['joint', 'joint'],
   ['base', {}],
+  ['tod', { timeOfDay: true }],
   ['k1', { components: 1 }],
-  ['noTod', { timeOfDay: false }],
+  ['lags2', { lags: 2 }],
+  ['lags8', { lags: 8 }],
+  ['slow0.01', { slowAlpha: 0.01 }],
 ];
 
-/** Post-processing candidates with their fixed thresholds. */
-export const POST_GRID: readonly {
+/** A post-processing candidate: of the surprise, or (joint only) of the flow detector's own p-value. */
+interface PostCandidate {
   readonly name: string;
-  readonly options: SurpriseScoreOptions;
+  readonly options: SurpriseScoreOptions | { readonly score: 'detector'; readonly rangeTolerance: number };
   readonly thresholds: readonly number[];
-}[] = [
+}
+
+/** Post-processing candidates with their fixed thresholds. */
+export const POST_GRID: readonly PostCandidate[] = [
+  ...[-1, 0.02].map((tol) => ({
+    name: `detector${tol < 0 ? '' : `+range${tol}`}`,
+    options: { score: 'detector', rangeTolerance: tol } as const,
+    thresholds: [0.998, 0.999, 0.9995],
+  })),
   ...[1, 5].flatMap((average) =>
     [-1, 0, 0.02].map((tol) => ({
       name: `pvalue${average > 1 ? `/avg${average}` : ''}${tol < 0 ? '' : `+range${tol}`}`,
@@ -56,19 +79,31 @@ const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '–');
 export async function runLocoProtocol(
   corpus: readonly NabSeries[],
   dedupe: number,
-  models: readonly (readonly [string, Partial<ConditionalOptions>])[] = MODEL_GRID,
+  models: readonly ModelVariant[] = MODEL_GRID,
+  jointConfig?: AppConfig,
 ): Promise<{ summaries: CandidateSummary[]; final: CandidateSummary }> {
   const profile = NAB_PROFILES.standard;
   const cacheDir = join(tmpdir(), 'flowsentinel-nab-cache');
   const points = corpus.reduce((s, c) => s + c.values.length, 0);
   const summaries: CandidateSummary[] = [];
   for (const [modelName, overrides] of models) {
-    const options = { ...DEFAULT_CONDITIONAL_OPTIONS, ...overrides };
-    const streams = await corpusStreams(corpus, options, cacheDir);
+    let streams: CorpusStreams;
+    if (overrides === 'joint') {
+      if (jointConfig === undefined) throw new InvalidOptionError('the joint variant needs a config');
+      streams = await jointCorpusStreams(corpus, jointConfig, cacheDir);
+    } else {
+      streams = await corpusStreams(corpus, { ...DEFAULT_CONDITIONAL_OPTIONS, ...overrides }, cacheDir);
+    }
     const speed = streams.cached ? 'cached' : `${(points / streams.cpuSeconds).toFixed(0)} points/CPU-s`;
     process.stderr.write(`  model ${modelName}: ${speed}\n`);
     for (const post of POST_GRID) {
-      const scores = corpus.map((s, i) => postProcess(s, streams.surprise[i]!, post.options, dedupe));
+      const o = post.options;
+      if (o.score === 'detector' && streams.pvalue === undefined) continue;
+      const scores = corpus.map((s, i) =>
+        o.score === 'detector'
+          ? detectorScores(s, streams.pvalue![i]!, o.rangeTolerance, dedupe)
+          : postProcess(s, streams.surprise[i]!, o, dedupe),
+      );
       let first: CandidateSummary | undefined;
       for (const threshold of post.thresholds) {
         const candidate: LocoCandidate = {

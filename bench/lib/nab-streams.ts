@@ -7,6 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppConfig } from '../../src/config/index.js';
 import { createDetector } from '../../src/detector/factory.js';
+import { RangeBreakout } from '../../src/detector/range-breakout.js';
 import { type ConditionalOptions, ConditionalSurprise } from '../../src/detector/timeseries/conditional.js';
 import {
   TimeSeriesDetector,
@@ -42,6 +43,8 @@ export function surpriseOf(series: NabSeries, options: ConditionalOptions): numb
 /** Streams of a corpus and the CPU seconds they took (0 when read from the cache). */
 export interface CorpusStreams {
   readonly surprise: number[][];
+  /** The joint flow detector's own p-value score (1 − p) per point, 0 while warming (joint streams only). */
+  readonly pvalue?: number[][];
   readonly cpuSeconds: number;
   readonly cached: boolean;
 }
@@ -91,7 +94,10 @@ export function postProcess(
  * Surprise −log p of the joint lag vector under the flow detector of `config` (the pre-conditional
  * time-series mode), per point (NaN while warming): the baseline stream of the protocol.
  */
-export async function jointSurpriseOf(series: NabSeries, config: AppConfig): Promise<number[]> {
+export async function jointSurpriseOf(
+  series: NabSeries,
+  config: AppConfig,
+): Promise<{ surprise: number[]; pvalue: number[] }> {
   const options = timeSeriesOptionsFromConfig(config);
   if (options === null) throw new InvalidOptionError('the joint baseline needs timeseries.enabled: true');
   const parts = createDetector(config);
@@ -101,6 +107,7 @@ export async function jointSurpriseOf(series: NabSeries, config: AppConfig): Pro
       parts.detector,
     );
     const out: number[] = [];
+    const pvalue: number[] = [];
     for (let s = 0; s < series.values.length; s += NAB_BATCH) {
       const batch: FeatureEvent[] = [];
       for (let i = s; i < Math.min(series.values.length, s + NAB_BATCH); i++) {
@@ -113,9 +120,10 @@ export async function jointSurpriseOf(series: NabSeries, config: AppConfig): Pro
       }
       for (const r of await detector.process(batch)) {
         out.push(r.status === 'scored' ? -r.logLikelihood : Number.NaN);
+        pvalue.push(r.status === 'scored' ? r.anomalyScore : 0);
       }
     }
-    return out;
+    return { surprise: out, pvalue };
   } finally {
     parts.dispose();
   }
@@ -128,21 +136,50 @@ export async function jointCorpusStreams(
   cacheDir: string,
 ): Promise<CorpusStreams> {
   const key = createHash('sha256')
-    .update(JSON.stringify({ v: 1, joint: config, series: corpus.map((s) => [s.name, s.values.length]) }))
+    .update(JSON.stringify({ v: 2, joint: config, series: corpus.map((s) => [s.name, s.values.length]) }))
     .digest('hex')
     .slice(0, 16);
   const file = join(cacheDir, `joint-${key}.json`);
+  const revive = (a: (number | null)[][]) => a.map((r) => r.map((u) => u ?? Number.NaN));
   try {
-    const saved = JSON.parse(await readFile(file, 'utf8')) as (number | null)[][];
-    return { surprise: saved.map((a) => a.map((u) => u ?? Number.NaN)), cpuSeconds: 0, cached: true };
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { u: (number | null)[][]; p: number[][] };
+    return { surprise: revive(saved.u), pvalue: saved.p, cpuSeconds: 0, cached: true };
   } catch {
     // not cached yet
   }
   const cpu = process.cpuUsage();
   const surprise: number[][] = [];
-  for (const s of corpus) surprise.push(await jointSurpriseOf(s, config));
+  const pvalue: number[][] = [];
+  for (const s of corpus) {
+    const r = await jointSurpriseOf(s, config);
+    surprise.push(r.surprise);
+    pvalue.push(r.pvalue);
+  }
   const used = process.cpuUsage(cpu);
   await mkdir(cacheDir, { recursive: true });
-  await writeFile(file, JSON.stringify(surprise.map((a) => a.map((u) => (Number.isFinite(u) ? u : null)))));
-  return { surprise, cpuSeconds: (used.user + used.system) / 1e6, cached: false };
+  const u = surprise.map((a) => a.map((v) => (Number.isFinite(v) ? v : null)));
+  await writeFile(file, JSON.stringify({ u, p: pvalue }));
+  return { surprise, pvalue, cpuSeconds: (used.user + used.system) / 1e6, cached: false };
+}
+
+/**
+ * NAB anomaly scores of one series from the joint flow detector's own p-value score (`pvalue`), raised
+ * to 1 on a range breakout (tolerance < 0 = off), repeats within `dedupe` points set to 0: the
+ * pre-conditional config/nab.yaml scoring.
+ */
+export function detectorScores(
+  series: NabSeries,
+  pvalue: readonly number[],
+  rangeTolerance: number,
+  dedupe: number,
+): number[] {
+  const range = new RangeBreakout(Math.max(0, rangeTolerance));
+  return newMaxOnly(
+    series.values.map((v, i) => {
+      const breakout = range.next(v) && rangeTolerance >= 0;
+      const p = pvalue[i]!;
+      return p > 0 && breakout ? 1 : p;
+    }),
+    dedupe,
+  );
 }

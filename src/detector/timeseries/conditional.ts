@@ -33,7 +33,7 @@ export const DEFAULT_CONDITIONAL_OPTIONS: ConditionalOptions = Object.freeze({
   lags: 4,
   slowAlpha: 0.002,
   fastAlpha: 0.1,
-  timeOfDay: true,
+  timeOfDay: false,
   hidden: 24,
   components: 3,
   learningRate: 0.003,

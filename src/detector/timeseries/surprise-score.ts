@@ -50,21 +50,30 @@ function lowerBound(a: readonly number[], v: number): number {
   return lo;
 }
 
+/** Share of the recent surprises above which a surprise counts as flagged (as `threshold.quantile`). */
+export const FLAGGED_SHARE = 0.005;
+/** The tail budget accrues this much faster than `FLAGGED_SHARE`, so a lasting regime change is learned. */
+const BUDGET_DRIFT = 0.25;
+
 /**
- * p-value of a surprise among the last `window` ones: (#{h ≥ u} + 1)/(n + 1). Beyond the largest, the
- * tail continues exponentially (scale = the history's standard deviation), so clear anomalies keep
- * ranking above marginal ones instead of all tying at 1/(n + 1).
+ * p-value of a surprise among the last `window` ones: (#{h ≥ u} + 1)/(n + 1). As the adaptive
+ * thresholds do (src/detector/thresholds/adaptive.ts), a surprise with p < `FLAGGED_SHARE` joins the
+ * history only within a tail budget (FLAGGED_SHARE·1.25 per value, slack 3 standard deviations of the
+ * tail count): an anomaly episode does not inflate the history it is judged against, but a new regime is
+ * learned within a few hundred values.
  */
 export class SurprisePValue {
   private readonly fifo: number[] = [];
   private readonly sorted: number[] = [];
-  private sum = 0;
-  private sumSq = 0;
+  private budget = 0;
+  private readonly slack: number;
 
   constructor(
     readonly window: number,
     readonly minHistory: number,
-  ) {}
+  ) {
+    this.slack = 3 * Math.sqrt(FLAGGED_SHARE * window);
+  }
 
   /** log p of `u` (0 while the history is short), then learns `u`. Non-finite `u` is ignored (log p 0). */
   next(u: number): number {
@@ -74,26 +83,22 @@ export class SurprisePValue {
     if (n >= this.minHistory) {
       const above = n - lowerBound(this.sorted, u);
       logP = Math.log((above + 1) / (n + 1));
-      if (above === 0) {
-        const mean = this.sum / n;
-        const sd = Math.sqrt(Math.max(this.sumSq / n - mean * mean, 0));
-        logP -= (u - this.sorted[n - 1]!) / Math.max(sd, 1e-9);
-      }
     }
-    this.learn(u);
+    this.budget = Math.min(this.budget + FLAGGED_SHARE * (1 + BUDGET_DRIFT), this.slack + 1);
+    if (logP >= Math.log(FLAGGED_SHARE)) this.learn(u);
+    else if (this.budget >= 1) {
+      this.budget -= 1;
+      this.learn(u);
+    }
     return logP;
   }
 
   private learn(u: number): void {
     this.fifo.push(u);
     this.sorted.splice(lowerBound(this.sorted, u), 0, u);
-    this.sum += u;
-    this.sumSq += u * u;
     if (this.fifo.length > this.window) {
       const old = this.fifo.shift()!;
       this.sorted.splice(lowerBound(this.sorted, old), 1);
-      this.sum -= old;
-      this.sumSq -= old * old;
     }
   }
 }

@@ -95,17 +95,23 @@ describe('ConditionalSurprise', () => {
 });
 
 describe('SurprisePValue', () => {
-  it('is the share of the recent surprises at or above, and keeps falling beyond the largest', () => {
-    const filled = (): SurprisePValue => {
-      const p = new SurprisePValue(100, 10);
-      for (let i = 1; i <= 100; i++) p.next(i);
-      return p;
-    };
-    expect(Math.exp(filled().next(50.5))).toBeCloseTo(51 / 101, 10);
-    const a = filled().next(150);
-    const b = filled().next(200);
-    expect(Math.exp(a)).toBeLessThan(1 / 101);
-    expect(b).toBeLessThan(a);
+  it('is the share of the recent surprises at or above, (n + 1)-corrected', () => {
+    const p = new SurprisePValue(100, 10);
+    for (let i = 1; i <= 100; i++) p.next(i);
+    expect(Math.exp(p.next(50.5))).toBeCloseTo(51 / 101, 10);
+  });
+
+  it('does not learn flagged surprises beyond the tail budget, so an episode is judged against normal history', () => {
+    const p = new SurprisePValue(2000, 10);
+    for (let i = 0; i < 300; i++) p.next(((i * 7919) % 300) + 1); // a permutation of 1…300
+    // Each new maximum has p = 1/(n + 1) < 0.005: the budget (1.9 after 300 values) admits one.
+    expect(Math.exp(p.next(5000))).toBeCloseTo(1 / 301, 10);
+    expect(Math.exp(p.next(6000))).toBeCloseTo(1 / 302, 10);
+    expect(Math.exp(p.next(7000))).toBeCloseTo(1 / 302, 10);
+    // A lasting new level stops being extreme once a few of its values are in (then p ≥ 0.005).
+    let last = 0;
+    for (let i = 0; i < 1000; i++) last = p.next(8000);
+    expect(Math.exp(last)).toBeGreaterThan(0.5);
   });
 
   it('scores 0 (log p) until the history holds minHistory surprises', () => {
