@@ -124,6 +124,7 @@ async function main(): Promise<void> {
     'json',
     'protocol',
     'models',
+    'cache',
   ]);
   const dir = args.values.get('data') ?? '../shared/data/nab';
   const protocol = args.values.get('protocol');
@@ -135,7 +136,8 @@ async function main(): Promise<void> {
     await initBackend((args.backend ?? jointConfig.backend) as Parameters<typeof initBackend>[0]);
     const only = args.values.get('models')?.split(',');
     const models = MODEL_GRID.filter(([name]) => only === undefined || only.includes(name));
-    await runLocoProtocol(corpus, Number(args.values.get('dedupe') ?? 100), models, jointConfig);
+    const cache = args.values.get('cache');
+    await runLocoProtocol(corpus, Number(args.values.get('dedupe') ?? 100), models, jointConfig, cache);
     return;
   }
   const file = args.values.get('config') ?? 'config/nab.yaml';

@@ -145,6 +145,41 @@ export function worstCase(summary: CandidateSummary, categories: readonly string
   return scores.length === 0 ? Number.NEGATIVE_INFINITY : Math.min(...scores);
 }
 
+/**
+ * Largest loss of the fixed threshold against the threshold optimised per category, over `categories`
+ * with windows (points): how far the configured threshold fails to travel.
+ */
+export function thresholdGap(summary: CandidateSummary, categories: readonly string[]): number {
+  const gaps = categories
+    .map((c) => summary.categories[c]!)
+    .filter((c) => Number.isFinite(c.fixed))
+    .map((c) => c.optimised - c.fixed);
+  return gaps.length === 0 ? 0 : Math.max(...gaps);
+}
+
+/**
+ * The candidate with the best `worstCase` on `categories` among those whose `thresholdGap` there is at
+ * most `maxGap` (all candidates when none is); the first in order on ties.
+ */
+export function bestOn(
+  summaries: readonly CandidateSummary[],
+  categories: readonly string[],
+  maxGap = Number.POSITIVE_INFINITY,
+): { best: CandidateSummary; score: number } {
+  if (summaries.length === 0) throw new InvalidOptionError('leave-one-category-out needs candidates');
+  const eligible = summaries.filter((s) => thresholdGap(s, categories) <= maxGap);
+  let best = (eligible.length > 0 ? eligible : summaries)[0]!;
+  let score = Number.NEGATIVE_INFINITY;
+  for (const s of eligible.length > 0 ? eligible : summaries) {
+    const v = worstCase(s, categories);
+    if (v > score) {
+      best = s;
+      score = v;
+    }
+  }
+  return { best, score };
+}
+
 /** Outcome of one fold. */
 export interface LocoFoldResult extends LocoFold {
   /** The candidate chosen on `train`, its objective there, and its summary on the held-out category. */
@@ -154,46 +189,28 @@ export interface LocoFoldResult extends LocoFold {
 }
 
 /**
- * Runs the folds: per fold, the candidate with the best `worstCase` on the training categories (the first
- * in `summaries` order on ties) and its held-out summary.
+ * Runs the folds: per fold, `bestOn` the training categories (fixed threshold travelling within `maxGap`
+ * there) and that candidate's held-out summary.
  */
 export function runLoco(
   summaries: readonly CandidateSummary[],
   folds: readonly LocoFold[],
+  maxGap = Number.POSITIVE_INFINITY,
 ): LocoFoldResult[] {
-  if (summaries.length === 0) throw new InvalidOptionError('leave-one-category-out needs candidates');
   return folds.map((fold) => {
-    let best = summaries[0]!;
-    let bestScore = worstCase(best, fold.train);
-    for (const s of summaries.slice(1)) {
-      const v = worstCase(s, fold.train);
-      if (v > bestScore) {
-        best = s;
-        bestScore = v;
-      }
-    }
-    return {
-      ...fold,
-      chosen: best.name,
-      trainScore: bestScore,
-      heldOutScore: best.categories[fold.heldOut]!,
-    };
+    const { best, score } = bestOn(summaries, fold.train, maxGap);
+    return { ...fold, chosen: best.name, trainScore: score, heldOutScore: best.categories[fold.heldOut]! };
   });
 }
 
 /**
- * The final single config: the candidate whose worst category (fixed threshold, `worstCase` over every
- * category) is best, i.e. the best worst held-out fold when nothing but the candidate is chosen.
+ * The final single config: `bestOn` every category, i.e. the candidate whose worst category (fixed
+ * threshold) is best, among those whose fixed threshold travels within `maxGap` of each category's own
+ * optimum.
  */
-export function chooseFinal(summaries: readonly CandidateSummary[]): CandidateSummary {
-  let best = summaries[0]!;
-  let bestScore = Number.NEGATIVE_INFINITY;
-  for (const s of summaries) {
-    const v = worstCase(s, Object.keys(s.categories));
-    if (v > bestScore) {
-      best = s;
-      bestScore = v;
-    }
-  }
-  return best;
+export function chooseFinal(
+  summaries: readonly CandidateSummary[],
+  maxGap = Number.POSITIVE_INFINITY,
+): CandidateSummary {
+  return bestOn(summaries, Object.keys(summaries[0]?.categories ?? {}), maxGap).best;
 }

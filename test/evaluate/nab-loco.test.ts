@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  bestOn,
   type CandidateSummary,
   chooseFinal,
   locoFolds,
   runLoco,
   summariseCandidate,
+  thresholdGap,
   worstCase,
 } from '../../src/evaluate/nab-loco.js';
 import { NAB_PROFILES, type NabSeries } from '../../src/evaluate/nab-score.js';
@@ -89,5 +91,33 @@ describe('runLoco and chooseFinal', () => {
 
   it('takes as final the candidate with the best worst category', () => {
     expect(chooseFinal(summaries).name).toBe('both-early');
+  });
+});
+
+describe('the threshold-gap rule', () => {
+  const p = NAB_PROFILES.standard;
+  const good = candidate('good', [[101], [151], []]);
+  // Scores that would be perfect at a lower threshold, but the fixed threshold detects nothing.
+  const unreachable = {
+    ...good,
+    name: 'fixed-too-high',
+    detections: good.scores.map((a) => a.map(() => false)),
+  };
+  const mild = candidate('mild', [[118], [168], []]);
+  const summaries = [summariseCandidate(corpus, unreachable, p), summariseCandidate(corpus, mild, p)];
+
+  it('measures how much the fixed threshold loses against each category optimum', () => {
+    expect(thresholdGap(summaries[0]!, ['a', 'b', 'c'])).toBeCloseTo(
+      summaries[0]!.categories.a!.optimised,
+      6,
+    );
+    expect(thresholdGap(summaries[1]!, ['a', 'b', 'c'])).toBeCloseTo(0, 6);
+  });
+
+  it('chooses only among candidates whose fixed threshold travels, when any does', () => {
+    const exact = summaries.map((s) => ({ ...s, categories: { ...s.categories } }));
+    expect(bestOn(exact, ['a', 'b'], 2).best.name).toBe('mild');
+    expect(chooseFinal(exact, 2).name).toBe('mild');
+    expect(runLoco(exact, locoFolds(['a', 'b', 'c']), 2).every((f) => f.chosen === 'mild')).toBe(true);
   });
 });
