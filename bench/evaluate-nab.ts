@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     if (protocol !== 'loco') throw new InvalidOptionError(`--protocol must be loco, got "${protocol}"`);
     const filter = args.values.get('filter');
     const corpus = await readNabCorpus(dir, filter === undefined ? undefined : new RegExp(filter));
-    const jointConfig = loadConfig({ env: {}, file: args.values.get('config') ?? 'config/nab.yaml' });
+    const jointConfig = loadConfig({ env: {}, file: args.values.get('config') ?? 'config/nab-joint.yaml' });
     await initBackend((args.backend ?? jointConfig.backend) as Parameters<typeof initBackend>[0]);
     const only = args.values.get('models')?.split(',');
     const models = MODEL_GRID.filter(([name]) => only === undefined || only.includes(name));
