@@ -45,6 +45,8 @@ export const MODEL_GRID: readonly ModelVariant[] = [
   ['lags2', { lags: 2 }],
   ['lags8', { lags: 8 }],
   ['slow0.01', { slowAlpha: 0.01 }],
+  ['mem500', { memory: 500 }],
+  ['h12', { hidden: 12 }],
 ];
 
 /** A post-processing candidate: of the surprise, or (joint only) of the flow detector's own p-value. */
