@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/index.js';
 import type { FeatureEvent } from '../../../src/core/records.js';
 import { createRng } from '../../../src/core/rng.js';
+import { createDetector } from '../../../src/detector/factory.js';
 import {
   type ConditionalConfigSlice,
   ConditionalDetector,
   conditionalOptionsFromConfig,
 } from '../../../src/detector/timeseries/index.js';
+import { silentLogger } from '../../../src/evaluate/run-stream.js';
+import { openCheckpoints } from '../../../src/job/checkpoint.js';
+import { pipelineDetector } from '../../../src/job/parts.js';
 
 const slice = (
   over: Partial<ConditionalConfigSlice['timeseries']['scoring']> = {},
@@ -66,5 +71,42 @@ describe('ConditionalDetector', () => {
         timeseries: { ...off.timeseries, conditional: { enabled: false, hidden: 8, components: 2 } },
       }),
     ).toBeNull();
+  });
+});
+
+describe('the job with timeseries.conditional', () => {
+  const config = (checkpointDir?: string) =>
+    loadConfig({
+      env: {},
+      overrides: {
+        features: { fields: ['value'] },
+        timeseries: { enabled: true, lags: 3, conditional: { enabled: true }, scoring: { enabled: true } },
+        ...(checkpointDir === undefined ? {} : { checkpoint: { dir: checkpointDir } }),
+      },
+    });
+
+  it('builds the conditional detector instead of the flow over lag vectors', async () => {
+    const c = config();
+    const parts = createDetector(c);
+    try {
+      const checkpoints = await openCheckpoints({ config: c, logger: silentLogger() });
+      const detector = pipelineDetector(c, parts, checkpoints);
+      expect(detector).toBeInstanceOf(ConditionalDetector);
+    } finally {
+      parts.dispose();
+    }
+  });
+
+  it('refuses checkpoints, which it cannot write yet, with a message saying what to change', async () => {
+    const c = config('/tmp/never-written');
+    const parts = createDetector(c);
+    const checkpoints = await openCheckpoints({ config: config(), logger: silentLogger() });
+    try {
+      expect(() => pipelineDetector(c, parts, checkpoints)).toThrow(
+        /not checkpointed yet; unset checkpoint.dir/,
+      );
+    } finally {
+      parts.dispose();
+    }
   });
 });
