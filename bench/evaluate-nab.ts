@@ -9,6 +9,11 @@
  *
  *   npx tsx bench/evaluate-nab.ts --data=../shared/data/nab [--filter=realKnownCause] [--config=file.yaml]
  *     [--backend=wasm|cpu|auto] [--dedupe=100] [--json=bench/results/nab.json]
+ *
+ * `--protocol loco` (or `--protocol=loco`) runs the leave-one-category-out selection of the NAB config
+ * instead (bench/lib/nab-protocol.ts, docs/evaluation.md "NAB protocol"): `--models=base,joint,…` limits
+ * the model variants, `--cache=dir` sets where per-series surprise streams are cached ($TMPDIR/
+ * flowsentinel-nab-cache), `--config` the joint baseline's config (config/nab-joint.yaml).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
