@@ -47,6 +47,7 @@ export const MODEL_GRID: readonly ModelVariant[] = [
   ['slow0.01', { slowAlpha: 0.01 }],
   ['mem500', { memory: 500 }],
   ['h12', { hidden: 12 }],
+  ['daily', { daily: true }],
 ];
 
 /** A post-processing candidate: of the surprise, or (joint only) of the flow detector's own p-value. */

@@ -16,11 +16,19 @@ export interface ContextOptions {
   readonly fastAlpha: number;
   /** Append (sin, cos) of the UTC time of day. */
   readonly timeOfDay: boolean;
+  /**
+   * Append the step one day earlier and the change over a day (the day in points from the series' first
+   * sampling interval; off when a day is under 2 or over `MAX_DAY_POINTS` points).
+   */
+  readonly daily?: boolean;
 }
+
+/** Longest day, in points, the daily context keeps (a value history of that length per key). */
+export const MAX_DAY_POINTS = 1500;
 
 /** Length of the context vector. */
 export function contextLength(o: ContextOptions): number {
-  return o.lags + 2 + (o.timeOfDay ? 2 : 0);
+  return o.lags + 2 + (o.timeOfDay ? 2 : 0) + (o.daily === true ? 2 : 0);
 }
 
 const DAY_MS = 86_400_000;
@@ -49,6 +57,9 @@ export class SeriesContext {
   private variance = 0;
   private stepVariance = 0;
   private fast = 0;
+  private firstTimestamp: number | undefined;
+  /** Points per day once known (0 = daily context off). */
+  private day: number | undefined;
 
   constructor(readonly options: ContextOptions) {}
 
@@ -58,6 +69,7 @@ export class SeriesContext {
     const step = this.scale(this.stepVariance);
     const prev = this.values[this.values.length - 1];
     const target = prev === undefined ? 0 : clip((value - prev) / step, TARGET_CLIP);
+    this.learnDay(timestamp);
     const context = this.values.length > lags ? this.context(timestamp, step) : null;
     this.learn(value);
     return { context, target, logScale: Math.log(step) };
@@ -78,12 +90,31 @@ export class SeriesContext {
     for (let i = 0; i < lags; i++) out[i] = clip((v[last - i]! - v[last - i - 1]!) / step, CLIP);
     out[lags] = clip((v[last]! - this.mean) / level, CLIP);
     out[lags + 1] = clip((this.fast - this.mean) / level, CLIP);
+    let j = lags + 2;
     if (timeOfDay) {
       const angle = (2 * Math.PI * (((timestamp % DAY_MS) + DAY_MS) % DAY_MS)) / DAY_MS;
-      out[lags + 2] = Math.sin(angle);
-      out[lags + 3] = Math.cos(angle);
+      out[j++] = Math.sin(angle);
+      out[j++] = Math.cos(angle);
+    }
+    const p = this.day ?? 0;
+    if (this.options.daily === true && p > 0 && last - p >= 0) {
+      out[j] = clip((v[last - p + 1]! - v[last - p]!) / step, CLIP);
+      out[j + 1] = clip((v[last]! - v[last - p]!) / level, CLIP);
     }
     return out;
+  }
+
+  /** Points per day, from the first sampling interval. */
+  private learnDay(timestamp: number): void {
+    if (this.options.daily !== true || this.day !== undefined) return;
+    if (this.firstTimestamp === undefined) {
+      this.firstTimestamp = timestamp;
+      return;
+    }
+    const dt = timestamp - this.firstTimestamp;
+    if (!(dt > 0)) return;
+    const p = Math.round(DAY_MS / dt);
+    this.day = p >= 2 && p <= MAX_DAY_POINTS ? p : 0;
   }
 
   /**
@@ -97,7 +128,7 @@ export class SeriesContext {
       this.stepVariance += b * ((value - prev) ** 2 - this.stepVariance);
     }
     this.values.push(value);
-    if (this.values.length > this.options.lags + 1) this.values.shift();
+    if (this.values.length > Math.max(this.options.lags, this.day ?? 0) + 1) this.values.shift();
     this.count++;
     const a = Math.max(1 / this.count, this.options.slowAlpha);
     const d = value - this.mean;

@@ -4,6 +4,7 @@ import {
   ConditionalSurprise,
   DEFAULT_CONDITIONAL_OPTIONS,
 } from '../../../src/detector/timeseries/conditional.js';
+import { SeriesContext } from '../../../src/detector/timeseries/context.js';
 import { MixtureDensityNet } from '../../../src/detector/timeseries/mdn.js';
 import { SurprisePValue, SurpriseScorer } from '../../../src/detector/timeseries/surprise-score.js';
 
@@ -134,5 +135,27 @@ describe('SurpriseScorer', () => {
     for (let i = 0; i < 20; i++) s.next(i % 5, 1 + (i % 3));
     expect(s.next(2, 2)).toBeLessThan(0.9);
     expect(s.next(100, 0)).toBe(1);
+  });
+});
+
+describe('SeriesContext daily context', () => {
+  it('adds the step one day earlier and the change over a day, once a day of history exists', () => {
+    const ctx = new SeriesContext({
+      lags: 2,
+      slowAlpha: 0.01,
+      fastAlpha: 0.1,
+      timeOfDay: false,
+      daily: true,
+    });
+    const day = 24; // hourly points
+    let last: Float64Array | null = null;
+    for (let i = 0; i < 3 * day; i++) {
+      const value = 10 * Math.sin((2 * Math.PI * i) / day);
+      last = ctx.next(value, i * 3_600_000).context;
+    }
+    // lags 2 + level + fast + 2 daily entries; a periodic series changes nothing over a day.
+    expect(last).toHaveLength(6);
+    expect(last![5]).toBeCloseTo(0, 9);
+    expect(last![4]).not.toBe(0);
   });
 });
