@@ -55,7 +55,8 @@ export const DEFAULT_DEDUPE_WINDOW = 100;
 /**
  * Where the NAB anomaly score comes from: 'tail' = `TailScore` of the log-likelihoods (the default);
  * 'detector' = the detector's own `anomalyScore`, for when it is already a continuous score in [0, 1]
- * (the time-series anomaly likelihood, `timeseries.likelihood.enabled`).
+ * (the per-series score of `timeseries.scoring`: 1 − p-value or the anomaly likelihood, per
+ * `timeseries.scoring.score`, with range breakout).
  */
 export type NabScoreSource = 'tail' | 'detector';
 
@@ -63,7 +64,7 @@ export type NabScoreSource = 'tail' | 'detector';
 export const NAB_SCORE_SOURCES: Readonly<Record<NabScoreSource, string>> = {
   tail: 'TailScore d/(1+d), d = (m − log p)/(m − threshold), m = running mean log p of unflagged points (0.5 at the configured threshold); repeats within the dedupe window set to 0',
   detector:
-    "the detector's anomalyScore (the time-series anomaly likelihood); repeats within the dedupe window set to 0",
+    "the detector's anomalyScore (the per-series score of timeseries.scoring: 1 − p-value or the anomaly likelihood, as timeseries.scoring.score says); repeats within the dedupe window set to 0",
 };
 
 /** NAB anomaly scores of one series and the detections at the configured threshold. */
