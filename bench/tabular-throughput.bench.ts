@@ -37,6 +37,10 @@ function batches(d: number, n: number, size: number): FeatureEvent[][] {
 
 const VARIANTS: Record<string, ConfigOverrides> = {
   'config/tabular.yaml': {},
+  'config/tabular.yaml, micro-batches of 256, 1 step of 256 rows': {
+    batching: { maxSize: 256 },
+    training: { stepsPerBatch: 1, batchSize: 256 },
+  },
   'marginal only (mixture-cdf 8, old default)': { model: { type: 'mixture-cdf', components: 8 } },
   'realnvp 4×64 fused (reference)': { model: { type: 'realnvp', layers: 4, hidden: 64 } },
 };
