@@ -1,67 +1,156 @@
 import { performance } from 'node:perf_hooks';
-import type { AppConfig } from '../../src/config/index.js';
+import type { Admin } from 'kafkajs';
+import { type AppConfig, loadConfig } from '../../src/config/index.js';
 import { runDetectorJob } from '../../src/job/run.js';
-import type { KafkaClient } from '../../src/kafka/index.js';
+import {
+  createKafka,
+  createKafkaSinks,
+  type KafkaClient,
+  KafkaSource,
+  readTopic,
+  toReplayMessage,
+} from '../../src/kafka/index.js';
 import { createLogger } from '../../src/logging.js';
+import { AckTracker } from '../../src/streams/acks.js';
+import { generateRecords } from '../../src/streams/generator-source.js';
 import { MemorySink } from '../../src/streams/sinks.js';
 import { iterableSource } from '../../src/streams/source.js';
 import type { DeadLetter, ScoredEvent, SourceRecord } from '../../src/streams/types.js';
 
 const logger = createLogger({ level: 'warn', destination: process.stderr });
+export const FIELDS = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5'];
+export const PARTITIONS = 4;
+export const WARMUP_EVENTS = 2000;
+let topicCounter = 0;
+/** This process's CPU time (user + system), ms. */
+const cpuMs = (): number => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 
-/** Baseline: a bare kafkajs consumer group reading `count` records; ms from group join to the last record. */
-export async function rawConsume(kafka: KafkaClient, topic: string, count: number): Promise<number> {
+/** Wall and process CPU time of a run, ms. */
+export interface Timed {
+  readonly ms: number;
+  readonly cpuMs: number;
+}
+export const topicName = (what: string): string =>
+  `bench-${what}-${Date.now().toString(36)}-${++topicCounter}`;
+
+/** The job's config for the bench: RealNVP 4 × 32, d = 6, micro-batches ≤ 256 / 20 ms. */
+export function benchConfig(
+  brokers: string[],
+  backend: string,
+  stepsPerBatch: number,
+  highWaterMark: number,
+  scores?: string,
+): AppConfig {
+  return loadConfig({
+    env: {},
+    overrides: {
+      backend: backend as AppConfig['backend'],
+      features: { fields: FIELDS },
+      model: { type: 'realnvp', layers: 4, hidden: 32 },
+      training: { stepsPerBatch, batchSize: 256 },
+      warmup: { events: WARMUP_EVENTS },
+      threshold: { policy: 'quantile', quantile: 0.01 },
+      batching: { maxSize: 256, maxWaitMs: 20, highWaterMark },
+      metrics: { enabled: false },
+      kafka: {
+        brokers,
+        clientId: 'flowsentinel-bench',
+        outputs: {
+          anomalies: topicName('anomalies'),
+          deadLetters: topicName('dlq'),
+          drift: topicName('drift'),
+          ...(scores ? { scores } : {}),
+        },
+      },
+    },
+  });
+}
+
+export async function createTopics(
+  admin: Admin,
+  topics: readonly string[],
+  partitions = PARTITIONS,
+): Promise<void> {
+  await admin.createTopics({
+    topics: topics.map((topic) => ({
+      topic,
+      numPartitions: partitions,
+      configEntries: [{ name: 'retention.ms', value: '-1' }],
+    })),
+    waitForLeaders: true,
+  });
+}
+
+/**
+ * Baseline: a bare kafkajs consumer group reading `count` records (fetch and decode only); wall and CPU
+ * time from group join to the last record.
+ */
+export async function rawConsume(kafka: KafkaClient, topic: string, count: number): Promise<Timed> {
   const consumer = kafka.consumer({
     groupId: `bench-raw-group-${Date.now().toString(36)}`,
     maxWaitTimeInMs: 100,
   });
   let joinedAt = 0;
+  let cpuAtJoin = 0;
   let seen = 0;
   consumer.on(consumer.events.GROUP_JOIN, () => {
     joinedAt = performance.now();
+    cpuAtJoin = cpuMs();
   });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  const done = new Promise<number>((resolve) => {
+  const done = new Promise<Timed>((resolve) => {
     void consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch, heartbeat }) => {
         seen += batch.messages.length;
-        if (seen >= count) resolve(performance.now() - joinedAt);
+        if (seen >= count) resolve({ ms: performance.now() - joinedAt, cpuMs: cpuMs() - cpuAtJoin });
         await heartbeat();
       },
     });
   });
-  const ms = await done;
+  const timed = await done;
   await consumer.disconnect();
-  return ms;
+  return timed;
 }
 
 /**
  * The same job and records without Kafka: an in-memory source (generated, not read from a file) and
- * in-memory sinks. ms from the job's start until `count` records were acknowledged; the Kafka runs above
- * are timed from the group join, so both include model set-up and warm-up.
+ * in-memory sinks. ms from the first read of the source until `count` records were acknowledged, as the
+ * Kafka runs are timed from the group join: both include the detector's warm-up, not its set-up.
  */
 export async function replayRun(
   config: AppConfig,
   records: () => Iterable<SourceRecord>,
   count: number,
-): Promise<number> {
+): Promise<Timed> {
   const stop = new AbortController();
   let processed = 0;
   let finishedAt = 0;
+  let cpuAtFinish = 0;
   const progress = (n: number): void => {
     processed += n;
     if (processed >= count && finishedAt === 0) {
       finishedAt = performance.now();
+      cpuAtFinish = cpuMs();
       stop.abort();
     }
   };
-  const startedAt = performance.now();
+  // Timed from the first read of the source, like the Kafka runs from the group join (model set-up excluded).
+  let startedAt = performance.now();
+  let cpuAtStart = cpuMs();
+  const timedRecords = (): Iterable<SourceRecord> => {
+    startedAt = performance.now();
+    cpuAtStart = cpuMs();
+    return records();
+  };
   const result = await runDetectorJob({
     config,
     logger,
-    source: iterableSource(records),
+    source: iterableSource(timedRecords),
     sinks: { anomalies: new MemorySink<ScoredEvent>(), deadLetters: new MemorySink<DeadLetter>() },
     serveMetrics: false,
     signal: stop.signal,
@@ -69,5 +158,170 @@ export async function replayRun(
     onDeadLetter: () => progress(1),
   });
   result.parts.dispose();
-  return (finishedAt || performance.now()) - startedAt;
+  return {
+    ms: (finishedAt || performance.now()) - startedAt,
+    cpuMs: (cpuAtFinish || cpuMs()) - cpuAtStart,
+  };
+}
+
+/** One flowsentinel run over Kafka. */
+export interface JobRun extends Timed {
+  /** ms from group join until `count` records were acknowledged (`cpuMs`: this process's CPU meanwhile). */
+  readonly ms: number;
+  readonly anomalies: number;
+  /** Times the source paused fetching (`KafkaSource.stats.fetchPauses`). */
+  readonly fetchPauses: number;
+  /** Offset commits sent. */
+  readonly commits: number;
+}
+
+/** flowsentinel end to end over `topic` until `count` records are acknowledged, then a graceful stop. */
+export async function detectorRun(
+  config: AppConfig,
+  topic: string,
+  count: number,
+  pauseAfterMs: number | undefined,
+  onJoined?: () => void,
+): Promise<JobRun> {
+  const kafka = createKafka(config.kafka, { logger });
+  const admin = kafka.admin();
+  await admin.connect();
+  const outputs = Object.values(config.kafka.outputs).filter((t): t is string => t !== undefined);
+  await createTopics(admin, outputs, 2);
+  await admin.disconnect();
+  const acks = new AckTracker();
+  let joinedAt = 0;
+  let cpuAtJoin = 0;
+  const source = new KafkaSource({
+    client: kafka,
+    groupId: topicName('group'),
+    topics: [topic],
+    start: 'earliest',
+    acks,
+    ...(pauseAfterMs === undefined ? {} : { pauseAfterMs }),
+    observer: {
+      groupJoin: () => {
+        joinedAt = performance.now();
+        cpuAtJoin = cpuMs();
+        onJoined?.();
+      },
+    },
+  });
+  const sinks = await createKafkaSinks(kafka, config.kafka.outputs);
+  const stop = new AbortController();
+  let processed = 0;
+  let finishedAt = 0;
+  let cpuAtFinish = 0;
+  const progress = (n: number): void => {
+    processed += n;
+    if (processed >= count && finishedAt === 0) {
+      finishedAt = performance.now();
+      cpuAtFinish = cpuMs();
+      stop.abort();
+    }
+  };
+  try {
+    const result = await runDetectorJob({
+      config,
+      logger,
+      source,
+      sinks,
+      acks,
+      serveMetrics: false,
+      signal: stop.signal,
+      onBatch: (info) => progress(info.results.length),
+      onDeadLetter: () => progress(1),
+    });
+    result.parts.dispose();
+    const { fetchPauses, commits } = source.stats;
+    return {
+      ms: finishedAt - joinedAt,
+      cpuMs: cpuAtFinish - cpuAtJoin,
+      anomalies: result.summary.anomalies,
+      fetchPauses,
+      commits,
+    };
+  } finally {
+    await source.close();
+    await sinks.close();
+  }
+}
+
+/** Produces `rate` events/s for `seconds`, each stamped with its send time; resolves with the count. */
+async function offerLoad(kafka: KafkaClient, topic: string, rate: number, seconds: number): Promise<number> {
+  // A plain (not idempotent) producer: the idempotent one serialises sends behind a per-partition lock,
+  // and on a loaded machine hundreds of queued ticks ran into KafkaJSLockTimeout.
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const tickMs = 10;
+  const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
+  const ticks = Math.round((seconds * 1000) / tickMs);
+  const source = generateRecords({
+    seed: 99,
+    count: perTick * ticks,
+    fields: FIELDS,
+    partitions: PARTITIONS,
+    entities: 64,
+  });
+  const sends: Promise<void>[] = [];
+  const start = performance.now();
+  for (let k = 0; k < ticks; k++) {
+    const wait = start + k * tickMs - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const now = Date.now();
+    const chunk: SourceRecord[] = [];
+    for (let i = 0; i < perTick; i++) {
+      const next = source.next();
+      if (!next.done) chunk.push({ ...next.value, timestamp: now });
+    }
+    sends.push(
+      producer
+        .send({ topic, acks: 1, messages: chunk.map((r) => toReplayMessage(r, r.partition)) })
+        .then(() => undefined),
+    );
+  }
+  await Promise.all(sends);
+  await producer.disconnect();
+  return perTick * ticks;
+}
+
+/**
+ * Latency produce → scored event published (output CreateTime − input timestamp), after warm-up, with
+ * learning on (one training step per micro-batch) and every scored event written to a scores topic.
+ */
+export async function latencyRun(
+  brokers: string[],
+  backend: string,
+  load: { readonly rate: number; readonly seconds: number; readonly highWaterMark: number },
+  pauseAfterMs: number | undefined,
+): Promise<{ latencies: number[]; fetchPauses: number }> {
+  const input = topicName('latency-in');
+  const scores = topicName('latency-scores');
+  const config = benchConfig(brokers, backend, 1, load.highWaterMark, scores);
+  const kafka = createKafka(config.kafka, { logger });
+  const admin = kafka.admin();
+  await admin.connect();
+  await createTopics(admin, [input]);
+  await admin.disconnect();
+  let joined: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
+    joined = resolve;
+  });
+  const perTick = Math.max(1, Math.round((load.rate * 10) / 1000));
+  const expected = perTick * Math.round((load.seconds * 1000) / 10);
+  const run = detectorRun(config, input, expected, pauseAfterMs, () => joined());
+  await ready;
+  await offerLoad(kafka, input, load.rate, load.seconds);
+  const { fetchPauses } = await run;
+  const published = await readTopic({ kafka, topic: scores });
+  const latencies = published
+    .map((r) => {
+      const event = JSON.parse(Buffer.from(r.value ?? new Uint8Array()).toString('utf8')) as ScoredEvent;
+      return { index: event.timestamp, latency: r.timestamp - event.timestamp };
+    })
+    .sort((a, b) => a.index - b.index)
+    .slice(WARMUP_EVENTS)
+    .map((x) => x.latency)
+    .sort((a, b) => a - b);
+  return { latencies, fetchPauses };
 }

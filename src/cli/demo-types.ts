@@ -16,6 +16,8 @@ export interface DemoResult {
   readonly recall: number;
   readonly warming: number;
   readonly deadLettered: number;
+  /** Events of the batches that trained, of those due for learning (the learning budget). */
+  readonly learned: { readonly events: number; readonly of: number };
   /** Anomalies written as alerts, and those suppressed as repeats of an open episode. */
   readonly alerts: number;
   readonly suppressed: number;

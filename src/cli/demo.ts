@@ -78,6 +78,7 @@ function demoResult(
     recall: injected === 0 ? 1 : truePositives / injected,
     warming: result.summary.warming,
     deadLettered: result.summary.deadLettered,
+    learned: { events: result.parts.budget.learned, of: result.parts.budget.offered },
     alerts: result.summary.alerts,
     suppressed: result.summary.suppressed,
     injectedDrift:
@@ -149,6 +150,7 @@ function summaryRows(r: DemoResult): [string, string][] {
   return [
     ['events', `${r.events} (${r.warming} warming, ${r.deadLettered} dead-lettered)`],
     ['throughput', `${Math.round(r.eventsPerSecond)} events/s`],
+    ['learned from', learnedText(r)],
     ['flagged / injected / correct', `${r.flagged} / ${r.injected} / ${r.truePositives}`],
     ['precision', pct(r.precision)],
     ['recall', pct(r.recall)],
@@ -156,6 +158,13 @@ function summaryRows(r: DemoResult): [string, string][] {
     ['injected drift', injectedText(r)],
     ...r.driftEvents.map((d): [string, string] => [`drift ${d.event.kind}`, driftText(d, r)]),
   ];
+}
+
+/** `flowsentinel_training_learned_ratio` over the whole run. */
+function learnedText(r: DemoResult): string {
+  const { events, of } = r.learned;
+  const share = of === 0 ? 1 : events / of;
+  return `${(100 * share).toFixed(1)}% of the events due for training (${events} of ${of})`;
 }
 
 function alertsText(r: DemoResult): string {
@@ -189,6 +198,7 @@ export function formatDemoSummary(r: DemoResult): string {
     'flowsentinel demo summary',
     `  events           ${r.events} (${r.warming} warming, ${r.deadLettered} dead-lettered)`,
     `  throughput       ${Math.round(r.eventsPerSecond)} events/s over ${r.seconds.toFixed(1)} s`,
+    `  learned from     ${learnedText(r)}`,
     `  anomalies        ${r.flagged} flagged, ${r.injected} injected after warm-up, ${r.truePositives} correct`,
     `  precision        ${pct(r.precision)}`,
     `  recall           ${pct(r.recall)}`,

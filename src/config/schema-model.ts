@@ -47,31 +47,52 @@ export const modelSchema = z.strictObject({
   engine: z.enum(MODEL_ENGINES).default('fused'),
 });
 
-export const trainingSchema = z.strictObject({
-  /** Optimizer steps after each micro-batch (0 = score only). */
-  stepsPerBatch: int(0, 1000).default(1),
-  learningRate: z.number().positive().max(1).default(0.001),
-  /** Decoupled (AdamW-style) weight decay per step. */
-  weightDecay: z.number().min(0).max(1).default(DEFAULT_WEIGHT_DECAY),
-  /** Global gradient-norm clip. */
-  clipNorm: z.number().positive().default(DEFAULT_CLIP_NORM),
-  /** Rows per optimizer step (new events plus replayed ones). */
-  batchSize: int(1, 65536).default(256),
-  replayReservoir: z
-    .strictObject({
-      /** Normal events kept for replay (uniform reservoir sample); 0 disables replay. */
-      size: int(0).default(10_000),
-      /** Fraction of each training batch drawn from the reservoir. */
-      fraction: z.number().min(0).max(1).default(0.5),
-    })
-    .prefault({}),
-  /** Train on events flagged anomalous too (default false: anomalies would be learned as normal). */
-  trainOnAnomalies: z.boolean().default(false),
-  /** Scored rows whose tail p-value (1 − anomalyScore) is below this are not learned (0 = off). */
-  trimPValue: z.number().min(0).max(0.5).default(0),
-  /** 'auto': uniform training noise on features detected as discrete (integer grids, point masses); 'off'. */
-  dequantise: z.enum(['auto', 'off']).default('off'),
-});
+export const trainingSchema = z
+  .strictObject({
+    /** Optimizer steps after each micro-batch (0 = score only). */
+    stepsPerBatch: int(0, 1000).default(1),
+    learningRate: z.number().positive().max(1).default(0.001),
+    /** Decoupled (AdamW-style) weight decay per step. */
+    weightDecay: z.number().min(0).max(1).default(DEFAULT_WEIGHT_DECAY),
+    /** Global gradient-norm clip. */
+    clipNorm: z.number().positive().default(DEFAULT_CLIP_NORM),
+    /** Rows per optimizer step (new events plus replayed ones). */
+    batchSize: int(1, 65536).default(256),
+    replayReservoir: z
+      .strictObject({
+        /** Normal events kept for replay (uniform reservoir sample); 0 disables replay. */
+        size: int(0).default(10_000),
+        /** Fraction of each training batch drawn from the reservoir. */
+        fraction: z.number().min(0).max(1).default(0.5),
+      })
+      .prefault({}),
+    /** Train on events flagged anomalous too (default false: anomalies would be learned as normal). */
+    trainOnAnomalies: z.boolean().default(false),
+    /** Scored rows whose tail p-value (1 − anomalyScore) is below this are not learned (0 = off). */
+    trimPValue: z.number().min(0).max(0.5).default(0),
+    /** 'auto': uniform training noise on features detected as discrete (integer grids, point masses); 'off'. */
+    dequantise: z.enum(['auto', 'off']).default('off'),
+    /** Largest share of the batches due for training that train, in (0, 1]; spread evenly, deterministic. */
+    maxLearnFraction: z.number().gt(0).max(1).default(1),
+    budget: z
+      .strictObject({
+        /** Live sources (Kafka, paced replays): halve the learned share while records queue up. */
+        enabled: z.boolean().default(true),
+        /** The adaptive share never goes below this, in (0, 1] and ≤ maxLearnFraction. */
+        minLearnFraction: z.number().gt(0).max(1).default(0.1),
+      })
+      .prefault({}),
+  })
+  .superRefine((t, ctx) => {
+    if (t.budget.minLearnFraction > t.maxLearnFraction) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['budget', 'minLearnFraction'],
+        message: `must be <= training.maxLearnFraction (${t.maxLearnFraction}); lower it or raise maxLearnFraction`,
+        params: { allowed: `number > 0 and <= ${t.maxLearnFraction}` },
+      });
+    }
+  });
 
 const boundSchema = z
   .strictObject({ min: z.number().optional(), max: z.number().optional() })

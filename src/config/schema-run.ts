@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { DRIFT_POLICIES, SASL_MECHANISMS, SUPPRESSION_MODES } from './enums.js';
 import { int, nonEmpty } from './schema-common.js';
 
+/** Default `kafka.pauseAfterMs`, ms; chosen with `npm run bench:kafka` (docs/kafka.md "Backpressure"). */
+export const DEFAULT_PAUSE_AFTER_MS = 500;
+
 export const brokerSchema = z.string().regex(/^[^\s:,]+:\d{1,5}$/, { message: 'must be host:port' });
 
 export const saslSchema = z
@@ -57,6 +60,11 @@ export const kafkaSchema = z.strictObject({
    * non-zero so the orchestrator restarts it, ms. Connection errors are retried until then.
    */
   outageToleranceMs: int(1000).default(600_000),
+  /**
+   * How long the consumer waits for pipeline credit inside a fetched batch before it pauses fetching, ms
+   * (0 = pause at once). Pausing costs a `maxWaitTimeMs` (500 ms) fetch sleep after the resume.
+   */
+  pauseAfterMs: int(0).default(DEFAULT_PAUSE_AFTER_MS),
 });
 
 export const replaySchema = z.strictObject({

@@ -13,6 +13,7 @@ import { Dequantiser } from './dequantiser.js';
 import { Explainer } from './explain.js';
 import { KeyModelStore } from './key-model-store.js';
 import { KeyedDetector } from './keyed-detector.js';
+import { LearnBudget } from './learn-budget.js';
 import { type DetectorObserver, OnlineDetector } from './online-detector.js';
 import { Reservoir } from './reservoir.js';
 import { Standardiser } from './standardiser.js';
@@ -38,6 +39,8 @@ export interface DetectorParts {
   readonly threshold: ThresholdPolicy;
   readonly reservoir: Reservoir | undefined;
   readonly rng: Rng;
+  /** Which batches train, shared by the global and per-key models (`training.maxLearnFraction`, `training.budget`). */
+  readonly budget: LearnBudget;
   dispose(): void;
 }
 
@@ -89,6 +92,11 @@ export interface CreateDetectorOptions {
   readonly now?: () => number;
   /** Told of per-key model counts, evictions and loads when `perKey.enabled` (e.g. for metrics). */
   readonly keyedObserver?: KeyedModelObserver;
+  /**
+   * The source has its own arrival rate (Kafka, paced replay): with `training.budget.enabled`, the learned
+   * share adapts to the backlog the job reports. Default false: replays at max speed stay deterministic.
+   */
+  readonly liveSource?: boolean;
 }
 
 /** Options of one `OnlineDetector` built from config. */
@@ -100,6 +108,7 @@ interface OnlineBuildOptions {
   readonly rngSeed: number;
   /** Optimizer steps only when the event count crosses a multiple of this (per-key models). */
   readonly trainEvery?: number;
+  readonly budget: LearnBudget;
 }
 
 /** Training rows the dequantiser inspects before deciding which features are discrete. */
@@ -140,6 +149,7 @@ function buildOnline(config: AppConfig, o: OnlineBuildOptions): OnlineDetector {
     trainOnAnomalies: t.trainOnAnomalies,
     trimPValue: t.trimPValue,
     ...(t.dequantise === 'auto' ? { dequantiser: new Dequantiser(dim, DEQUANTISE_DETECTION_ROWS) } : {}),
+    budget: o.budget,
     ...(o.observer ? { observer: o.observer } : {}),
     ...(config.explain.enabled
       ? {
@@ -171,6 +181,7 @@ function buildKeyed(
   global: OnlineDetector,
   observer: DetectorObserver | undefined,
   options: CreateDetectorOptions,
+  budget: LearnBudget,
 ): KeyedDetector {
   const dir = checkpointDir(config);
   // Per-key thresholds must not overwrite the global threshold gauge: keys report training steps only.
@@ -186,6 +197,7 @@ function buildKeyed(
         reservoirSize: Math.min(config.perKey.reservoirSize, config.training.replayReservoir.size),
         rngSeed: (config.model.seed + 1) ^ hash32(key),
         trainEvery: config.perKey.trainEvery,
+        budget,
         ...(keyObserver ? { observer: keyObserver } : {}),
       }),
     minEvents: config.perKey.minEvents,
@@ -211,12 +223,19 @@ export function createDetector(
   observer?: DetectorObserver,
   options: CreateDetectorOptions = {},
 ): DetectorParts {
+  const t = config.training;
+  const budget = new LearnBudget({
+    maxFraction: t.maxLearnFraction,
+    minFraction: Math.min(t.budget.minLearnFraction, t.maxLearnFraction),
+    adaptive: t.budget.enabled && options.liveSource === true,
+  });
   const global = buildOnline(config, {
-    reservoirSize: config.training.replayReservoir.size,
+    reservoirSize: t.replayReservoir.size,
     rngSeed: config.model.seed + 1,
+    budget,
     ...(observer ? { observer } : {}),
   });
-  const keyed = config.perKey.enabled ? buildKeyed(config, global, observer, options) : undefined;
+  const keyed = config.perKey.enabled ? buildKeyed(config, global, observer, options, budget) : undefined;
   const { standardiser, threshold, reservoir } = global;
   return {
     detector: keyed ?? global,
@@ -234,6 +253,7 @@ export function createDetector(
     standardiser,
     threshold,
     reservoir,
+    budget,
     dispose: () => {
       keyed?.dispose();
       global.dispose();

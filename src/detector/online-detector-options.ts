@@ -5,6 +5,7 @@ import type { NormalizingFlow } from '../flow/normalizing-flow.js';
 import type { StepResult, Trainer } from '../flow/trainer.js';
 import type { Dequantiser } from './dequantiser.js';
 import type { Explainer } from './explain.js';
+import type { LearnBudget } from './learn-budget.js';
 import type { Reservoir } from './reservoir.js';
 import type { Standardiser } from './standardiser.js';
 import type { ThresholdPolicy } from './thresholds/types.js';
@@ -36,6 +37,11 @@ export interface OnlineDetectorOptions {
    * time; rows of the other batches still go to the reservoir and come back through replay.
    */
   readonly trainEvery?: number;
+  /**
+   * Which batches due for training do train (shared by the global and per-key detectors); default: all.
+   * Warm-up batches always train.
+   */
+  readonly budget?: LearnBudget;
   /** Rows per optimizer step. */
   readonly batchSize: number;
   /** Past normal rows mixed into training; omit to train on the new batch only. */

@@ -298,7 +298,10 @@ export class OnlineDetector implements BatchDetector {
     const rng = this.random;
     const dq = this.o.dequantiser;
     dq?.observe(rows);
-    for (let s = 0; s < stepsPerBatch && nNew > 0 && due; s++) {
+    // The learning budget may skip the steps (never in warm-up); the rows still join the reservoir.
+    const warming = this.seen < this.o.warmupEvents;
+    const train = due && stepsPerBatch > 0 && nNew > 0 && (this.o.budget?.admit(nNew, warming) ?? true);
+    for (let s = 0; s < stepsPerBatch && train; s++) {
       const picked = this.minibatch(rows, nNew);
       const batch = dq ? dq.apply(picked, rng) : picked;
       const x = tf.tensor2d(batch, [batch.length / d, d]);

@@ -2,10 +2,12 @@
 import { writeFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import { renderSvg } from '../report/charts.js';
-import { curvesSpec, prSpec, rocSpec, scoreTimelineSpec, thinTimeline } from '../report/evaluation-charts.js';
+import { curvesSpec, prSpec, rocSpec, thinTimeline } from '../report/evaluation-charts.js';
 import { type ReportSection, renderHtmlReport } from '../report/html.js';
+import { seriesTimelineSpec, thinMinMax } from '../report/series-charts.js';
 import { averagePrecision, rocAuc, thinCurve, thresholdCurve } from './metrics.js';
 import { nabCategory, windowLabels } from './nab-corpus.js';
+import { describeNabScoring, HOW_TO_READ_NAB } from './nab-report-text.js';
 import { NAB_PROFILE_NAMES, NAB_PROFILES, sweepCurve, sweepPoints } from './nab-score.js';
 import type { NabDetail } from './nab-types.js';
 
@@ -65,8 +67,11 @@ function categoryTable(d: NabDetail): ReportSection {
   };
 }
 
-function seriesTable(d: NabDetail): ReportSection {
+/** Per series: windows found and missed and false alerts, at the configured and the optimised threshold. */
+export function seriesTable(d: NabDetail): ReportSection {
   const s = d.result.scores.standard;
+  const counts = (x: { tp: number; fn: number; fp: number } | undefined) =>
+    x === undefined ? ['–', '–', '–'] : [String(x.tp), String(x.fn), String(x.fp)];
   return {
     kind: 'grid',
     heading: 'Per series (standard profile)',
@@ -74,22 +79,26 @@ function seriesTable(d: NabDetail): ReportSection {
       'series',
       'points',
       'windows',
-      'detections',
-      'fixed raw',
-      'optimised raw',
-      'optimised normalised',
+      'found',
+      'missed',
+      'false alerts',
+      'normalised (fixed / optimised)',
+      'at the optimised threshold: found / missed / false',
       'seconds',
     ],
-    rows: d.result.perSeries.map((r) => [
-      r.name,
-      String(r.points),
-      String(r.windows),
-      String(r.detections),
-      f2(s.fixed.series[r.name]!.raw),
-      f2(s.optimised.series[r.name]!.raw),
-      f1(s.optimised.series[r.name]!.normalised),
-      r.seconds.toFixed(1),
-    ]),
+    rows: d.result.perSeries.map((r) => {
+      const fixed = s.fixed.series[r.name];
+      const opt = s.optimised.series[r.name];
+      return [
+        r.name,
+        String(r.points),
+        String(r.windows),
+        ...counts(fixed),
+        `${f1(fixed?.normalised ?? Number.NaN)} / ${f1(opt?.normalised ?? Number.NaN)}`,
+        counts(opt).join(' / '),
+        r.seconds.toFixed(1),
+      ];
+    }),
   };
 }
 
@@ -102,46 +111,45 @@ function sweepChart(d: NabDetail) {
     const rows = sweepCurve(
       d.corpus.flatMap((s, i) => sweepPoints(s, d.scores[i]!, profile)),
       profile,
-    ).filter((r) => r.threshold <= 1);
+    ).filter((r) => r.threshold < 1);
     return thinCurve(rows, 400).map((r) => ({
-      x: r.threshold,
+      x: 1 - r.threshold,
       y: (100 * (r.score - total.nullScore)) / span,
       series: p,
     }));
   });
+  const fixed = d.result.fixedThreshold;
   return curvesSpec({
     title: 'Normalised NAB score by anomaly-score threshold',
-    xTitle: 'anomaly-score threshold',
+    xTitle: '1 − anomaly-score threshold (log scale; left = stricter)',
     yTitle: 'normalised NAB score',
     yDomain: [-100, 100],
+    xLog: true,
+    xFormat: '~r',
     points,
-    ...(Number.isFinite(d.result.fixedThreshold)
-      ? { rule: { x: d.result.fixedThreshold, label: 'configured threshold' } }
-      : {}),
+    ...(fixed < 1 ? { rule: { x: 1 - fixed, label: `configured threshold (${fixed})` } } : {}),
   });
 }
 
-function seriesChart(d: NabDetail, i: number, threshold: number) {
+function seriesChart(d: NabDetail, i: number) {
   const series = d.corpus[i]!;
-  const scores = d.scores[i]!;
-  const at = (k: number) => ({ x: series.timestamps[k]!, score: scores[k]! });
-  return scoreTimelineSpec({
+  // Before repeat suppression: the suppressed scores are 0 on most points.
+  const scores = d.rawScores[i]!;
+  const value = (k: number) => ({ x: series.timestamps[k]!, value: series.values[k]! });
+  const fixed = d.result.fixedThreshold;
+  return seriesTimelineSpec({
     title: series.name,
-    points: thinTimeline(
-      scores.map((_, k) => at(k)),
+    values: thinMinMax(
+      series.values.map((_, k) => value(k)),
       MAX_TIMELINE_POINTS,
     ),
-    xType: 'temporal',
-    xTitle: 'time (UTC)',
-    yTitle: 'anomaly score',
-    yDomain: [0, 1],
+    scores: thinTimeline(
+      scores.map((v, k) => ({ x: series.timestamps[k]!, score: v })),
+      MAX_TIMELINE_POINTS,
+    ),
     windows: series.windows.map(([start, end]) => ({ start, end })),
-    alerts: d.detections[i]!.flatMap((f, k) => (f ? [at(k)] : [])),
-    threshold: [
-      { x: series.timestamps[0]!, score: threshold },
-      { x: series.timestamps.at(-1)!, score: threshold },
-    ],
-    height: 160,
+    alerts: d.detections[i]!.flatMap((f, k) => (f ? [value(k)] : [])),
+    ...(fixed >= 0 && fixed <= 1 ? { threshold: { value: fixed, label: 'configured threshold' } } : {}),
   });
 }
 
@@ -150,15 +158,19 @@ function renderCharts(
   d: NabDetail,
   flat: readonly number[],
   labels: readonly boolean[],
-  threshold: number,
 ): Promise<[string, string, string, ...string[]]> {
   const curve = thinCurve(thresholdCurve(flat, labels), 400);
   return Promise.all([
     renderSvg(sweepChart(d)),
     renderSvg(
       rocSpec({
-        title: `Pointwise ROC (AUC ${f2(rocAuc(flat, labels))})`,
-        points: curve.map((p) => ({ fpr: p.fpr, tpr: p.recall })),
+        title: 'Pointwise ROC',
+        curves: [
+          {
+            label: `every point (AUC ${f2(rocAuc(flat, labels))})`,
+            points: curve.map((p) => ({ fpr: p.fpr, tpr: p.recall })),
+          },
+        ],
       }),
     ),
     renderSvg(
@@ -168,7 +180,7 @@ function renderCharts(
         baseline: labels.filter(Boolean).length / Math.max(labels.length, 1),
       }),
     ),
-    ...d.corpus.map((_, i) => renderSvg(seriesChart(d, i, threshold))),
+    ...d.corpus.map((_, i) => renderSvg(seriesChart(d, i))),
   ]);
 }
 
@@ -176,10 +188,10 @@ function renderCharts(
 export async function writeNabReport(path: string, d: NabDetail): Promise<void> {
   const labels = d.corpus.flatMap((s) => windowLabels(s));
   const flat = d.rawScores.flat();
-  const threshold = Math.min(d.result.scores.standard.optimised.threshold, 1);
-  const [sweepSvg, rocSvg, prSvg, ...seriesSvgs] = await renderCharts(d, flat, labels, threshold);
+  const [sweepSvg, rocSvg, prSvg, ...seriesSvgs] = await renderCharts(d, flat, labels);
   const r = d.result;
   const sections: ReportSection[] = [
+    { kind: 'text', heading: 'How to read this report', text: HOW_TO_READ_NAB },
     {
       kind: 'table',
       heading: 'Run',
@@ -187,8 +199,7 @@ export async function writeNabReport(path: string, d: NabDetail): Promise<void> 
         ['corpus', `${r.dir}: ${r.series} series, ${r.windows} windows, ${r.points} points`],
         ['time', `${r.elapsedSeconds.toFixed(0)} s, ${r.eventsPerSecond.toFixed(0)} points/s`],
         ['seed / config', `${r.seed} / ${r.configSource}`],
-        ['anomaly score', r.anomalyScore],
-        ['repeat suppression', `${r.dedupeWindow} points`],
+        ['scoring', describeNabScoring(r)],
       ],
     },
     summaryTable(d),
@@ -198,7 +209,7 @@ export async function writeNabReport(path: string, d: NabDetail): Promise<void> 
       heading: 'Picking a threshold',
       svg: sweepSvg,
       caption:
-        'Corpus score if every series used one anomaly-score threshold; the dashed rule is where the configured threshold lies.',
+        'Corpus score if every series used one anomaly-score threshold t, against 1 − t on a log scale (the useful thresholds crowd just below 1); the dashed rule is where the configured threshold lies.',
     },
     {
       kind: 'svg',
@@ -217,10 +228,10 @@ export async function writeNabReport(path: string, d: NabDetail): Promise<void> 
     {
       kind: 'text',
       heading: 'Series',
-      text: `Orange bands: labelled anomaly windows; red dots: detections at the configured threshold; dashed: the optimised standard-profile threshold (${threshold.toFixed(4)}).`,
+      text: `Top track: the series values; orange bands: labelled anomaly windows; red dots: detections at the configured threshold, on the values. Bottom track: the anomaly score before repeat suppression, drawn as 1 − score on a log scale so that thresholds just below 1 stay apart (up = more anomalous; a score of 1 sits at the top, 10⁻⁶; bucket maxima when thinned), the dashed line the configured threshold; the optimised standard-profile threshold is ${d.result.scores.standard.optimised.threshold.toFixed(4)}.`,
     },
     ...seriesSvgs.map((svg): ReportSection => ({ kind: 'svg', svg })),
-    { kind: 'code', heading: 'Config used', text: stringify(r.configUsed) },
+    { kind: 'code', heading: 'Config used', text: stringify(r.configUsed), folded: true },
   ];
   await writeFile(path, renderHtmlReport('flowsentinel NAB evaluation', sections));
 }

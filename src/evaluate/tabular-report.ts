@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import { renderSvg } from '../report/charts.js';
 import {
+  type Band,
   curvesSpec,
   prSpec,
   rocSpec,
@@ -11,7 +12,7 @@ import {
   thinTimeline,
 } from '../report/evaluation-charts.js';
 import { type ReportSection, renderHtmlReport } from '../report/html.js';
-import { type CurvePoint, thinCurve, thresholdCurve } from './metrics.js';
+import { type CurvePoint, rocAuc, thinCurve, thresholdCurve } from './metrics.js';
 import type { TabularDetail, TabularResult } from './tabular-types.js';
 
 /** Formats a metric for the tables: 4 significant decimals, '–' for NaN. */
@@ -30,7 +31,7 @@ export function alertRateText(r: TabularResult): string {
   return `${realised} (configured ${fmt(100 * r.configuredAlertRate, 2)} %, ${fmt(ratio, 2)}×)`;
 }
 
-function numbers(d: TabularDetail): ReportSection {
+function numbers(d: TabularDetail, rocAfterWarmup: number): ReportSection {
   const r = d.result;
   const t = r.timeToFirstAlert;
   return {
@@ -40,7 +41,10 @@ function numbers(d: TabularDetail): ReportSection {
       ['dataset', `${r.dataset} (${r.file})`],
       ['rows', `${r.rows} (${r.anomalies} labelled anomalies, ${fmt((100 * r.anomalies) / r.rows, 2)}%)`],
       ['warming / dead-lettered', `${r.warming} / ${r.deadLettered}`],
-      ['ROC-AUC', fmt(r.rocAuc)],
+      [
+        'ROC-AUC',
+        `${fmt(r.rocAuc)} over all rows; ${fmt(rocAfterWarmup)} without the ${r.warming} warm-up rows`,
+      ],
       ['PR-AUC (average precision)', `${fmt(r.prAuc)} (chance ${fmt(r.anomalies / r.rows)})`],
       ['at the configured threshold', `${r.flagged} flagged, ${r.truePositives} of them labelled anomalies`],
       ['precision / recall / F1', `${fmt(r.precision)} / ${fmt(r.recall)} / ${fmt(r.f1)}`],
@@ -74,6 +78,7 @@ function tradeOffSpec(d: TabularDetail, curve: readonly CurvePoint[]) {
     yTitle: 'precision / recall',
     yDomain: [0, 1],
     xLog: true,
+    xFormat: '~%',
     points,
     ...(flaggedShare > 0 ? { rule: { x: flaggedShare, label: 'configured threshold' } } : {}),
   });
@@ -111,6 +116,18 @@ export function thresholdTable(d: TabularDetail, curve: readonly CurvePoint[]): 
   };
 }
 
+/** The runs of consecutive true flags as bands [first − ½, last + ½] of row indices. */
+export function flagRuns(flags: readonly boolean[]): Band[] {
+  const bands: Band[] = [];
+  for (let i = 0; i < flags.length; i++) {
+    if (!flags[i]) continue;
+    const start = i;
+    while (i + 1 < flags.length && flags[i + 1]) i++;
+    bands.push({ start: start - 0.5, end: i + 0.5 });
+  }
+  return bands;
+}
+
 function timelineSpec(d: TabularDetail) {
   const at = (i: number): ScorePoint => ({ x: i, score: d.ranking[i]! });
   const finite = (p: ScorePoint) => Number.isFinite(p.score);
@@ -126,7 +143,9 @@ function timelineSpec(d: TabularDetail) {
     points: thinTimeline(all, MAX_TIMELINE_POINTS),
     xType: 'quantitative',
     xTitle: 'row (file order)',
-    yTitle: '−log p(x), nats',
+    yTitle: '−log p(x), nats (symmetric log scale)',
+    scoreLabel: '−log p(x) per row',
+    shaded: { label: 'warm-up rows (not scored)', bands: flagRuns(d.warming) },
     truth,
     alerts,
     threshold,
@@ -134,14 +153,49 @@ function timelineSpec(d: TabularDetail) {
   });
 }
 
+/** ROC points of `ranking`, at most MAX_CURVE_POINTS. */
+function rocPoints(ranking: readonly number[], labels: readonly boolean[]) {
+  return thinCurve(thresholdCurve(ranking, labels), MAX_CURVE_POINTS).map((p) => ({
+    fpr: p.fpr,
+    tpr: p.recall,
+  }));
+}
+
+/** Both ROC curves: every row (warm-up rows rank lowest), and the rows after warm-up only. */
+function rocChart(d: TabularDetail): { spec: ReturnType<typeof rocSpec>; aucAfterWarmup: number } {
+  const keep = d.warming.map((w) => !w);
+  const ranking = d.ranking.filter((_, i) => keep[i]);
+  const labels = d.labels.filter((_, i) => keep[i]);
+  const aucAfterWarmup = rocAuc(ranking, labels);
+  const spec = rocSpec({
+    title: 'ROC, with and without warm-up rows',
+    curves: [
+      { label: `all rows (AUC ${fmt(d.result.rocAuc, 3)})`, points: rocPoints(d.ranking, d.labels) },
+      {
+        label: `warm-up rows excluded (AUC ${fmt(aucAfterWarmup, 3)})`,
+        points: rocPoints(ranking, labels),
+      },
+    ],
+  });
+  return { spec, aucAfterWarmup };
+}
+
+/** The paragraph at the top of the report. */
+export const HOW_TO_READ_TABULAR =
+  'Every row was scored once, in file order, by the model as it was before it learned that row, so nothing here was fitted on the future. ' +
+  'The score is −log p(x) in nats: higher means more anomalous. The Results table gives the numbers at the configured threshold (what production would have alerted on) and the threshold-free ROC-AUC and PR-AUC. ' +
+  'The ROC chart has two curves: over all rows, where warm-up rows (the detector alerts on none of them) rank lowest and count like missed anomalies, and over the rows after warm-up only; a large gap means the cold start costs you. ' +
+  '"Picking a threshold" and its table show what other alert budgets would have given; the score timeline shows where the alerts fell, with the warm-up rows shaded. ' +
+  'The config the run used is folded at the bottom.';
+
 /** Renders the report of `detail` to `path`. */
 export async function writeTabularReport(path: string, d: TabularDetail): Promise<void> {
   const curve = thresholdCurve(d.ranking, d.labels);
-  const roc = thinCurve(curve, MAX_CURVE_POINTS).map((p) => ({ fpr: p.fpr, tpr: p.recall }));
   const pr = thinCurve(curve, MAX_CURVE_POINTS).map((p) => ({ recall: p.recall, precision: p.precision }));
   const r = d.result;
+  const roc = rocChart(d);
   const [rocSvg, prSvg, tradeSvg, timeSvg] = await Promise.all([
-    renderSvg(rocSpec({ title: `ROC (AUC ${fmt(r.rocAuc, 3)})`, points: roc })),
+    renderSvg(roc.spec),
     renderSvg(
       prSpec({
         title: `Precision–recall (AP ${fmt(r.prAuc, 3)})`,
@@ -153,13 +207,19 @@ export async function writeTabularReport(path: string, d: TabularDetail): Promis
     renderSvg(timelineSpec(d)),
   ]);
   const sections: ReportSection[] = [
-    numbers(d),
-    { kind: 'svg', heading: 'ROC curve', svg: rocSvg, caption: 'Dashed: chance.' },
+    { kind: 'text', heading: 'How to read this report', text: HOW_TO_READ_TABULAR },
+    numbers(d, roc.aucAfterWarmup),
+    {
+      kind: 'svg',
+      heading: 'ROC curve',
+      svg: rocSvg,
+      caption: `Blue: all ${r.rows} rows; the ${r.warming} warm-up rows rank lowest, so labelled anomalies among them are reached only at false-positive rate 1 (the vertical step there). Orange: the same ranking without the warm-up rows. Dashed: chance.`,
+    },
     {
       kind: 'svg',
       heading: 'Precision–recall curve',
       svg: prSvg,
-      caption: 'Dashed: chance (the anomaly rate).',
+      caption: 'Over all rows. Dashed: chance (the anomaly rate).',
     },
     {
       kind: 'svg',
@@ -178,9 +238,9 @@ export async function writeTabularReport(path: string, d: TabularDetail): Promis
       heading: 'Score timeline',
       svg: timeSvg,
       caption:
-        'Blue: score per row (bucket maxima when thinned); rings: labelled anomalies; red dots: flagged rows; dashed: threshold in force.',
+        'Blue: score per row (bucket maxima when thinned); grey band: warm-up rows, which have no score; rings: labelled anomalies; red dots: flagged rows; dashed: threshold in force.',
     },
-    { kind: 'code', heading: 'Config used', text: stringify(r.configUsed) },
+    { kind: 'code', heading: 'Config used', text: stringify(r.configUsed), folded: true },
   ];
   await writeFile(path, renderHtmlReport(`flowsentinel evaluation: ${r.dataset}`, sections));
 }

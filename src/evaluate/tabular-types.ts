@@ -51,6 +51,8 @@ export interface TabularDetail {
   readonly ranking: readonly number[];
   readonly labels: readonly boolean[];
   readonly flagged: readonly boolean[];
+  /** Per row: scored while the detector was warming up (shaded in the timeline, left out of one ROC). */
+  readonly warming: readonly boolean[];
   /** −threshold per row (nats, as the ranking), NaN where none applied. */
   readonly thresholds: readonly number[];
 }

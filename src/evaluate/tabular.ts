@@ -113,6 +113,7 @@ export async function evaluateTabularDetail(o: TabularOptions): Promise<TabularD
     r?.status === 'scored' && Number.isFinite(r.logLikelihood) ? -r.logLikelihood : Number.NEGATIVE_INFINITY,
   );
   const flagged = run.results.map((r) => r?.isAnomaly === true);
+  const warming = run.results.map((r) => r?.status === 'warming');
   const thresholds = run.results.map((r) =>
     r?.status === 'scored' && config.threshold.policy !== 'pvalue' ? -r.threshold : Number.NaN,
   );
@@ -148,7 +149,7 @@ export async function evaluateTabularDetail(o: TabularOptions): Promise<TabularD
     elapsedSeconds: seconds,
     ...(o.includeScores ? { scores: ranking.map((s) => (Number.isFinite(s) ? s : null)) } : {}),
   };
-  const detail = { result, ranking, labels: table.labels, flagged, thresholds };
+  const detail = { result, ranking, labels: table.labels, flagged, warming, thresholds };
   if (o.outDir !== undefined) await writeTabularOutputs(o.outDir, detail);
   return detail;
 }

@@ -3,6 +3,7 @@ import { Observable } from 'rxjs';
 import type { BatchDetector } from '../core/detector.js';
 import type { DeadLetter, FeatureEvent, ScoredEvent } from '../core/records.js';
 import type { DriftMonitor } from '../detector/drift.js';
+import type { LearnBudget } from '../detector/learn-budget.js';
 import type { Logger } from '../logging.js';
 import {
   type DetectorMetrics,
@@ -20,8 +21,15 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** `source` with `flowsentinel_records_in_flight` (and its peak) following the pipeline's credit gate. */
-export function withInFlightGauge(source: RecordSource, jobMetrics: JobMetrics): RecordSource {
+/**
+ * `source` with `flowsentinel_records_in_flight` (and its peak) following the pipeline's credit gate;
+ * `watch` sees every in-flight count too.
+ */
+export function withInFlightGauge(
+  source: RecordSource,
+  jobMetrics: JobMetrics,
+  watch?: (inFlight: number) => void,
+): RecordSource {
   return {
     records: (credits) =>
       new Observable((subscriber) => {
@@ -30,6 +38,7 @@ export function withInFlightGauge(source: RecordSource, jobMetrics: JobMetrics):
         // completes, and the subscription lives as long as the gate, i.e. the pipeline.
         credits.inFlight$.subscribe((n) => {
           jobMetrics.inFlight.set(n);
+          watch?.(n);
           if (n > peak) {
             peak = n;
             jobMetrics.inFlightPeak.set(n);
@@ -53,6 +62,25 @@ export function timed(detector: BatchDetector, metrics: DetectorMetrics, now: ()
       const out = await detector.process(batch);
       metrics.batchDuration.observe((now() - t0) / 1000);
       return out;
+    },
+  };
+}
+
+/**
+ * Tells the learning budget, before each batch, how many records wait behind it: records in flight
+ * (read, not yet acknowledged) minus the batch itself. Only a live source builds such a backlog; a pull
+ * source at max speed always fills the gate, which is why the budget adapts only for live sources.
+ */
+export function reportBacklog(
+  detector: BatchDetector,
+  budget: Pick<LearnBudget, 'observeBacklog'>,
+  inFlight: () => number,
+  batchSize: number,
+): BatchDetector {
+  return {
+    process(batch: readonly FeatureEvent[]): Promise<readonly ScoredEvent[]> {
+      budget.observeBacklog(Math.max(0, inFlight() - batch.length), batchSize);
+      return detector.process(batch);
     },
   };
 }

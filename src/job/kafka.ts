@@ -77,6 +77,7 @@ export async function runKafkaDetector(o: RunKafkaDetectorOptions): Promise<Kafk
     groupId: config.kafka.groupId,
     topics: config.kafka.topics,
     start: config.kafka.start,
+    pauseAfterMs: config.kafka.pauseAfterMs,
     acks,
     observer: kafkaMetricsObserver(consumerMetrics, config.kafka.topics),
     ...o.source,
@@ -91,6 +92,7 @@ export async function runKafkaDetector(o: RunKafkaDetectorOptions): Promise<Kafk
       sinks,
       acks,
       outputRejection: recordRejection,
+      liveSource: true,
       readiness: () => {
         const stall = health.stall();
         if (stall !== undefined) return { ready: false, reason: stall.detail };

@@ -142,7 +142,8 @@ export async function runReplay(config: AppConfig, logger: Logger, o: ReplayOpti
       acks,
       checkpoints,
       serveMetrics: false,
-      ...(o.speed === 'max' ? { maxWaitMs: Number.POSITIVE_INFINITY } : {}),
+      // At max speed batches are cut by count and every batch learns: byte-identical replays.
+      ...(o.speed === 'max' ? { maxWaitMs: Number.POSITIVE_INFINITY } : { liveSource: true }),
       ...(o.signal ? { signal: o.signal } : {}),
       onBatch: (info) => {
         done += info.results.length;

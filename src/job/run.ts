@@ -33,7 +33,7 @@ import {
 } from '../streams/pipeline.js';
 import type { RecordSource } from '../streams/source.js';
 import { type Checkpointer, openCheckpoints } from './checkpoint.js';
-import { recordBatchInfo, recordDeadLetter, timed, withInFlightGauge } from './instrument.js';
+import { recordBatchInfo, recordDeadLetter, reportBacklog, timed, withInFlightGauge } from './instrument.js';
 import {
   createAlertSuppressor,
   createDriftMonitor,
@@ -68,6 +68,12 @@ export interface JobOptions {
   readonly scheduler?: SchedulerLike;
   /** Micro-batch wait override; `Infinity` batches by count only (deterministic replays). */
   readonly maxWaitMs?: number;
+  /**
+   * The source has its own arrival rate (Kafka, replays at speed `recorded` or N): with
+   * `training.budget.enabled` the learned share adapts to the backlog. Default false (max-speed replays,
+   * the demo and `evaluate` learn from every batch, deterministically).
+   */
+  readonly liveSource?: boolean;
   /** Wall clock in ms, for latency metrics. */
   readonly now?: () => number;
   readonly onBatch?: (info: BatchInfo) => void;
@@ -127,13 +133,17 @@ async function buildJob(options: JobOptions): Promise<JobParts> {
   const keyedObserver = config.perKey.enabled
     ? { keyedObserver: keyedMetricsObserver(createKeyedMetrics(registry)) }
     : {};
-  const parts = createDetector(config, detectorMetricsObserver(config, metrics), keyedObserver);
+  const parts = createDetector(config, detectorMetricsObserver(config, metrics), {
+    ...keyedObserver,
+    liveSource: options.liveSource === true,
+  });
   const driftMonitor = options.driftMonitor ?? createDriftMonitor(config);
   const suppressor = options.suppressor ?? createAlertSuppressor(config);
   const probe = new JobProbe(options.readiness);
   const jobMetrics = createJobMetrics(registry, {
     highWaterMark: config.batching.highWaterMark,
     ready: probe.ready,
+    learnedRatio: () => parts.budget.learnedRatio,
   });
   if (driftMonitor) setDriftLevel(metrics, config.drift.level);
   return {
@@ -175,11 +185,19 @@ async function restore(config: AppConfig, job: JobParts): Promise<BatchDetector>
 async function drive(options: JobOptions, job: JobParts, detector: BatchDetector): Promise<JobResult> {
   const { config, logger } = options;
   const { metrics, jobMetrics, checkpoints, driftMonitor, suppressor, now } = job;
+  const { maxSize } = config.batching;
+  let inFlight = 0;
   const handle = runPipeline({
-    source: withInFlightGauge(options.source, jobMetrics),
+    source: withInFlightGauge(options.source, jobMetrics, (n) => {
+      inFlight = n;
+    }),
     spec: featureSpecOf(config),
-    batch: { maxSize: config.batching.maxSize, maxWaitMs: options.maxWaitMs ?? config.batching.maxWaitMs },
-    detector: timed(detector, metrics, now),
+    batch: { maxSize, maxWaitMs: options.maxWaitMs ?? config.batching.maxWaitMs },
+    detector: timed(
+      reportBacklog(detector, job.parts.budget, () => inFlight, maxSize),
+      metrics,
+      now,
+    ),
     sinks: outputSinks(options, metrics),
     ...(suppressor ? { alertGate: suppressor } : {}),
     ...(driftMonitor ? { drift: driftMonitor } : {}),

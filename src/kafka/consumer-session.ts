@@ -1,6 +1,5 @@
 import type { Consumer, ConsumerCrashEvent, ConsumerGroupJoinEvent, EachBatchPayload } from 'kafkajs';
-import type { Subscriber, Subscription } from 'rxjs';
-import { pairwise, startWith } from 'rxjs';
+import { pairwise, type Subscriber, type Subscription, startWith } from 'rxjs';
 import type { CommitPosition } from '../streams/acks.js';
 import { bindPauseResume, type CreditGate } from '../streams/backpressure.js';
 import type { SourceRecord } from '../streams/types.js';
@@ -97,6 +96,7 @@ export class ConsumerSession {
       this.monitor.joining();
       if (this.detached) return;
       await this.consumer.subscribe({ topics: [...s.topics], fromBeginning: s.start === 'earliest' });
+      if (this.detached) return; // closed while subscribing: run() would connect again after disconnect
       this.listen();
       this.monitor.start();
       this.subscriptions.push(
@@ -174,44 +174,48 @@ export class ConsumerSession {
     return this.settings.acks.committable().filter((p) => this.assigned.has(tpKey(p.topic, p.partition)));
   }
 
-  private async eachBatch({
-    batch,
-    resolveOffset,
-    heartbeat,
-    isRunning,
-    isStale,
-  }: EachBatchPayload): Promise<void> {
+  /**
+   * Emits the batch's records, one credit each. kafkajs's `isRunning`/`isStale` only change across an
+   * await (we never `seek`), so they are checked after waits; offsets are resolved before a wait and at
+   * the end, not per record (kafkajs then fetches from the same position).
+   */
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat } = payload;
     const { topic, partition } = batch;
     const k = tpKey(topic, partition);
+    const live = (): boolean => !this.detached && payload.isRunning() && !payload.isStale();
     let emitted = 0;
-    /** Next offset this member reads from the partition, as far as this batch tells. */
-    let next: bigint | undefined;
+    let next: bigint | undefined; // next offset this member reads from the partition, as far as we know
+    let unresolved: string | undefined; // last offset handed on or skipped, not yet resolved
+    const resolve = (): void => {
+      if (unresolved !== undefined) resolveOffset(unresolved);
+      unresolved = undefined;
+    };
+    const running = live();
     for (const message of batch.messages) {
-      if (this.detached || !isRunning() || isStale()) break;
+      if (!running || this.detached) break;
       const offset = BigInt(message.offset);
       next = offset;
       const last = this.lastEmitted.get(k);
-      if (last !== undefined && offset <= last) {
-        resolveOffset(message.offset);
-        next = offset + 1n;
-        continue;
-      }
-      if (this.credits.available === 0) {
-        // Out of credit: wait here for the pipeline to drain (see awaitCredit). Only a stall longer than
-        // pauseAfterMs pauses fetching; the rest of the batch is then fetched again after resume.
-        await awaitCredit(this.credits, this.settings, heartbeat, this.detaching.signal);
-        if (this.detached || !isRunning() || isStale()) break;
-      }
-      if (!this.credits.tryAcquire()) {
-        this.pauseFetching();
-        break;
-      }
-      this.lastEmitted.set(k, offset);
-      resolveOffset(message.offset);
+      if (last === undefined || offset > last) {
+        if (this.credits.available === 0) {
+          resolve(); // out of credit: wait for the pipeline to drain; a longer stall pauses fetching
+          await awaitCredit(this.credits, this.settings, heartbeat, this.detaching.signal);
+          if (!live()) break;
+        }
+        if (!this.credits.tryAcquire()) {
+          this.stats.fetchPauses++; // stalled longer than pauseAfterMs: pause until a credit comes back
+          this.applyPause();
+          break;
+        }
+        this.lastEmitted.set(k, offset);
+        emitted++;
+        this.subscriber.next(toSourceRecord(topic, partition, message));
+      } // else a re-delivery after a rejoin, already emitted: skipped
+      unresolved = message.offset;
       next = offset + 1n;
-      emitted++;
-      this.subscriber.next(toSourceRecord(topic, partition, message));
     }
+    resolve();
     if (next !== undefined) {
       const behind = BigInt(batch.highWatermark) - next;
       this.settings.observer?.fetched?.({ topic, partition, emitted, lag: behind > 0n ? Number(behind) : 0 });
@@ -320,12 +324,6 @@ export class ConsumerSession {
     if (this.detached || !this.pausedWanted) return;
     this.pausedWanted = false;
     this.withGroup(() => this.consumer.resume(this.topicList()));
-  }
-
-  /** The pipeline stalled longer than `pauseAfterMs`: pause fetching until a credit comes back. */
-  private pauseFetching(): void {
-    this.stats.fetchPauses++;
-    this.applyPause();
   }
 
   private applyPause(): void {

@@ -1,6 +1,6 @@
 import type { Admin } from 'kafkajs';
 import { fromKey, tpKey } from './assignment.js';
-import type { KafkaError } from './errors.js';
+import { KafkaError } from './errors.js';
 import type { KafkaSourceSettings } from './source-types.js';
 
 /** Options of `SessionMonitor`. */
@@ -23,13 +23,17 @@ export interface SessionMonitorOptions {
 export class SessionMonitor {
   private readonly timers: NodeJS.Timeout[] = [];
   private admin: Admin | null = null;
-  private polling = false;
+  /** The lag poll in flight. */
+  private poll: Promise<void> | null = null;
   private outage = false;
+  private stopped = false;
   private releaseJoin: (() => void) | null = null;
 
   constructor(private readonly o: SessionMonitorOptions) {}
 
+  /** Starts the timers; a no-op after `stop` (a session closed while its consumer was still starting). */
   start(): void {
+    if (this.stopped) return;
     const { health, observer, lagIntervalMs } = this.o.settings;
     if (health !== undefined) {
       const every = Math.min(1000, Math.max(10, Math.floor(health.outageToleranceMs / 4)));
@@ -53,13 +57,23 @@ export class SessionMonitor {
     this.releaseJoin = null;
   }
 
+  /**
+   * Stops the timers and disconnects the lag admin, without waiting for a lag poll in flight (it may be
+   * retrying against an unreachable broker). That poll's admin is disconnected again once it settled: a
+   * request kafkajs retries after its connection closed reconnects, and an admin still connecting when
+   * `stop` ran connects afterwards. Either left a socket open that kept the process alive after a
+   * graceful shutdown (test/regression/kafka-lag-admin-leak.test.ts).
+   */
   async stop(): Promise<void> {
+    this.stopped = true;
     this.joinEnded();
     for (const t of this.timers) clearInterval(t);
     this.timers.length = 0;
     const admin = this.admin;
     this.admin = null;
-    await admin?.disconnect().catch(() => undefined);
+    const disconnect = (): Promise<void> => admin?.disconnect().catch(() => undefined) ?? Promise.resolve();
+    this.poll?.then(disconnect, disconnect).catch(() => undefined);
+    await disconnect();
   }
 
   private every(ms: number, fn: () => void): void {
@@ -69,15 +83,14 @@ export class SessionMonitor {
   }
 
   private pollLag(): void {
-    if (this.polling || this.o.assigned().size === 0) return;
-    this.polling = true;
-    this.fetchLag()
+    if (this.poll !== null || this.stopped || this.o.assigned().size === 0) return;
+    this.poll = this.fetchLag()
       .catch((err: unknown) => {
         const { client } = this.o.settings;
         client.logger.debug({ err: client.error(err, 'fetching end offsets') }, 'lag poll failed');
       })
       .finally(() => {
-        this.polling = false;
+        this.poll = null;
       });
   }
 
@@ -87,6 +100,10 @@ export class SessionMonitor {
     const admin = client.admin();
     if (health !== undefined) admin.on(admin.events.REQUEST, () => health.contact());
     await admin.connect();
+    if (this.stopped) {
+      await admin.disconnect();
+      throw new KafkaError('the session stopped while the lag admin was connecting', 'transient');
+    }
     this.admin = admin;
     return admin;
   }
@@ -96,10 +113,13 @@ export class SessionMonitor {
     const admin = await this.connectedAdmin();
     const assigned = [...this.o.assigned()].map(fromKey);
     const topics = [...new Set(assigned.map((tp) => tp.topic))];
-    const [committed, ...ends] = await Promise.all([
-      admin.fetchOffsets({ groupId: settings.groupId, topics }),
-      ...topics.map((topic) => admin.fetchTopicOffsets(topic)),
-    ]);
+    const offsets = admin.fetchOffsets({ groupId: settings.groupId, topics });
+    const endOffsets = topics.map((topic) => admin.fetchTopicOffsets(topic));
+    // Every request settled, also after one failed: none is left retrying (and reconnecting) after stop.
+    await Promise.allSettled([offsets, ...endOffsets]);
+    if (this.stopped) return;
+    const committed = await offsets;
+    const ends = await Promise.all(endOffsets);
     const known = positions();
     topics.forEach((topic, i) => {
       const groupOffsets = committed.find((c) => c.topic === topic)?.partitions ?? [];

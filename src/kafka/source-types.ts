@@ -90,9 +90,8 @@ export interface KafkaSourceOptions {
   /**
    * How long the source waits for credit inside a fetched batch before it pauses fetching, ms; 0 pauses
    * at once. Pausing makes kafkajs's fetch loop sleep `maxWaitTimeMs` after the resume, so it only pays
-   * for longer stalls. Default 0 (pause at once): with a wait, a restart after SIGKILL hung in 1 of 4
-   * runs of test/integration/kafka-restart.test.ts (not yet understood), so the faster path is opt-in
-   * until that is found (docs/kafka.md, "Backpressure").
+   * for longer stalls. Default `DEFAULT_PAUSE_AFTER_MS` (500, config `kafka.pauseAfterMs`; docs/kafka.md
+   * "Backpressure").
    */
   readonly pauseAfterMs?: number;
   /** Fetch size per partition, bytes. Default 1 MiB. */

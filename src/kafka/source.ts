@@ -1,4 +1,5 @@
 import { Observable } from 'rxjs';
+import { DEFAULT_PAUSE_AFTER_MS } from '../config/schema-run.js';
 import { InvalidOptionError } from '../errors.js';
 import type { CreditGate } from '../streams/backpressure.js';
 import { type RecordSource, SourceError } from '../streams/source.js';
@@ -61,7 +62,7 @@ function settingsOf(o: KafkaSourceOptions): KafkaSourceSettings {
     heartbeatIntervalMs,
     rebalanceTimeoutMs: ms('rebalanceTimeoutMs', o.rebalanceTimeoutMs, 60_000),
     maxWaitTimeMs,
-    pauseAfterMs: ms('pauseAfterMs', o.pauseAfterMs, 0, 0),
+    pauseAfterMs: ms('pauseAfterMs', o.pauseAfterMs, DEFAULT_PAUSE_AFTER_MS, 0),
     maxBytesPerPartition: ms('maxBytesPerPartition', o.maxBytesPerPartition, 1_048_576),
     lagIntervalMs: ms('lagIntervalMs', o.lagIntervalMs, 5000),
     scheduler: o.scheduler,

@@ -15,6 +15,11 @@ export interface JobMetricsOptions {
   readonly highWaterMark: number;
   /** Readiness as /readyz answers it, sampled at every scrape into `flowsentinel_ready`. */
   readonly ready: () => boolean;
+  /**
+   * Share of recent events due for learning that the model trained on (the learning budget), sampled at
+   * every scrape into `flowsentinel_training_learned_ratio`; default: always 1.
+   */
+  readonly learnedRatio?: () => number;
   /** Keys with their own label in `flowsentinel_key_anomalies_total` (default 50). */
   readonly maxKeyLabels?: number;
 }
@@ -31,12 +36,13 @@ export interface JobMetrics {
   readonly inFlightLimit: Gauge;
   readonly ready: Gauge;
   readonly checkpoints: Counter;
+  readonly learnedRatio: Gauge;
   readonly keyAnomalies: KeyAnomalyCounter;
 }
 
 /** Registers the job-level families on `registry` (call once per registry). */
 export function createJobMetrics(registry: Registry, options: JobMetricsOptions): JobMetrics {
-  const { highWaterMark, ready } = options;
+  const { highWaterMark, ready, learnedRatio = () => 1 } = options;
   if (!Number.isSafeInteger(highWaterMark) || highWaterMark < 1) {
     throw new InvalidOptionError(`highWaterMark must be a positive integer, got ${highWaterMark}`);
   }
@@ -71,6 +77,14 @@ export function createJobMetrics(registry: Registry, options: JobMetricsOptions)
       name: 'flowsentinel_checkpoints_total',
       help: 'Checkpoints written (model, standardiser, threshold, drift and suppression state).',
       registers,
+    }),
+    learnedRatio: new Gauge({
+      name: 'flowsentinel_training_learned_ratio',
+      help: 'Share of the last ~10k events due for learning that the model trained on (learning budget), 0 to 1.',
+      registers,
+      collect() {
+        this.set(learnedRatio());
+      },
     }),
     keyAnomalies: new KeyAnomalyCounter(registry, options.maxKeyLabels ?? DEFAULT_MAX_KEY_LABELS),
   };

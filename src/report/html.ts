@@ -14,8 +14,8 @@ export type ReportSection =
       readonly columns: readonly string[];
       readonly rows: readonly (readonly string[])[];
     }
-  /** Preformatted text, e.g. a config. */
-  | { readonly kind: 'code'; readonly heading?: string; readonly text: string };
+  /** Preformatted text, e.g. a config; `folded`: inside a closed `<details>` whose summary is the heading. */
+  | { readonly kind: 'code'; readonly heading?: string; readonly text: string; readonly folded?: boolean };
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -37,8 +37,11 @@ function renderSection(s: ReportSection): string {
         .join('');
       return `${h}<table class="grid"><thead>${head}</thead><tbody>${body}</tbody></table>`;
     }
-    case 'code':
-      return `${h}<pre><code>${escapeHtml(s.text)}</code></pre>`;
+    case 'code': {
+      const pre = `<pre><code>${escapeHtml(s.text)}</code></pre>`;
+      if (!s.folded) return `${h}${pre}`;
+      return `<details><summary>${escapeHtml(s.heading ?? 'details')}</summary>${pre}</details>`;
+    }
   }
 }
 
@@ -50,7 +53,7 @@ export function renderHtmlReport(title: string, sections: readonly ReportSection
 body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;color:#222}
 table{border-collapse:collapse}th,td{padding:.25em .8em;border-bottom:1px solid #ddd;text-align:left}
 figure{margin:1em 0}figcaption{color:#555;font-size:.9em}
-table.grid{font-size:.9em}table.grid th{border-bottom:2px solid #999}pre{background:#f6f6f6;padding:.8em;overflow:auto;font-size:.85em}
+table.grid{font-size:.9em}details{margin:1.5em 0}summary{cursor:pointer;font-weight:bold;font-size:1.2em}table.grid th{border-bottom:2px solid #999}pre{background:#f6f6f6;padding:.8em;overflow:auto;font-size:.85em}
 </style></head><body><h1>${escapeHtml(title)}</h1>
 ${sections.map(renderSection).join('\n')}
 </body></html>

@@ -58,7 +58,11 @@ export function encodeBytes(
 
 /** Inverse of `encodeBytes`; throws `RecordLineError` on malformed base64 or an unknown encoding. */
 export function decodeBytes(text: string, encoding: unknown, field: string): Uint8Array {
-  if (encoding === undefined || encoding === 'utf8') return new Uint8Array(Buffer.from(text, 'utf8'));
+  if (encoding === undefined || encoding === 'utf8') {
+    // A view on the encoded buffer (often a slice of Node's shared pool), not a second copy of it.
+    const encoded = Buffer.from(text, 'utf8');
+    return new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+  }
   if (encoding !== 'base64') throw new RecordLineError(`${field} encoding must be 'utf8' or 'base64'`, null);
   if (!BASE64.test(text)) throw new RecordLineError(`${field} is not canonical base64`, null);
   return new Uint8Array(Buffer.from(text, 'base64'));

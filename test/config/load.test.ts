@@ -104,6 +104,29 @@ describe('loadConfig', () => {
     expect(err.retriable).toBe(false);
   });
 
+  it('checks the learning budget: shares in (0, 1], the adaptive floor at most the cap', () => {
+    const err = configError(() =>
+      loadConfig({
+        env: {},
+        overrides: {
+          ...minimal,
+          training: { maxLearnFraction: 0.2, budget: { enabled: true, minLearnFraction: 0.5 } },
+        },
+      }),
+    );
+    expect(err.context.problems).toEqual([
+      'training.budget.minLearnFraction: must be <= training.maxLearnFraction (0.2); lower it or raise maxLearnFraction (got 0.5; allowed: number > 0 and <= 0.2) [from flag]',
+    ]);
+    expect(() =>
+      loadConfig({ env: {}, overrides: { ...minimal, training: { maxLearnFraction: 0 } } }),
+    ).toThrow(/training\.maxLearnFraction: must be > 0/);
+    const defaults = loadConfig({ env: {}, overrides: minimal }).training;
+    expect([defaults.maxLearnFraction, defaults.budget]).toEqual([
+      1,
+      { enabled: true, minLearnFraction: 0.1 },
+    ]);
+  });
+
   it('never prints secrets in errors', () => {
     const err = configError(() =>
       loadConfig({

@@ -105,6 +105,7 @@ describe.skipIf(!present && !isCI())('demo on a terminal (issue 17)', () => {
     expect(summary.map((l) => l.trim().split(/\s{2,}/)[0])).toEqual([
       'events',
       'throughput',
+      'learned from',
       'anomalies',
       'precision',
       'recall',

@@ -1,5 +1,6 @@
 /** Learns the metrics server's (ephemeral) port from the job's log and scrapes it while the job runs. */
 import { Writable } from 'node:stream';
+import { setImmediate } from 'node:timers/promises';
 import { createLogger, type Logger } from '../../src/logging.js';
 
 /** What a scraper saw. */
@@ -29,15 +30,26 @@ export function portCapturingLogger(): { logger: Logger; port: Promise<number> }
   return { logger: createLogger({ level: 'info', destination }), port };
 }
 
+/** Bodies kept at most: past 2× this, every other one is dropped (the last always stays). */
+const MAX_KEPT = 200;
+
+/** Halves `xs` in place when it grew past 2 × MAX_KEPT, keeping its order, its spread and its last entry. */
+function decimate<T>(xs: T[]): void {
+  if (xs.length <= 2 * MAX_KEPT) return;
+  const last = xs.at(-1)!;
+  const kept = xs.filter((_, i) => i % 2 === 0);
+  if (kept.at(-1) !== last) kept.push(last);
+  xs.splice(0, xs.length, ...kept);
+}
+
 /**
- * Scrapes /metrics and /readyz on `port` every `intervalMs` until `done` settles; failed requests (server
- * not up yet or already closed) are skipped.
+ * Scrapes /metrics and /readyz on `port` until `done` settles, one scrape after the other: each starts
+ * once the previous one was answered and the event loop has turned once, so the scrapes interleave with
+ * the job's batches however fast or slow the machine is (no wall-clock interval). Failed requests (server
+ * not up yet or already closed) are skipped. Long runs keep an evenly thinned subset of at most about
+ * 2 × 200 /metrics bodies, always with the last (and every /readyz status).
  */
-export async function scrapeUntil(
-  port: Promise<number>,
-  done: Promise<unknown>,
-  intervalMs = 250,
-): Promise<Scrapes> {
+export async function scrapeUntil(port: Promise<number>, done: Promise<unknown>): Promise<Scrapes> {
   const scrapes: Scrapes = { metrics: [], ready: [] };
   let finished = false;
   const settled = done.then(
@@ -61,7 +73,8 @@ export async function scrapeUntil(
     } catch {
       // not listening (yet or any more)
     }
-    await Promise.race([new Promise((resolve) => setTimeout(resolve, intervalMs)), settled]);
+    decimate(scrapes.metrics);
+    await Promise.race([setImmediate(), settled]);
   }
   return scrapes;
 }

@@ -39,6 +39,18 @@ describe('job metric families', () => {
     expect(await registry.metrics()).toContain('flowsentinel_ready 1');
   });
 
+  it('sample the learned ratio of the learning budget at scrape time (1 without one)', async () => {
+    const plain = new Registry();
+    createJobMetrics(plain, { highWaterMark: 8, ready: () => true });
+    expect(await plain.metrics()).toContain('flowsentinel_training_learned_ratio 1');
+    const registry = new Registry();
+    let ratio = 0.25;
+    createJobMetrics(registry, { highWaterMark: 8, ready: () => true, learnedRatio: () => ratio });
+    expect(await registry.metrics()).toContain('flowsentinel_training_learned_ratio 0.25');
+    ratio = 0.5;
+    expect(await registry.metrics()).toContain('flowsentinel_training_learned_ratio 0.5');
+  });
+
   it('reject a bad high-water mark or key budget', () => {
     expect(() => createJobMetrics(new Registry(), { highWaterMark: 0, ready: () => true })).toThrow(
       InvalidOptionError,

@@ -1,7 +1,9 @@
 /**
  * Renders a tabular and a NAB evaluation report (from seeded synthetic results, no detector run) in
  * headless Chromium (Debian's `chromium`, installed by .ci/pre.d/chromium.sh) and checks that every chart
- * drew: an <svg> of non-zero size holding data marks of non-zero size, and no console errors. Without
+ * drew: an <svg> of non-zero size holding data marks of non-zero size, and no console errors; that each
+ * NAB series chart draws the series values over the whole track; that the page opens with its
+ * "How to read" paragraph and shows none of the folded config. Without
  * /usr/bin/chromium (or $FLOWSENTINEL_CHROMIUM) the suite is skipped with one loud line, except under CI,
  * where it fails.
  */
@@ -12,15 +14,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
-import { createRng } from '../../src/core/rng.js';
-import type { NabDetail } from '../../src/evaluate/nab.js';
 import { writeNabReport } from '../../src/evaluate/nab-report.js';
-import type { NabSeries } from '../../src/evaluate/nab-score.js';
-import { scoreNabCorpus } from '../../src/evaluate/nab-scoring.js';
-import type { TabularDetail } from '../../src/evaluate/tabular.js';
 import { writeTabularReport } from '../../src/evaluate/tabular-report.js';
+import { SERIES_LAYERS } from '../../src/report/series-charts.js';
 import { isCI } from '../helpers/kafka.js';
+import { NAB_FIXTURE, nabDetail, tabularDetail } from './fixtures.js';
 
 /** Debian's chromium; FLOWSENTINEL_CHROMIUM points elsewhere. */
 const CHROMIUM = process.env.FLOWSENTINEL_CHROMIUM ?? '/usr/bin/chromium';
@@ -35,111 +33,24 @@ const ARGS = [
   '--disable-sync',
 ];
 
-function tabularDetail(): TabularDetail {
-  const rng = createRng(3);
-  const n = 1500;
-  const labels = Array.from({ length: n }, (_, i) => i > 200 && i % 50 === 0);
-  const ranking = labels.map((l, i) => (i < 200 ? Number.NEGATIVE_INFINITY : rng.normal() + (l ? 4 : 0)));
-  const flagged = ranking.map((s) => s > 2.5);
-  const config = loadConfig({ env: {}, overrides: { features: { fields: ['x0', 'x1'] } } });
-  const result = {
-    mode: 'tabular',
-    dataset: 'synthetic',
-    file: 'synthetic.csv',
-    rows: n,
-    anomalies: labels.filter(Boolean).length,
-    warming: 200,
-    deadLettered: 0,
-    rocAuc: 0.97,
-    prAuc: 0.8,
-    precision: 0.7,
-    recall: 0.8,
-    f1: 0.75,
-    flagged: flagged.filter(Boolean).length,
-    truePositives: 20,
-    configuredAlertRate: 0.01,
-    realisedAlertRate: 0.02,
-    alertsPer10k: 200,
-    timeToFirstAlert: { runs: 26, detected: 20, missed: 6, mean: 0, median: 0, max: 0 },
-    scoreDefinition: '−log p(x)',
-    configSource: 'built-in defaults',
-    configUsed: config,
-    seed: 42,
-    eventsPerSecond: 1000,
-    elapsedSeconds: 1.5,
-  } as const;
-  return {
-    result,
-    ranking,
-    labels,
-    flagged,
-    thresholds: ranking.map((_, i) => (i < 200 ? Number.NaN : 2.5)),
-  };
-}
-
-function nabDetail(): NabDetail {
-  const rng = createRng(4);
-  const step = 300_000;
-  const make = (name: string, n: number, window?: number): NabSeries => {
-    const timestamps = Array.from({ length: n }, (_, i) => Date.UTC(2015, 0, 1) + i * step);
-    return {
-      name,
-      timestamps,
-      values: timestamps.map(() => rng.normal()),
-      windows: window === undefined ? [] : [[timestamps[window - 20]!, timestamps[window + 20]!]],
-    };
-  };
-  const corpus = [make('catA/a.csv', 800, 600), make('catA/b.csv', 500), make('catB/c.csv', 3000, 2000)];
-  const scores = corpus.map((s) =>
-    s.timestamps.map((t, i) => {
-      const inside = s.windows.some(([a, b]) => t >= a && t <= b);
-      return Math.min(0.999, Math.max(0, 0.3 * rng.uniform() + (inside && i % 7 === 0 ? 0.6 : 0)));
-    }),
-  );
-  const detections = scores.map((row) => row.map((v) => v > 0.5));
-  const scoring = scoreNabCorpus(corpus, scores, detections);
-  const config = loadConfig({
-    env: {},
-    overrides: { features: { fields: ['value'] }, timeseries: { enabled: true } },
-  });
-  const result: NabDetail['result'] = {
-    mode: 'nab',
-    dir: 'synthetic',
-    detector: 'flowsentinel',
-    series: corpus.length,
-    windows: 2,
-    points: 4300,
-    profiles: {
-      standard: { threshold: 0.5, raw: 0, nullScore: -2, perfectScore: 2, normalised: 50 },
-      reward_low_FP: { threshold: 0.5, raw: 0, nullScore: -2, perfectScore: 2, normalised: 50 },
-      reward_low_FN: { threshold: 0.5, raw: 0, nullScore: -4, perfectScore: 2, normalised: 66 },
-    },
-    scores: scoring,
-    perSeries: corpus.map((s, i) => ({
-      name: s.name,
-      points: s.values.length,
-      windows: s.windows.length,
-      detections: detections[i]!.filter(Boolean).length,
-      seconds: 1,
-    })),
-    dedupeWindow: 100,
-    anomalyScore: 'synthetic',
-    fixedThreshold: 0.5,
-    configSource: 'built-in defaults',
-    configUsed: config,
-    seed: 3,
-    eventsPerSecond: 1000,
-    elapsedSeconds: 4.3,
-  };
-  return { result, corpus, scores, rawScores: scores, detections };
-}
-
 /** What the page reports about each chart. */
 interface ChartCheck {
   readonly width: number;
   readonly height: number;
   /** Data marks (paths inside vega's role-mark groups) with a non-zero bounding box. */
   readonly drawnMarks: number;
+  /** The series-values line of a NAB series chart, as laid out: vertices and bounding box (px). */
+  readonly values?: { readonly points: number; readonly width: number; readonly height: number };
+}
+
+/** What the page shows besides the charts. */
+interface PageCheck {
+  readonly charts: ChartCheck[];
+  readonly errors: string[];
+  /** Text of the first <h2> and its paragraph. */
+  readonly intro: string;
+  /** Every <details> block: open or not, summary, and its height on the page (px). */
+  readonly details: { readonly open: boolean; readonly summary: string; readonly height: number }[];
 }
 
 const present = existsSync(CHROMIUM);
@@ -159,7 +70,7 @@ describe.skipIf(!present && !isCI())('evaluation reports in headless Chromium', 
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function render(file: string): Promise<{ charts: ChartCheck[]; errors: string[] }> {
+  async function render(file: string): Promise<PageCheck> {
     if (!existsSync(CHROMIUM)) {
       throw new Error(
         `${CHROMIUM} is missing: run bash .ci/pre.d/chromium.sh (it installs Debian's chromium)`,
@@ -178,19 +89,46 @@ describe.skipIf(!present && !isCI())('evaluation reports in headless Chromium', 
       });
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
-      const charts = await page.$$eval('figure.chart', (figures) =>
-        figures.map((f) => {
-          const svg = f.querySelector('svg');
-          const box = svg?.getBoundingClientRect();
-          const marks = svg === null ? [] : [...svg.querySelectorAll('g.role-mark path')];
-          const drawn = marks.filter((m) => {
-            const b = (m as unknown as { getBBox(): { width: number; height: number } }).getBBox();
-            return b.width > 0 || b.height > 0;
-          });
-          return { width: box?.width ?? 0, height: box?.height ?? 0, drawnMarks: drawn.length };
-        }),
+      const charts = await page.$$eval(
+        'figure.chart',
+        (figures, valuesClass) =>
+          figures.map((f) => {
+            type Box = { getBBox(): { width: number; height: number } };
+            const svg = f.querySelector('svg');
+            const box = svg?.getBoundingClientRect();
+            const marks = svg === null ? [] : [...svg.querySelectorAll('g.role-mark path')];
+            const drawn = marks.filter((m) => {
+              const b = (m as unknown as Box).getBBox();
+              return b.width > 0 || b.height > 0;
+            });
+            const line = svg?.querySelector(`g.${valuesClass} path`);
+            const lineBox = line ? (line as unknown as Box).getBBox() : undefined;
+            const values =
+              line && lineBox
+                ? {
+                    points: (line.getAttribute('d') ?? '').match(/[ML]/g)?.length ?? 0,
+                    width: lineBox.width,
+                    height: lineBox.height,
+                  }
+                : undefined;
+            return {
+              width: box?.width ?? 0,
+              height: box?.height ?? 0,
+              drawnMarks: drawn.length,
+              ...(values ? { values } : {}),
+            };
+          }),
+        `${SERIES_LAYERS.values}_marks`,
       );
-      return { charts, errors };
+      const intro = await page.$eval('h2', (h) => `${h.textContent} ${h.nextElementSibling?.textContent}`);
+      const details = await page.$$eval('details', (ds) =>
+        ds.map((d) => ({
+          open: (d as unknown as { open: boolean }).open,
+          summary: d.querySelector('summary')?.textContent ?? '',
+          height: d.getBoundingClientRect().height,
+        })),
+      );
+      return { charts, errors, intro, details };
     } finally {
       await context.close();
     }
@@ -205,19 +143,39 @@ describe.skipIf(!present && !isCI())('evaluation reports in headless Chromium', 
     }
   }
 
-  it('draws every chart of a tabular report', async () => {
+  /** The config is one closed <details> block: nothing of it is shown until opened. */
+  function expectFoldedConfig(page: PageCheck): void {
+    expect(page.details).toEqual([{ open: false, summary: 'Config used', height: expect.any(Number) }]);
+    // The summary line only (the config itself is 100+ lines).
+    expect(page.details[0]!.height).toBeGreaterThan(10);
+    expect(page.details[0]!.height).toBeLessThan(80);
+    expect(page.intro).toMatch(/^How to read this report \S/);
+  }
+
+  it('draws every chart of a tabular report, with the intro on top and the config folded', async () => {
     const file = join(dir, 'tabular.html');
     await writeTabularReport(file, tabularDetail());
-    const { charts, errors } = await render(file);
-    expectDrawn(charts, 4);
-    expect(errors).toEqual([]);
+    const page = await render(file);
+    expectDrawn(page.charts, 4);
+    expectFoldedConfig(page);
+    expect(page.errors).toEqual([]);
   });
 
-  it('draws every chart of a NAB report, one timeline per series', async () => {
+  it('draws every chart of a NAB report, one two-track timeline per series with its values', async () => {
     const file = join(dir, 'nab.html');
     await writeNabReport(file, nabDetail());
-    const { charts, errors } = await render(file);
-    expectDrawn(charts, 3 + 3);
-    expect(errors).toEqual([]);
+    const page = await render(file);
+    expectDrawn(page.charts, 3 + NAB_FIXTURE.length);
+    expectFoldedConfig(page);
+    // The values line spans the whole track (900 × 150 px: the scale runs from the first to the last time
+    // and from the lowest to the highest value), one vertex per point up to the thinning limit.
+    NAB_FIXTURE.forEach((f, i) => {
+      const values = page.charts[3 + i]!.values;
+      expect(values?.points).toBe(Math.min(f.points, 1500));
+      expect(values?.width).toBeCloseTo(900, 0);
+      expect(values?.height).toBeCloseTo(150, 0);
+    });
+    expect(page.charts.slice(0, 3).every((c) => c.values === undefined)).toBe(true);
+    expect(page.errors).toEqual([]);
   });
 });

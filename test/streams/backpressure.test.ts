@@ -1,10 +1,11 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { concatMap, map, take, tap, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../src/errors.js';
 import { bindPauseResume, CreditGate } from '../../src/streams/backpressure.js';
 import { pullSource, SourceError } from '../../src/streams/source.js';
+import { StallWatchingGate } from '../helpers/stall-gate.js';
 
 function testScheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
@@ -150,8 +151,8 @@ describe('pullSource (async iterables)', () => {
     await new Promise<void>((resolve) => {
       const sub = pullSource(() => fast(), gate).subscribe((x) => {
         values.push(x);
-        // Acknowledge asynchronously, like a sink write.
-        void sleep(0).then(() => {
+        // Acknowledge asynchronously, on a later event-loop turn, like a sink write.
+        void nextTurn().then(() => {
           acked++;
           gate.release();
           if (acked === 50) {
@@ -167,25 +168,36 @@ describe('pullSource (async iterables)', () => {
   });
 
   it('a stalled consumer stalls the source, and unsubscribing closes the iterator', async () => {
-    const gate = new CreditGate(3);
+    const gate = new StallWatchingGate(3);
     let pulled = 0;
-    let closed = false;
+    let onClosed: () => void = () => undefined;
+    const closed = new Promise<void>((resolve) => {
+      onClosed = resolve;
+    });
     async function* endless(): AsyncGenerator<number> {
       try {
         for (;;) yield pulled++;
       } finally {
-        closed = true;
+        onClosed();
       }
     }
     const seen: number[] = [];
-    const sub = pullSource(() => endless(), gate).subscribe((x) => seen.push(x));
-    for (let i = 0; i < 500 && seen.length < 3; i++) await sleep(10);
-    await sleep(20); // time to overrun, if it could
+    let overrun: () => void = () => undefined;
+    const overran = new Promise<void>((resolve) => {
+      overrun = resolve;
+    });
+    const sub = pullSource(() => endless(), gate).subscribe((x) => {
+      if (seen.push(x) > 3) overrun();
+    });
+    // The source waits for a 4th credit: from here on it cannot read ahead until one is released. (A
+    // source that ignored the credits would never wait; `overran` ends the wait then, and the test fails.)
+    await Promise.race([gate.stalled(), overran]);
     expect(seen).toEqual([0, 1, 2]);
     expect(pulled).toBe(3);
+    expect(gate.inFlight).toBe(3);
     sub.unsubscribe();
-    for (let i = 0; i < 500 && !closed; i++) await sleep(10);
-    expect(closed).toBe(true);
+    await closed; // the iterator's finally ran
+    expect(pulled).toBe(3);
   });
 });
 

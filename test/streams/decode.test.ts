@@ -4,6 +4,7 @@ import { createRng } from '../../src/core/rng.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import { decode, decodeRecord, recordKeyToString } from '../../src/streams/decode.js';
 import { createFeatureSpec, getPath, parsePath, setPath } from '../../src/streams/feature-spec.js';
+import { parseRecordLine } from '../../src/streams/jsonl.js';
 import type { DeadLetterReason, Decoded, SourceRecord } from '../../src/streams/types.js';
 
 const enc = new TextEncoder();
@@ -216,5 +217,35 @@ describe('decodeRecord fuzz', () => {
     const deep = createFeatureSpec({ fields: ['a'], maxRecordBytes: 1_000_000 });
     const d = decodeRecord(record(`${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}`), deep);
     expect(reasonOf(d)).toBe('non_numeric');
+  });
+});
+
+describe('decode: replay-line bytes (views on the encoded buffer)', () => {
+  const line = (value: string, key: string | null): string =>
+    JSON.stringify({ topic: 't', partition: 0, offset: '7', timestamp: 1000, key, headers: {}, value });
+  /** The same record with fresh, unshared byte arrays. */
+  const copied = (r: SourceRecord): SourceRecord => ({
+    ...r,
+    key: r.key === null ? null : r.key.slice(),
+    value: r.value === null ? null : r.value.slice(),
+  });
+
+  it('decodes a parsed line exactly as its bytes', () => {
+    for (const [value, key] of [
+      ['{"http":{"bytes":5},"latency":"1.5","host":"h1"}', 'k'],
+      ['\uFEFF{"http":{"bytes":5},"latency":2}', '\uFEFFkey'], // BOM: stripped from the value, kept in the key
+      ['{"http":{"bytes":5},"latency":2,"host":"a\uD800b"}', null], // a lone surrogate becomes U+FFFD
+      ['{"http":{"bytes":5}', 'k'], // not JSON
+    ] as const) {
+      const parsed = parseRecordLine(line(value, key));
+      expect(decodeRecord(parsed, spec)).toEqual(decodeRecord(copied(parsed), spec));
+    }
+    const surrogate = decodeRecord(
+      parseRecordLine(line('{"http":{"bytes":5},"latency":2,"host":"a\uD800"}', null)),
+      spec,
+    );
+    expect(surrogate.ok && surrogate.event.key).toBe('a\uFFFD');
+    const bom = parseRecordLine(line('{"http":{"bytes":1},"latency":2}', '\uFEFFkey'));
+    expect(recordKeyToString(bom.key)).toBe('\uFEFFkey');
   });
 });

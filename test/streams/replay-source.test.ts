@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep, setImmediate as tick } from 'node:timers/promises';
+import { setImmediate as tick } from 'node:timers/promises';
 import { lastValueFrom, type Observable, tap, toArray, VirtualTimeScheduler } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../src/errors.js';
@@ -11,6 +11,7 @@ import { encodeRecordLine, RecordLineError } from '../../src/streams/jsonl.js';
 import { replaySource } from '../../src/streams/replay-source.js';
 import { SourceError } from '../../src/streams/source.js';
 import type { SourceRecord } from '../../src/streams/types.js';
+import { StallWatchingGate } from '../helpers/stall-gate.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -37,11 +38,6 @@ function drain(open: (gate: CreditGate) => Observable<SourceRecord>): Promise<So
   );
 }
 
-/** Polls until `done()` holds (load-tolerant; no timing assertion). */
-async function until(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !done(); i++) await sleep(10);
-}
-
 const generated = [
   ...generateRecords({ seed: 21, count: 300, partitions: 2, malformedRate: 0.05, oversizeBytes: 400 }),
 ];
@@ -63,19 +59,31 @@ describe('replaySource', () => {
   it('reads only as far as credits allow', async () => {
     const many = [...generateRecords({ seed: 22, count: 5000 })].map(encodeRecordLine);
     const path = await fixture('many.jsonl', many);
-    const gate = new CreditGate(5);
+    const gate = new StallWatchingGate(5);
     const seen: SourceRecord[] = [];
     let completed = false;
+    let limit = 5;
+    let overrun: () => void = () => undefined;
+    const overran = new Promise<void>((resolve) => {
+      overrun = resolve;
+    });
     const sub = replaySource({ path })
       .records(gate)
-      .subscribe({ next: (r) => seen.push(r), complete: () => (completed = true) });
-    await until(() => seen.length >= 5);
-    await sleep(50); // time to overrun, if it could
+      .subscribe({
+        next: (r) => {
+          if (seen.push(r) > limit) overrun();
+        },
+        complete: () => (completed = true),
+      });
+    // Stalled = waiting for a 6th credit: it cannot read further until one comes back. (A source that
+    // ignored the credits would never wait; `overran` ends the wait then, and the test fails.)
+    await Promise.race([gate.stalled(1), overran]);
     expect(seen).toHaveLength(5);
+    limit = 8;
     gate.release(3);
-    await until(() => seen.length >= 8);
-    await sleep(20);
+    await Promise.race([gate.stalled(2), overran]);
     expect(seen).toHaveLength(8);
+    expect(seen.map(encodeRecordLine)).toEqual(many.slice(0, 8));
     expect(completed).toBe(false);
     sub.unsubscribe();
   });

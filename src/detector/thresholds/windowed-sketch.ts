@@ -124,6 +124,7 @@ export class WindowedSketch {
     const n = view.count;
     const out = new Float64Array(xs.length);
     const memo = new Map<number, number>();
+    const at = rankValues(view, n);
     for (let i = 0; i < xs.length; i++) {
       const x = xs[i]!;
       if (Number.isNaN(x)) out[i] = Number.NaN;
@@ -133,8 +134,8 @@ export class WindowedSketch {
         const v = binValue(view, x);
         let r = memo.get(v);
         if (r === undefined) {
-          const below = countRanks(view, n, (q) => q < v);
-          const atMost = countRanks(view, n, (q) => q <= v);
+          const below = countRanks(at, n, (q) => q < v);
+          const atMost = countRanks(at, n, (q) => q <= v);
           r = below + (atMost - below) / 2;
           memo.set(v, r);
         }
@@ -191,13 +192,29 @@ export class WindowedSketch {
   }
 }
 
+/**
+ * `valueAtRank` of the view, memoised for one `midRanks` call: every bisection starts at the same middle
+ * ranks, so the batch's values share most quantile queries (each walks the sketch's bins).
+ */
+function rankValues(view: Sketch, n: number): (r: number) => number {
+  const memo = new Map<number, number>();
+  return (r) => {
+    let v = memo.get(r);
+    if (v === undefined) {
+      v = valueAtRank(view, n, r);
+      memo.set(r, v);
+    }
+    return v;
+  };
+}
+
 /** Number of integer ranks r ∈ [0, n) whose sketch value satisfies the monotone predicate `pred`. */
-function countRanks(view: Sketch, n: number, pred: (value: number) => boolean): number {
+function countRanks(at: (r: number) => number, n: number, pred: (value: number) => boolean): number {
   let lo = 0;
   let hi = n;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (pred(valueAtRank(view, n, mid))) lo = mid + 1;
+    if (pred(at(mid))) lo = mid + 1;
     else hi = mid;
   }
   return lo;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSketch, mergeInto } from '../../../src/detector/thresholds/sketch.js';
+import { binValue, createSketch, mergeInto } from '../../../src/detector/thresholds/sketch.js';
 import { WindowedSketch } from '../../../src/detector/thresholds/windowed-sketch.js';
 import { InvalidOptionError, SerializationError } from '../../../src/errors.js';
 import { exactQuantile, normals } from './helpers.js';
@@ -114,5 +114,33 @@ describe('WindowedSketch', () => {
     expect(() => new WindowedSketch({ window: 3 })).toThrow(InvalidOptionError);
     expect(() => new WindowedSketch({ window: 100, subWindows: 1 })).toThrow(InvalidOptionError);
     expect(() => new WindowedSketch({ window: 100, relativeAccuracy: 0 })).toThrow(/relativeAccuracy/);
+  });
+});
+
+describe('WindowedSketch.midRanks: memoised quantile queries', () => {
+  it('equals a plain bisection over the quantiles of the same bins, for every value of a batch', () => {
+    const values = normals(11, 3000, -10, 3);
+    const sketch = filled(values, 4000); // no rotation yet: the view holds every value
+    const ref = createSketch(ACC);
+    for (const v of values) ref.accept(v);
+    const n = ref.count;
+    const at = (r: number): number => ref.getValueAtQuantile(Math.min(1, (r + 0.5) / (n - 1)));
+    const count = (pred: (v: number) => boolean): number => {
+      let lo = 0;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (pred(at(mid))) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const xs = normals(12, 300, -10, 4);
+    const expected = xs.map((x) => {
+      const v = binValue(ref, x);
+      const below = count((q) => q < v);
+      return below + (count((q) => q <= v) - below) / 2;
+    });
+    expect(Array.from(sketch.midRanks(xs))).toEqual(expected);
   });
 });
