@@ -147,7 +147,7 @@ function buildOnline(config: AppConfig, o: OnlineBuildOptions): OnlineDetector {
     batchSize: t.batchSize,
     ...(reservoir ? { reservoir, replayFraction: Math.min(t.replayReservoir.fraction, 0.95) } : {}),
     trainOnAnomalies: t.trainOnAnomalies,
-    trimPValue: t.trimPValue,
+    trimTail: t.trimTail,
     ...(t.dequantise === 'auto' ? { dequantiser: new Dequantiser(dim, DEQUANTISE_DETECTION_ROWS) } : {}),
     budget: o.budget,
     ...(o.observer ? { observer: o.observer } : {}),

@@ -55,7 +55,7 @@ export interface OnlineDetectorOptions {
    * learned either, flagged or not, so a contamination above the alert rate is not learned as normal.
    * 0 (default) learns every unflagged row.
    */
-  readonly trimPValue?: number;
+  readonly trimTail?: number;
   /** Training-time noise for discrete features (see `Dequantiser`); omit to learn the rows as they are. */
   readonly dequantiser?: Dequantiser;
   readonly observer?: DetectorObserver;

@@ -276,7 +276,7 @@ export class OnlineDetector implements BatchDetector {
   private selectTrainingRows(x: Float32Array, scored: readonly ScoredEvent[]): Float32Array {
     const d = this.dim;
     const keep: number[] = [];
-    const trim = this.o.trimPValue ?? 0;
+    const trim = this.o.trimTail ?? 0;
     for (const [i, s] of scored.entries()) {
       if (s.isAnomaly && this.o.trainOnAnomalies !== true) continue;
       if (trim > 0 && s.status === 'scored' && 1 - s.anomalyScore < trim) continue;

@@ -87,7 +87,7 @@ describe('joint structure (issue 15)', () => {
   it('the old default, a marginal-only model, stays near chance on the same stream', async () => {
     const old: ConfigOverrides = {
       model: { type: 'mixture-cdf', components: 8 },
-      training: { trimPValue: 0, dequantise: 'off' },
+      training: { trimTail: 0, dequantise: 'off' },
     };
     const auc = await scoredAuc(old);
     expect(auc).toBeGreaterThan(0.35);

@@ -45,7 +45,7 @@ export const FAST_TABULAR: ConfigOverrides = {
     batchSize: 64,
     replayReservoir: { size: 500, fraction: 0.5 },
     // Spelled out so a run with config/tabular.yaml underneath uses the same settings as one without.
-    trimPValue: 0,
+    trimTail: 0,
     dequantise: 'off',
   },
   warmup: { events: 150 },
