@@ -9,6 +9,11 @@
  *
  *   npx tsx bench/evaluate-nab.ts --data=../shared/data/nab [--filter=realKnownCause] [--config=file.yaml]
  *     [--backend=wasm|cpu|auto] [--dedupe=100] [--json=bench/results/nab.json]
+ *
+ * `--protocol loco` (or `--protocol=loco`) runs the leave-one-category-out selection of the NAB config
+ * instead (bench/lib/nab-protocol.ts, docs/evaluation.md "NAB protocol"): `--models=base,joint,…` limits
+ * the model variants, `--cache=dir` sets where per-series surprise streams are cached ($TMPDIR/
+ * flowsentinel-nab-cache), `--config` the joint baseline's config (config/nab-joint.yaml).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -17,6 +22,8 @@ import type { AppConfig } from '../src/config/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { createDetector } from '../src/detector/factory.js';
 import {
+  ConditionalDetector,
+  conditionalOptionsFromConfig,
   TimeSeriesDetector,
   TimeSeriesFeaturizer,
   timeSeriesOptionsFromConfig,
@@ -36,6 +43,7 @@ import {
 import { initBackend } from '../src/flow/backend.js';
 import type { FeatureEvent } from '../src/streams/types.js';
 import { parseBenchArgs } from './lib/args.js';
+import { MODEL_GRID, runLocoProtocol } from './lib/nab-protocol.js';
 import { markdownTable } from './lib/stats.js';
 
 /** Published detectors on the same subset, standard profile, threshold swept on the subset. */
@@ -61,7 +69,11 @@ async function runSeries(series: NabSeries, config: AppConfig): Promise<SeriesSc
   const rescored = options.scoring?.enabled === true;
   const parts = createDetector(config);
   try {
-    const detector = new TimeSeriesDetector(new TimeSeriesFeaturizer(options), parts.detector);
+    const conditional = conditionalOptionsFromConfig(config);
+    const detector =
+      conditional === null
+        ? new TimeSeriesDetector(new TimeSeriesFeaturizer(options), parts.detector)
+        : new ConditionalDetector(conditional.model, conditional.scoring, conditional.threshold);
     const out: SeriesScores = { scores: [], flags: [] };
     for (let s = 0; s < series.values.length; s += 32) {
       const batch: FeatureEvent[] = [];
@@ -96,16 +108,43 @@ function fixedScore(
   return normalise(raw, norm.nullScore, norm.perfectScore).normalised;
 }
 
+/** `--protocol loco` is accepted as well as `--protocol=loco`. */
+function joinedArgs(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--protocol' && argv[i + 1] !== undefined) out.push(`--protocol=${argv[++i]}`);
+    else out.push(a);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
-  const args = parseBenchArgs(process.argv.slice(2), [
+  const args = parseBenchArgs(joinedArgs(process.argv.slice(2)), [
     'data',
     'filter',
     'config',
     'backend',
     'dedupe',
     'json',
+    'protocol',
+    'models',
+    'cache',
   ]);
   const dir = args.values.get('data') ?? '../shared/data/nab';
+  const protocol = args.values.get('protocol');
+  if (protocol !== undefined) {
+    if (protocol !== 'loco') throw new InvalidOptionError(`--protocol must be loco, got "${protocol}"`);
+    const filter = args.values.get('filter');
+    const corpus = await readNabCorpus(dir, filter === undefined ? undefined : new RegExp(filter));
+    const jointConfig = loadConfig({ env: {}, file: args.values.get('config') ?? 'config/nab-joint.yaml' });
+    await initBackend((args.backend ?? jointConfig.backend) as Parameters<typeof initBackend>[0]);
+    const only = args.values.get('models')?.split(',');
+    const models = MODEL_GRID.filter(([name]) => only === undefined || only.includes(name));
+    const cache = args.values.get('cache');
+    await runLocoProtocol(corpus, Number(args.values.get('dedupe') ?? 100), models, jointConfig, cache);
+    return;
+  }
   const file = args.values.get('config') ?? 'config/nab.yaml';
   const config = loadConfig({ env: {}, file });
   const backend = await initBackend((args.backend ?? config.backend) as Parameters<typeof initBackend>[0]);

@@ -1,20 +1,24 @@
 /**
  * Quality vs peers, in one run on the same data in the same order: flowsentinel's prequential ROC-AUC and
  * PR-AUC on every tabular set (`evaluateTabular`, config/tabular.yaml) and its NAB score (`evaluateNab`,
- * config/nab.yaml), beside River's HalfSpaceTrees and River's Gaussian scorer run by
- * bench/python/river_peers.py with the same score-then-learn protocol. The peers' scores are turned into
- * ROC-AUC, PR-AUC and NAB scores by the same TypeScript functions as flowsentinel's.
+ * config/nab.yaml), beside the peers: River's HalfSpaceTrees and Gaussian (bench/python/river_peers.py), an
+ * online Mahalanobis Gaussian, a prequential PyTorch RealNVP and scikit-learn's IsolationForest fitted on
+ * all rows (bench/python/quality_peers.py). Every online peer scores a row before learning it, in file
+ * order. The peers' scores become ROC-AUC, PR-AUC and NAB scores through the same TypeScript functions as
+ * flowsentinel's, once with flowsentinel's warm-up mask (primary) and once without (bench/lib/quality-tables.ts).
  *
  *   npm run bench:quality -- [--data=../shared/data] [--datasets=cardio,thyroid] [--nab=on|off]
- *     [--config=config/tabular.yaml] [--seed=42]
+ *     [--config=config/tabular.yaml] [--seed=42] [--peer-seeds=3] [--jobs=1]
+ *
+ * --jobs=n evaluates up to n tabular sets at once, each in its own process (bench/lib/quality-worker.ts),
+ * with NAB in this one meanwhile; the numbers do not change, only the wall time.
  */
 
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidOptionError } from '../src/errors.js';
-import { averagePrecision, rocAuc } from '../src/evaluate/metrics.js';
 import { evaluateNab, type NabEvaluation } from '../src/evaluate/nab.js';
 import { DEFAULT_DEDUPE_WINDOW, newMaxOnly } from '../src/evaluate/nab-anomaly-score.js';
 import { readNabCorpus } from '../src/evaluate/nab-corpus.js';
@@ -24,34 +28,15 @@ import { readLabelledCsv } from '../src/evaluate/tabular-csv.js';
 import { numberArg, parseBenchArgs } from './lib/args.js';
 import { lazyProgress } from './lib/progress.js';
 import { ensureVenv, runPython } from './lib/python.js';
+import { PEER_INFO, type PythonPeerScores, peerResults, type RiverScores } from './lib/quality-peers.js';
+import { type TabularRow, tabularTables } from './lib/quality-tables.js';
+import { evaluateInChild, pool } from './lib/quality-worker.js';
 import { signed, writeResults } from './lib/results.js';
 import { markdownTable } from './lib/stats.js';
 
-/** Scores the Python peers wrote (see river_peers.py). */
-interface PeerScores {
-  readonly tabular: Record<string, { rows: number; hst: number[]; gaussian: number[] }>;
-  readonly nab: Record<string, { hst: number[]; gaussian: number[] }>;
-}
-
-const PEERS = ['hst', 'gaussian'] as const;
-type Peer = (typeof PEERS)[number];
-
-/** One tabular set's numbers. */
-interface TabularRow {
-  readonly dataset: string;
-  readonly rows: number;
-  readonly anomalies: number;
-  readonly flowsentinel: {
-    rocAuc: number;
-    prAuc: number;
-    eventsPerSecond: number;
-    seconds: number;
-    /** Flagged / scored rows, and the rate the threshold config promises (NaN for static). */
-    realisedAlertRate: number;
-    configuredAlertRate: number;
-  };
-  readonly peers: Record<Peer, { rocAuc: number; prAuc: number }>;
-}
+/** The peers that also run on NAB (univariate). */
+const NAB_PEERS = ['hst', 'gaussian'] as const;
+type NabPeer = (typeof NAB_PEERS)[number];
 
 function tabularFiles(dataDir: string, only: readonly string[] | undefined): string[] {
   const dir = join(dataDir, 'tabular');
@@ -83,16 +68,6 @@ async function flowsentinelTabular(
   }
 }
 
-function peerMetrics(scores: PeerScores, file: string, labels: readonly boolean[]): TabularRow['peers'] {
-  const entry = scores.tabular[file];
-  if (entry === undefined) throw new InvalidOptionError(`the peers wrote no scores for ${file}`);
-  const metric = (s: number[]): { rocAuc: number; prAuc: number } => ({
-    rocAuc: rocAuc(s, labels),
-    prAuc: averagePrecision(s, labels),
-  });
-  return { hst: metric(entry.hst), gaussian: metric(entry.gaussian) };
-}
-
 async function readLabels(file: string): Promise<boolean[]> {
   return [...(await readLabelledCsv(file, 'label')).labels];
 }
@@ -100,12 +75,12 @@ async function readLabels(file: string): Promise<boolean[]> {
 /** NAB scores (optimised threshold) of the peers, after the same repeat suppression as flowsentinel's. */
 async function peerNab(
   dir: string,
-  scores: PeerScores,
+  scores: RiverScores,
   dedupe: number,
-): Promise<Record<Peer, Record<NabProfileName, number>>> {
+): Promise<Record<NabPeer, Record<NabProfileName, number>>> {
   const corpus = await readNabCorpus(dir);
-  const out = {} as Record<Peer, Record<NabProfileName, number>>;
-  for (const peer of PEERS) {
+  const out = {} as Record<NabPeer, Record<NabProfileName, number>>;
+  for (const peer of NAB_PEERS) {
     const perSeries = corpus.map((s) => {
       const raw = scores.nab[join(dir, 'data', s.name)]?.[peer];
       if (raw === undefined) throw new InvalidOptionError(`the peers wrote no NAB scores for ${s.name}`);
@@ -118,52 +93,7 @@ async function peerNab(
   return out;
 }
 
-function tabularTables(rows: readonly TabularRow[]): string {
-  const f3 = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
-  const table = (metric: 'rocAuc' | 'prAuc'): string =>
-    markdownTable(
-      ['dataset', 'rows', 'anomalies', 'flowsentinel', 'HST', 'Δ vs HST', 'Gaussian', 'Δ vs Gaussian'],
-      rows.map((r) => {
-        const fs = r.flowsentinel[metric];
-        return [
-          r.dataset,
-          String(r.rows),
-          String(r.anomalies),
-          f3(fs),
-          f3(r.peers.hst[metric]),
-          signed(fs - r.peers.hst[metric], 3),
-          f3(r.peers.gaussian[metric]),
-          signed(fs - r.peers.gaussian[metric], 3),
-        ];
-      }),
-    );
-  const met = rows.filter((r) => r.flowsentinel.rocAuc >= r.peers.hst.rocAuc).length;
-  return (
-    `### ROC-AUC (target: ≥ HalfSpaceTrees on every set — met on ${met} of ${rows.length})\n\n${table('rocAuc')}\n\n` +
-    `### PR-AUC (average precision)\n\n${table('prAuc')}\n\n${alertRateTable(rows)}`
-  );
-}
-
-/** Realised alert rate (flagged / scored rows) beside the configured one; target 0.5–1.5×. */
-function alertRateTable(rows: readonly TabularRow[]): string {
-  const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(2)} %` : 'n/a');
-  const ratio = (r: TabularRow): number =>
-    r.flowsentinel.realisedAlertRate / r.flowsentinel.configuredAlertRate;
-  const met = rows.filter((r) => ratio(r) >= 0.5 && ratio(r) <= 1.5).length;
-  const table = markdownTable(
-    ['dataset', 'anomalies', 'configured', 'realised', 'realised / configured'],
-    rows.map((r) => [
-      r.dataset,
-      pct(r.anomalies / r.rows),
-      pct(r.flowsentinel.configuredAlertRate),
-      pct(r.flowsentinel.realisedAlertRate),
-      Number.isFinite(ratio(r)) ? `${ratio(r).toFixed(2)}×` : 'n/a',
-    ]),
-  );
-  return `### Realised alert rate (target: 0.5–1.5× the configured rate — met on ${met} of ${rows.length})\n\n${table}\n`;
-}
-
-function nabTable(fs: NabEvaluation, peers: Record<Peer, Record<NabProfileName, number>>): string {
+function nabTable(fs: NabEvaluation, peers: Record<NabPeer, Record<NabProfileName, number>>): string {
   const rows = NAB_PROFILE_NAMES.map((p) => {
     const opt = fs.scores[p].optimised.total.normalised;
     return [
@@ -195,90 +125,169 @@ function nabTable(fs: NabEvaluation, peers: Record<Peer, Record<NabProfileName, 
   );
 }
 
+/** The tabular row of one set: flowsentinel's result beside every peer's, the peers masked by its warm-up. */
+async function tabularRow(
+  r: TabularResult,
+  file: string,
+  river: RiverScores,
+  python: PythonPeerScores,
+): Promise<TabularRow> {
+  if (r.deadLettered > 0) {
+    throw new InvalidOptionError(
+      `${r.dataset}: ${r.deadLettered} rows did not decode; the peers would see them`,
+    );
+  }
+  return {
+    dataset: r.dataset,
+    rows: r.rows,
+    anomalies: r.anomalies,
+    warmup: r.warming,
+    flowsentinel: {
+      masked: { rocAuc: r.rocAuc, prAuc: r.prAuc },
+      scoredOnly: { rocAuc: r.rocAucScoredOnly, prAuc: r.prAucScoredOnly },
+      eventsPerSecond: r.eventsPerSecond,
+      seconds: r.elapsedSeconds,
+      realisedAlertRate: r.realisedAlertRate,
+      configuredAlertRate: r.configuredAlertRate,
+    },
+    peers: peerResults(river, python, file, await readLabels(file), r.warming),
+  };
+}
+
+/** Starts both Python peer scripts (they run while flowsentinel evaluates: quality does not depend on timing). */
+function startPeers(
+  python: string,
+  files: readonly string[],
+  nabFiles: readonly string[],
+  seeds: readonly number[],
+  out: { river: string; python: string },
+): Promise<unknown> {
+  const river = runPython(python, 'river_peers.py', [
+    'quality',
+    '--tabular',
+    files.join(','),
+    '--nab-files',
+    nabFiles.join(','),
+    '--out',
+    out.river,
+  ]);
+  const others = runPython(python, 'quality_peers.py', [
+    '--tabular',
+    files.join(','),
+    '--seeds',
+    seeds.join(','),
+    '--out',
+    out.python,
+  ]);
+  return Promise.all([river, others]);
+}
+
+function header(
+  configSource: string,
+  seed: number,
+  seeds: readonly number[],
+  load: readonly number[],
+): string {
+  const peers = Object.values(PEER_INFO)
+    .map((p) => p.label)
+    .join(', ');
+  return (
+    `# Quality vs peers\n\nflowsentinel config: ${configSource} (seed ${seed}); peers: ${peers} ` +
+    `(bench/README.md; seeded peers: seeds ${seeds.join(', ')}, the first is shown). ` +
+    `Command: \`npm run bench:quality -- ${process.argv.slice(2).join(' ')}\`. ` +
+    `Load average (1/5/15 min) at the start: ${load.map((l) => l.toFixed(1)).join(' / ')}, ` +
+    `at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' / ')} on ${cpus().length} cores.\n\n`
+  );
+}
+
+function nabResults(fsNab: NabEvaluation, nabPeers: Record<NabPeer, Record<NabProfileName, number>>) {
+  return {
+    series: fsNab.series,
+    windows: fsNab.windows,
+    dedupeWindow: fsNab.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW,
+    configSource: fsNab.configSource,
+    flowsentinel: Object.fromEntries(
+      NAB_PROFILE_NAMES.map((p) => [
+        p,
+        {
+          optimised: fsNab.scores[p].optimised.total.normalised,
+          fixed: fsNab.scores[p].fixed.total.normalised,
+        },
+      ]),
+    ),
+    peers: nabPeers,
+  };
+}
+
 async function main(): Promise<void> {
-  const args = parseBenchArgs(process.argv.slice(2), ['data', 'datasets', 'nab', 'config', 'seed']);
+  const args = parseBenchArgs(process.argv.slice(2), [
+    'data',
+    'datasets',
+    'nab',
+    'config',
+    'seed',
+    'peer-seeds',
+    'jobs',
+  ]);
   const dataDir = args.values.get('data') ?? '../shared/data';
   const only = args.values.get('datasets')?.split(',');
   const withNab = (args.values.get('nab') ?? 'on') !== 'off';
   const config = args.values.get('config');
   const seed = Math.round(numberArg(args, 'seed', 42));
+  const seeds = Array.from({ length: Math.round(numberArg(args, 'peer-seeds', 3)) }, (_, i) => seed + i);
+  const load = loadavg();
   const files = tabularFiles(dataDir, only);
   const nabDir = join(dataDir, 'nab');
   const nabFiles = withNab ? (await readNabCorpus(nabDir)).map((s) => join(nabDir, 'data', s.name)) : [];
   const python = ensureVenv();
   const tmp = await mkdtemp(join(tmpdir(), 'flowsentinel-quality-'));
   try {
-    const peerOut = join(tmp, 'peers.json');
-    // Quality does not depend on timing, so the peers run while flowsentinel evaluates.
-    const peersDone = runPython(python, 'river_peers.py', [
-      'quality',
-      '--tabular',
-      files.join(','),
-      '--nab-files',
-      nabFiles.join(','),
-      '--out',
-      peerOut,
-    ]);
-    const fsResults: TabularResult[] = [];
-    for (const file of files) fsResults.push(await flowsentinelTabular(file, config, seed));
+    const out = { river: join(tmp, 'river.json'), python: join(tmp, 'peers.json') };
+    const peersDone = startPeers(python, files, nabFiles, seeds, out);
+    // Awaited below; this only keeps an early failure from being an unhandled rejection meanwhile.
+    peersDone.catch(() => undefined);
+    const jobs = Math.round(numberArg(args, 'jobs', 1));
+    let fsResults: TabularResult[] = [];
     let fsNab: NabEvaluation | undefined;
-    if (withNab) {
+    const nab = async (): Promise<void> => {
+      if (!withNab) return;
       const progress = lazyProgress('NAB'.padEnd(12));
       fsNab = await evaluateNab({
         dir: nabDir,
         seed,
         onProgress: (done, total) => progress.update(done, total),
       }).finally(() => progress.stop());
+    };
+    if (jobs <= 1) {
+      for (const file of files) fsResults.push(await flowsentinelTabular(file, config, seed));
+      await nab();
+    } else {
+      // Largest sets first; NAB runs in this process meanwhile.
+      const order = [...files.keys()].sort((a, b) => statSync(files[b]!).size - statSync(files[a]!).size);
+      const tasks = order.map(
+        (i) => () => evaluateInChild(files[i]!, join(tmp, `fs-${i}.json`), seed, config),
+      );
+      const [done] = await Promise.all([pool(tasks, jobs), nab()]);
+      fsResults = files.map((_, k) => done[order.indexOf(k)]!);
     }
     await peersDone;
-    const peers = JSON.parse(await readFile(peerOut, 'utf8')) as PeerScores;
+    const river = JSON.parse(await readFile(out.river, 'utf8')) as RiverScores;
+    const pyPeers = JSON.parse(await readFile(out.python, 'utf8')) as PythonPeerScores;
     const rows: TabularRow[] = [];
-    for (const [i, file] of files.entries()) {
-      const r = fsResults[i]!;
-      rows.push({
-        dataset: r.dataset,
-        rows: r.rows,
-        anomalies: r.anomalies,
-        flowsentinel: {
-          rocAuc: r.rocAuc,
-          prAuc: r.prAuc,
-          eventsPerSecond: r.eventsPerSecond,
-          seconds: r.elapsedSeconds,
-          realisedAlertRate: r.realisedAlertRate,
-          configuredAlertRate: r.configuredAlertRate,
-        },
-        peers: peerMetrics(peers, file, await readLabels(file)),
-      });
-    }
-    const nabPeers = fsNab ? await peerNab(nabDir, peers, fsNab.dedupeWindow) : undefined;
-    let out = `# Quality vs peers\n\nflowsentinel config: ${fsResults[0]?.configSource ?? '-'} (seed ${seed}); `;
-    out += `peers: River HalfSpaceTrees, River Gaussian (see bench/README.md)\n\n${tabularTables(rows)}`;
-    if (fsNab && nabPeers) out += `\n${nabTable(fsNab, nabPeers)}`;
-    process.stdout.write(`${out}\n`);
+    for (const [i, file] of files.entries()) rows.push(await tabularRow(fsResults[i]!, file, river, pyPeers));
+    const nabPeers = fsNab ? await peerNab(nabDir, river, fsNab.dedupeWindow) : undefined;
+    let text = header(fsResults[0]?.configSource ?? '-', seed, seeds, load) + tabularTables(rows);
+    if (fsNab && nabPeers) text += `\n${nabTable(fsNab, nabPeers)}`;
+    process.stdout.write(`${text}\n`);
     const path = await writeResults('quality', {
       seed,
+      peerSeeds: seeds,
+      peerVersions: pyPeers.versions,
       configSource: fsResults[0]?.configSource,
       tabular: rows,
-      ...(fsNab && nabPeers
-        ? {
-            nab: {
-              series: fsNab.series,
-              windows: fsNab.windows,
-              dedupeWindow: fsNab.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW,
-              configSource: fsNab.configSource,
-              flowsentinel: Object.fromEntries(
-                NAB_PROFILE_NAMES.map((p) => [
-                  p,
-                  {
-                    optimised: fsNab.scores[p].optimised.total.normalised,
-                    fixed: fsNab.scores[p].fixed.total.normalised,
-                  },
-                ]),
-              ),
-              peers: nabPeers,
-            },
-          }
-        : {}),
+      ...(fsNab && nabPeers ? { nab: nabResults(fsNab, nabPeers) } : {}),
     });
     process.stderr.write(`wrote ${path}\n`);
   } finally {

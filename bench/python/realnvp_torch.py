@@ -37,14 +37,14 @@ CLAMP = 3.0
 
 
 class Coupling(nn.Module):
-    def __init__(self, dim: int, hidden: int, parity: int):
+    def __init__(self, dim: int, hidden: int, parity: int, activation: type[nn.Module] = nn.ReLU):
         super().__init__()
         self.cond = [i for i in range(dim) if i % 2 == parity]
         self.trans = [i for i in range(dim) if i % 2 != parity]
         k = len(self.trans)
         self.net = nn.Sequential(
-            nn.Linear(len(self.cond), hidden), nn.ReLU(),
-            nn.Linear(hidden, hidden), nn.ReLU(),
+            nn.Linear(len(self.cond), hidden), activation(),
+            nn.Linear(hidden, hidden), activation(),
             nn.Linear(hidden, 2 * k),
         )
         for layer in self.net:
@@ -64,9 +64,9 @@ class Coupling(nn.Module):
 
 
 class RealNVP(nn.Module):
-    def __init__(self, dim: int, layers: int, hidden: int):
+    def __init__(self, dim: int, layers: int, hidden: int, activation: type[nn.Module] = nn.ReLU):
         super().__init__()
-        self.layers = nn.ModuleList(Coupling(dim, hidden, i % 2) for i in range(layers))
+        self.layers = nn.ModuleList(Coupling(dim, hidden, i % 2, activation) for i in range(layers))
         self.const = -0.5 * dim * math.log(2 * math.pi)
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:

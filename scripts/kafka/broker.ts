@@ -6,6 +6,7 @@ import { InvalidOptionError } from '../../src/errors.js';
 import { KafkaBrokerError } from './errors.js';
 import { execCommand, freePorts, tailFile } from './exec.js';
 import { ensureKafkaJars, type KafkaJars } from './jars.js';
+import { brokerLifecycle } from './lifecycle.js';
 import { type JvmProcess, spawnJvm } from './process.js';
 import { type KafkaPorts, renderServerProperties } from './properties.js';
 import { probeKafka, waitForPort } from './readiness.js';
@@ -55,6 +56,7 @@ export interface KafkaBroker {
   readonly caFile?: string;
   readonly version: string;
   readonly clusterId: string;
+  /** The JVM's pid (a new one after `restart()`). */
   readonly pid: number;
   /** Broker stdout/stderr (slf4j-simple at WARN). Removed by stop(). */
   readonly logFile: string;
@@ -62,8 +64,20 @@ export interface KafkaBroker {
   readonly dataDir: string;
   /** Temp folder holding dataDir, logFile, server.properties and TLS material. Removed by stop(). */
   readonly workDir: string;
-  /** Wall time from JVM spawn to ready, in ms. */
+  /** Wall time from JVM spawn to ready, in ms (of the last start). */
   readonly startupMs: number;
+  /** True between `halt()` and `restart()`. */
+  readonly halted: boolean;
+  /**
+   * Stops the JVM (SIGTERM, SIGKILL after the grace period) but keeps the data dir, the config and the
+   * ports: a broker outage with its data kept. Idempotent while halted.
+   */
+  halt(): Promise<void>;
+  /**
+   * Starts a halted broker again on the same data dir, cluster id and ports; resolves once it is ready.
+   * Fails if another process took one of its ports meanwhile (the broker log tail is in the error).
+   */
+  restart(): Promise<void>;
   /** SIGTERM, SIGKILL after the grace period, then removes workDir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -131,38 +145,37 @@ async function startOnce(o: ValidOptions, jars: KafkaJars): Promise<KafkaBroker>
     const scram = o.security ? scramUser(o.randomBytes) : undefined;
     await formatStorage(jars.libsDir, propertiesFile, clusterId, scram);
 
-    const started = Date.now();
-    jvm = spawnJvm({
-      args: jvmArgs(jars.libsDir, o, propertiesFile),
-      cwd: workDir,
-      logFile,
-      workDir,
-    });
-    await waitUntilReady(jvm, ports.plaintext, started + o.startTimeoutMs);
-    const startupMs = Date.now() - started;
-    o.log(`Kafka ${jars.version} ready on ${HOST}:${ports.plaintext} in ${startupMs} ms (pid ${jvm.pid})`);
-    const running = jvm;
-    let stopped: Promise<void> | undefined;
-    const stop = (): Promise<void> => {
-      const t0 = Date.now();
-      stopped ??= running.stop(o.stopGraceMs).then(async (exit) => {
-        await rm(workDir, { recursive: true, force: true });
-        o.log(`Kafka broker stopped in ${Date.now() - t0} ms (${exit.signal ?? `exit code ${exit.code}`})`);
-      });
-      return stopped;
+    const launch = async (): Promise<number> => {
+      const started = Date.now();
+      jvm = spawnJvm({ args: jvmArgs(jars.libsDir, o, propertiesFile), cwd: workDir, logFile, workDir });
+      await waitUntilReady(jvm, ports.plaintext, started + o.startTimeoutMs);
+      const ms = Date.now() - started;
+      o.log(`Kafka ${jars.version} ready on ${HOST}:${ports.plaintext} in ${ms} ms (pid ${jvm.pid})`);
+      return ms;
     };
+    const lifecycle = brokerLifecycle({ ...o, workDir, logFile, current: () => jvm, launch });
+    await lifecycle.start();
     return {
       brokers: [`${HOST}:${ports.plaintext}`],
       ...(scram && tls && { saslBrokers: [`${HOST}:${sasl}`], sslBrokers: [`${HOST}:${ssl}`], scram }),
       ...(tls && { caFile: tls.caFile }),
       version: jars.version,
       clusterId,
-      pid: jvm.pid,
+      get pid() {
+        return jvm?.pid ?? -1;
+      },
       logFile,
       dataDir,
       workDir,
-      startupMs,
-      stop,
+      get startupMs() {
+        return lifecycle.startupMs();
+      },
+      get halted() {
+        return lifecycle.halted();
+      },
+      halt: lifecycle.halt,
+      restart: lifecycle.restart,
+      stop: lifecycle.stop,
     };
   } catch (e) {
     return fail(e instanceof Error ? e.message : String(e), e);

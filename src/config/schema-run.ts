@@ -170,6 +170,20 @@ export const timeseriesSchema = z.strictObject({
   dayOfWeek: z.boolean().default(false),
   /** Series histories kept; the least recently seen key beyond it starts over. */
   maxKeys: int(1).default(10_000),
+  /**
+   * Conditional mode (src/detector/timeseries/conditional.ts): score −log p(x_t | context), the last
+   * `lags` steps and the distance from a slow mean as context, with a mixture density conditioner, instead
+   * of the flow's joint density of the lag vector. Needs scoring.enabled; not checkpointed.
+   */
+  conditional: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** Hidden tanh units of the conditioner. */
+      hidden: int(1).default(24),
+      /** Gaussian components of the conditional density. */
+      components: int(1).default(3),
+    })
+    .prefault({}),
   /** Per-series scoring of the detector's outputs (src/detector/series-scorer.ts). */
   scoring: z
     .strictObject({
@@ -180,6 +194,8 @@ export const timeseriesSchema = z.strictObject({
       rangeTolerance: z.number().default(0.02),
       /** anomalyScore at or above which a scored event is an anomaly. */
       threshold: z.number().min(0).max(1).default(0.999),
+      /** Conditional mode, score pvalue: the p-value is of the mean of the last `average` surprises. */
+      average: int(1).default(1),
       /** score: likelihood only. Raw scores averaged into the short-term score. */
       averagingWindow: int(1).default(10),
       historyEvents: int(2).default(8640),

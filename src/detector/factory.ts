@@ -109,13 +109,15 @@ interface OnlineBuildOptions {
   /** Optimizer steps only when the event count crosses a multiple of this (per-key models). */
   readonly trainEvery?: number;
   readonly budget: LearnBudget;
+  /** Batches of at most this many rows are scored on the host (per-key models; see `TrainerOptions`). */
+  readonly hostScoreMaxRows?: number;
 }
 
 /** Training rows the dequantiser inspects before deciding which features are discrete. */
 const DEQUANTISE_DETECTION_ROWS = 256;
 
 /** A trainer for `flow` with the `training` settings. */
-function trainerFor(config: AppConfig): (flow: NormalizingFlow) => Trainer {
+function trainerFor(config: AppConfig, hostScoreMaxRows = 0): (flow: NormalizingFlow) => Trainer {
   const t = config.training;
   return (flow) =>
     new Trainer(flow, {
@@ -123,6 +125,7 @@ function trainerFor(config: AppConfig): (flow: NormalizingFlow) => Trainer {
       weightDecay: t.weightDecay,
       clipNorm: t.clipNorm,
       engine: config.model.engine,
+      hostScoreMaxRows,
     });
 }
 
@@ -131,7 +134,7 @@ function buildOnline(config: AppConfig, o: OnlineBuildOptions): OnlineDetector {
   const dim = modelFeatureNames(config).length;
   const flow = buildModel(config.model, dim);
   const t = config.training;
-  const createTrainer = trainerFor(config);
+  const createTrainer = trainerFor(config, o.hostScoreMaxRows);
   const standardiser = new Standardiser(standardiserOptions(config));
   const reservoir = o.reservoirSize > 0 ? new Reservoir(o.reservoirSize, dim) : undefined;
   return new OnlineDetector({
@@ -164,6 +167,13 @@ function buildOnline(config: AppConfig, o: OnlineBuildOptions): OnlineDetector {
       : {}),
   });
 }
+
+/**
+ * A per-key model scores a batch of at most this many of its rows on the host in JS rather than with
+ * tfjs kernels: a key's share of a micro-batch is often a few rows, and a kernel call costs the same for
+ * 1 row as for 64 (measured crossover on wasm about 14 rows of the default model; bench/perkey.bench.ts).
+ */
+export const PER_KEY_HOST_SCORE_ROWS = 12;
 
 /** 32-bit FNV-1a hash of a string (seeds each key's random stream). */
 function hash32(text: string): number {
@@ -198,6 +208,7 @@ function buildKeyed(
         rngSeed: (config.model.seed + 1) ^ hash32(key),
         trainEvery: config.perKey.trainEvery,
         budget,
+        hostScoreMaxRows: PER_KEY_HOST_SCORE_ROWS,
         ...(keyObserver ? { observer: keyObserver } : {}),
       }),
     minEvents: config.perKey.minEvents,

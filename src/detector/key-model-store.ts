@@ -33,10 +33,18 @@ const documentSchema = z.looseObject({
  * first 16 hex digits of its SHA-256, so `a/b` and `a_b` do not collide and names stay readable.
  */
 export function safeKeyName(key: string): string {
-  const readable = key.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 48);
+  const readable = readablePart(key);
   const digest = createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 16);
   return `${readable}-${digest}`;
 }
+
+/** The readable part of `safeKeyName(key)`. */
+function readablePart(key: string): string {
+  return key.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 48);
+}
+
+/** The readable part of a file name `<readable>-<16 hex>.json`. */
+const readableOfName = (name: string): string => name.slice(0, -'-0123456789abcdef.json'.length);
 
 /** Options of `KeyModelStore`. */
 export interface KeyModelStoreOptions {
@@ -66,6 +74,11 @@ export class KeyModelStore {
   private readonly write: WriteContents | undefined;
   /** File name → save time (epoch ms), in save order (oldest first). */
   private readonly index = new Map<string, number>();
+  /**
+   * Indexed files per readable name part: `has` hashes a key only when some file shares its readable
+   * part, so a stream of cold keys costs no SHA-256 per key and batch.
+   */
+  private readonly readable = new Map<string, number>();
   private opened: Promise<void> | undefined;
   private made = false;
 
@@ -99,6 +112,7 @@ export class KeyModelStore {
 
   /** Whether `key` has a saved model (after `open`). */
   has(key: string): boolean {
+    if (this.index.size === 0 || !this.readable.has(readablePart(key))) return false;
     return this.index.has(`${safeKeyName(key)}.json`);
   }
 
@@ -122,8 +136,8 @@ export class KeyModelStore {
       throw checkpointIoError(`cannot save the model of key ${JSON.stringify(key)} to`, path, err);
     }
     const name = `${safeKeyName(key)}.json`;
-    this.index.delete(name);
-    this.index.set(name, at);
+    this.unindex(name);
+    this.indexName(name, at);
     await this.prune();
   }
 
@@ -132,9 +146,24 @@ export class KeyModelStore {
     const cutoff = this.ttl > 0 ? this.now() - this.ttl : Number.NEGATIVE_INFINITY;
     for (const [name, at] of this.index) {
       if (this.index.size <= this.maxSaved && at > cutoff) break;
-      this.index.delete(name);
+      this.unindex(name);
       await rm(join(this.dir, name), { force: true });
     }
+  }
+
+  /** Adds `name` (most recently saved). */
+  private indexName(name: string, at: number): void {
+    this.index.set(name, at);
+    const r = readableOfName(name);
+    this.readable.set(r, (this.readable.get(r) ?? 0) + 1);
+  }
+
+  private unindex(name: string): void {
+    if (!this.index.delete(name)) return;
+    const r = readableOfName(name);
+    const n = (this.readable.get(r) ?? 1) - 1;
+    if (n > 0) this.readable.set(r, n);
+    else this.readable.delete(r);
   }
 
   private async scan(): Promise<void> {
@@ -151,7 +180,7 @@ export class KeyModelStore {
       if (st?.isFile()) found.push([name, st.mtimeMs]);
     }
     found.sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
-    for (const [name, at] of found) this.index.set(name, at);
+    for (const [name, at] of found) this.indexName(name, at);
     await this.prune();
   }
 
@@ -187,6 +216,7 @@ export class KeyModelStore {
   async clear(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
     this.index.clear();
+    this.readable.clear();
     this.made = false;
   }
 }

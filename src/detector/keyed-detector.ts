@@ -6,6 +6,7 @@ import { CheckpointError } from './checkpoint-files.js';
 import type { OnlineDetectorState } from './detector-state.js';
 import type { KeyModelStore } from './key-model-store.js';
 import { DetectorBusyError, type OnlineDetector } from './online-detector.js';
+import { SaveQueue } from './save-queue.js';
 
 /** What a key seen for the first time starts from (see `KeyedDetectorOptions.base`). */
 export type KeyedBase = 'global' | 'initial';
@@ -33,6 +34,12 @@ export interface KeyedDetectorOptions {
   readonly maxColdKeys?: number;
   /** Where evicted models are saved and loaded from; without it evicted models are discarded. */
   readonly store?: KeyModelStore;
+  /**
+   * Evicted models held in memory while their files are written in the background (default 8, each a
+   * whole model state); an eviction beyond it waits for the oldest write. `process` returns only once
+   * every write of its batch is done.
+   */
+  readonly maxPendingSaves?: number;
   /** Told of live-model counts, evictions and loads (the job wires it to metrics). */
   readonly observer?: KeyedModelObserver;
 }
@@ -72,6 +79,7 @@ export class KeyedDetector implements BatchDetector {
   private readonly cold = new Map<string, number>();
   private readonly minEvents: number;
   private readonly maxCold: number;
+  private readonly saves: SaveQueue | undefined;
   private seen = 0;
   private busy = false;
 
@@ -90,7 +98,13 @@ export class KeyedDetector implements BatchDetector {
     if (!Number.isInteger(this.maxCold) || this.maxCold < 0) {
       throw new InvalidOptionError(`maxColdKeys must be an integer >= 0, got ${this.maxCold}`);
     }
+    this.saves = options.store ? new SaveQueue(options.store, options.maxPendingSaves ?? 8) : undefined;
     this.o = options;
+  }
+
+  /** Evicted models whose files are still being written (0 whenever `process` is not running). */
+  get pendingSaves(): number {
+    return this.saves?.pending ?? 0;
   }
 
   /** Events processed so far. */
@@ -123,7 +137,13 @@ export class KeyedDetector implements BatchDetector {
     this.checkIdle('process');
     this.busy = true;
     try {
-      return await this.route(batch);
+      const out = await this.route(batch);
+      await this.saves?.drain();
+      return out;
+    } catch (err) {
+      // Nothing keeps writing after `process` returned; the batch's own error is the one reported.
+      await this.saves?.drain().catch(() => undefined);
+      throw err;
     } finally {
       this.busy = false;
     }
@@ -166,6 +186,7 @@ export class KeyedDetector implements BatchDetector {
     this.cold.clear();
     for (const [key, n] of parsed.data.cold ?? []) this.cold.set(key, n);
     await this.evictOverflow();
+    await this.saves?.drain();
     this.o.observer?.onActive(this.live.size);
   }
 
@@ -202,8 +223,10 @@ export class KeyedDetector implements BatchDetector {
       shared.sort((a, b) => a - b);
       place(out, shared, await this.o.global.process(shared.map((i) => batch[i]!)));
     }
+    const remaining = new Set(groups.keys());
     for (const [key, idx] of groups) {
-      const d = await this.acquire(key, base);
+      remaining.delete(key);
+      const d = await this.acquire(key, base, remaining);
       place(out, idx, await d.process(idx.map((i) => batch[i]!)));
     }
     this.seen += batch.length;
@@ -228,8 +251,15 @@ export class KeyedDetector implements BatchDetector {
     if (this.cold.size > this.maxCold) this.cold.delete(this.cold.keys().next().value as string);
   }
 
-  /** The live model of `key` (marked most recently used), loaded from the store or created. */
-  private async acquire(key: string, base: OnlineDetectorState | undefined): Promise<OnlineDetector> {
+  /**
+   * The live model of `key` (marked most recently used), loaded from the store or created. An eviction
+   * it causes spares the keys still to be processed in this batch (`spare`) when it can.
+   */
+  private async acquire(
+    key: string,
+    base: OnlineDetectorState | undefined,
+    spare: ReadonlySet<string>,
+  ): Promise<OnlineDetector> {
     const live = this.live.get(key);
     if (live) {
       this.live.delete(key);
@@ -238,6 +268,7 @@ export class KeyedDetector implements BatchDetector {
     }
     const d = this.o.createKeyDetector(key);
     try {
+      await this.saves?.waitFor(key); // evicted earlier in this batch: its file must be complete
       const saved = await this.o.store?.load(key);
       if (saved !== undefined) {
         this.restoreSaved(d, key, saved);
@@ -248,7 +279,7 @@ export class KeyedDetector implements BatchDetector {
       throw err;
     }
     this.live.set(key, d);
-    await this.evictOverflow();
+    await this.evictOverflow(spare);
     this.o.observer?.onActive(this.live.size);
     return d;
   }
@@ -266,19 +297,38 @@ export class KeyedDetector implements BatchDetector {
     }
   }
 
-  /** Saves (when a store is set) and frees least recently used models until at most `maxKeys` are live. */
-  private async evictOverflow(): Promise<void> {
+  /**
+   * Frees least recently used models until at most `maxKeys` are live (sparing `spare` and the most
+   * recent unless nothing else is left), queueing their states for saving when a store is set (written
+   * in the background; see `SaveQueue`).
+   */
+  private async evictOverflow(spare?: ReadonlySet<string>): Promise<void> {
     while (this.live.size > this.o.maxKeys) {
-      const [key, d] = this.live.entries().next().value as [string, OnlineDetector];
+      const key = this.victim(spare);
+      const d = this.live.get(key)!;
       this.live.delete(key);
+      let state: OnlineDetectorState | undefined;
       try {
-        await this.o.store?.save(key, d.getState());
+        if (this.saves) state = d.getState();
       } finally {
         d.dispose();
       }
+      if (state !== undefined) await this.saves?.enqueue(key, state);
       this.o.observer?.onEviction();
       this.o.observer?.onActive(this.live.size);
     }
+  }
+
+  /** The least recently used live key not in `spare`, other than the most recent; else the least recent. */
+  private victim(spare: ReadonlySet<string> | undefined): string {
+    const lru = this.live.keys().next().value as string;
+    if (spare === undefined || spare.size === 0) return lru;
+    let i = 0;
+    for (const k of this.live.keys()) {
+      if (++i === this.live.size) break;
+      if (!spare.has(k)) return k;
+    }
+    return lru;
   }
 
   private disposeLive(): void {

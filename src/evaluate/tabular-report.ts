@@ -31,7 +31,7 @@ export function alertRateText(r: TabularResult): string {
   return `${realised} (configured ${fmt(100 * r.configuredAlertRate, 2)} %, ${fmt(ratio, 2)}×)`;
 }
 
-function numbers(d: TabularDetail, rocAfterWarmup: number): ReportSection {
+function numbers(d: TabularDetail): ReportSection {
   const r = d.result;
   const t = r.timeToFirstAlert;
   return {
@@ -41,11 +41,10 @@ function numbers(d: TabularDetail, rocAfterWarmup: number): ReportSection {
       ['dataset', `${r.dataset} (${r.file})`],
       ['rows', `${r.rows} (${r.anomalies} labelled anomalies, ${fmt((100 * r.anomalies) / r.rows, 2)}%)`],
       ['warming / dead-lettered', `${r.warming} / ${r.deadLettered}`],
-      [
-        'ROC-AUC',
-        `${fmt(r.rocAuc)} over all rows; ${fmt(rocAfterWarmup)} without the ${r.warming} warm-up rows`,
-      ],
-      ['PR-AUC (average precision)', `${fmt(r.prAuc)} (chance ${fmt(r.anomalies / r.rows)})`],
+      ['ROC-AUC, all rows (warm-up ranked lowest)', fmt(r.rocAuc)],
+      ['ROC-AUC, scored rows only', `${fmt(r.rocAucScoredOnly)} (${r.scoredRows} rows)`],
+      ['PR-AUC (average precision), all rows', `${fmt(r.prAuc)} (chance ${fmt(r.anomalies / r.rows)})`],
+      ['PR-AUC, scored rows only', fmt(r.prAucScoredOnly)],
       ['at the configured threshold', `${r.flagged} flagged, ${r.truePositives} of them labelled anomalies`],
       ['precision / recall / F1', `${fmt(r.precision)} / ${fmt(r.recall)} / ${fmt(r.f1)}`],
       ['alert rate (flagged / scored rows)', alertRateText(r)],
@@ -208,7 +207,7 @@ export async function writeTabularReport(path: string, d: TabularDetail): Promis
   ]);
   const sections: ReportSection[] = [
     { kind: 'text', heading: 'How to read this report', text: HOW_TO_READ_TABULAR },
-    numbers(d, roc.aucAfterWarmup),
+    numbers(d),
     {
       kind: 'svg',
       heading: 'ROC curve',

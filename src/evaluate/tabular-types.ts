@@ -18,6 +18,12 @@ export interface TabularResult {
   readonly rocAuc: number;
   /** Average precision over the same ranking; chance level = anomalies / rows. */
   readonly prAuc: number;
+  /** Rows the detector scored (neither warming nor dead-lettered). */
+  readonly scoredRows: number;
+  /** Area under ROC over the scored rows only (warming and dead-lettered rows left out, not ranked). */
+  readonly rocAucScoredOnly: number;
+  /** Average precision over the scored rows only; chance level = their anomaly share. */
+  readonly prAucScoredOnly: number;
   /** At the configured threshold (`isAnomaly`), over all rows. */
   readonly precision: number;
   readonly recall: number;

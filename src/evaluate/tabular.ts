@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import type { ConfigOverrides } from '../config/load.js';
 import { redactConfig } from '../config/redact.js';
 import type { AppConfig } from '../config/schema.js';
+import type { ScoredEvent } from '../core/records.js';
 import type { Logger } from '../logging.js';
 import type { SourceRecord } from '../streams/types.js';
 import { loadEvaluationConfig, TABULAR_CONFIG_FILE, TABULAR_DEFAULTS } from './config.js';
@@ -93,6 +94,35 @@ export function configuredAlertRate(t: AppConfig['threshold']): number {
   return Number.NaN;
 }
 
+type RankingMetrics = Pick<
+  TabularResult,
+  'rocAuc' | 'prAuc' | 'scoredRows' | 'rocAucScoredOnly' | 'prAucScoredOnly'
+>;
+
+/**
+ * The ranking (−log p; −∞ for warming, dead-lettered or non-finite rows) and both protocols' AUCs: over
+ * all rows with the unscored ones ranked lowest, and over the scored rows only.
+ */
+function rankingMetrics(
+  results: readonly (ScoredEvent | undefined)[],
+  labels: readonly boolean[],
+): RankingMetrics & { ranking: number[] } {
+  const ranking = results.map((r) =>
+    r?.status === 'scored' && Number.isFinite(r.logLikelihood) ? -r.logLikelihood : Number.NEGATIVE_INFINITY,
+  );
+  const scored = results.map((r) => r?.status === 'scored');
+  const scoredRanking = ranking.filter((_, i) => scored[i]);
+  const scoredLabels = labels.filter((_, i) => scored[i]);
+  return {
+    ranking,
+    rocAuc: rocAuc(ranking, labels),
+    prAuc: averagePrecision(ranking, labels),
+    scoredRows: scoredRanking.length,
+    rocAucScoredOnly: rocAuc(scoredRanking, scoredLabels),
+    prAucScoredOnly: averagePrecision(scoredRanking, scoredLabels),
+  };
+}
+
 /** Runs the evaluation and returns the result with the per-row detail the report uses. */
 export async function evaluateTabularDetail(o: TabularOptions): Promise<TabularDetail> {
   const table = await readLabelledCsv(o.file, o.labelColumn ?? 'label', o.maxRows);
@@ -109,9 +139,7 @@ export async function evaluateTabularDetail(o: TabularOptions): Promise<TabularD
       o.onProgress?.(done, n, flaggedSoFar);
     },
   });
-  const ranking = run.results.map((r) =>
-    r?.status === 'scored' && Number.isFinite(r.logLikelihood) ? -r.logLikelihood : Number.NEGATIVE_INFINITY,
-  );
+  const { ranking, ...auc } = rankingMetrics(run.results, table.labels);
   const flagged = run.results.map((r) => r?.isAnomaly === true);
   const warming = run.results.map((r) => r?.status === 'warming');
   const thresholds = run.results.map((r) =>
@@ -120,7 +148,6 @@ export async function evaluateTabularDetail(o: TabularOptions): Promise<TabularD
   const cls = classification(flagged, table.labels);
   const { perRun: _perRun, ...delays } = timeToFirstAlert(flagged, table.labels);
   const seconds = run.elapsedMs / 1000;
-  const scoredRows = n - run.summary.warming - run.summary.deadLettered;
   const result: TabularResult = {
     mode: 'tabular',
     dataset: datasetName(o.file),
@@ -129,19 +156,18 @@ export async function evaluateTabularDetail(o: TabularOptions): Promise<TabularD
     anomalies: table.labels.filter(Boolean).length,
     warming: run.summary.warming,
     deadLettered: run.summary.deadLettered,
-    rocAuc: rocAuc(ranking, table.labels),
-    prAuc: averagePrecision(ranking, table.labels),
+    ...auc,
     precision: cls.precision,
     recall: cls.recall,
     f1: cls.f1,
     flagged: cls.tp + cls.fp,
     truePositives: cls.tp,
     configuredAlertRate: configuredAlertRate(config.threshold),
-    realisedAlertRate: scoredRows > 0 ? (cls.tp + cls.fp) / scoredRows : Number.NaN,
+    realisedAlertRate: auc.scoredRows > 0 ? (cls.tp + cls.fp) / auc.scoredRows : Number.NaN,
     alertsPer10k: n > 0 ? (run.summary.alerts / n) * 10_000 : Number.NaN,
     timeToFirstAlert: delays,
     scoreDefinition:
-      '−log p(x) in nats under the model before it learned the row; warming and dead-lettered rows rank lowest (−Infinity)',
+      '−log p(x) in nats under the model before it learned the row; rocAuc/prAuc: all rows, warming and dead-lettered rows rank lowest (−Infinity); rocAucScoredOnly/prAucScoredOnly: scored rows only',
     configSource: source,
     configUsed: redactConfig(config),
     seed: config.model.seed,

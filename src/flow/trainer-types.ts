@@ -32,6 +32,12 @@ export interface TrainerOptions {
    * tape-free forward/backward pass and fused scoring (see docs/flow-engine.md, "Engines").
    */
   readonly engine?: Engine;
+  /**
+   * `scoreRows` of at most this many rows runs on the host in JS instead of tfjs kernels, when the fused
+   * engine supports the flow (default 0 = never). A kernel launch costs the same for 1 row as for 64, so
+   * for a few rows (per-key models) the host is faster; scores agree to float32 rounding.
+   */
+  readonly hostScoreMaxRows?: number;
 }
 
 /** Outcome of one training step. */

@@ -60,6 +60,7 @@ export class Trainer {
   private readonly schedule: LearningRateSchedule;
   private readonly clipNorm: number;
   private readonly objective: Objective;
+  private readonly hostScoreMaxRows: number;
   private applied = 0;
   private skipped = 0;
   private pending = false;
@@ -85,6 +86,12 @@ export class Trainer {
       throw new InvalidOptionError(`engine must be one of ${ENGINES.join(', ')}, got ${String(engine)}`);
     }
     this.engine = engine;
+    this.hostScoreMaxRows = options.hostScoreMaxRows ?? 0;
+    if (!Number.isInteger(this.hostScoreMaxRows) || this.hostScoreMaxRows < 0) {
+      throw new InvalidOptionError(
+        `hostScoreMaxRows must be an integer >= 0, got ${options.hostScoreMaxRows}`,
+      );
+    }
     const hyper = {
       beta1: betas[0],
       beta2: betas[1],
@@ -190,7 +197,9 @@ export class Trainer {
    */
   async scoreRows(values: Float32Array, n: number): Promise<Float32Array> {
     this.checkAlive();
-    if (this.fused !== undefined) return this.fused.score(values, n);
+    if (this.fused !== undefined) {
+      return n <= this.hostScoreMaxRows ? this.fused.scoreHost(values, n) : this.fused.score(values, n);
+    }
     const lp = tf.tidy(() => this.flow.score(tf.tensor2d(values, [n, this.flow.dim])));
     try {
       return (await lp.data()) as Float32Array;

@@ -6,10 +6,13 @@ import type { DetectorParts } from '../detector/factory.js';
 import type { DetectorObserver } from '../detector/online-detector.js';
 import { AlertSuppressor } from '../detector/suppression.js';
 import {
+  ConditionalDetector,
+  conditionalOptionsFromConfig,
   TimeSeriesDetector,
   TimeSeriesFeaturizer,
   timeSeriesOptionsFromConfig,
 } from '../detector/timeseries/index.js';
+import { InvalidOptionError } from '../errors.js';
 import type { DetectorMetrics } from '../metrics/index.js';
 import { createFeatureSpec, type FeatureSpec } from '../streams/feature-spec.js';
 import type { Checkpointer } from './checkpoint.js';
@@ -78,6 +81,15 @@ export function pipelineDetector(
 ): BatchDetector {
   const seriesOptions = timeSeriesOptionsFromConfig(config);
   if (seriesOptions === null) return parts.detector;
+  const conditional = conditionalOptionsFromConfig(config);
+  if (conditional !== null) {
+    if (config.checkpoint.dir !== undefined || config.checkpoint.file !== undefined) {
+      throw new InvalidOptionError(
+        'timeseries.conditional is not checkpointed yet; unset checkpoint.dir/file or turn conditional off',
+      );
+    }
+    return new ConditionalDetector(conditional.model, conditional.scoring, conditional.threshold);
+  }
   const featurizer = new TimeSeriesFeaturizer(seriesOptions);
   checkpoints.register('timeseries', featurizer);
   return new TimeSeriesDetector(featurizer, parts.detector);

@@ -5,6 +5,7 @@ import { bindPauseResume, type CreditGate } from '../streams/backpressure.js';
 import type { SourceRecord } from '../streams/types.js';
 import { assignmentKeys, fromKey, logCommitError, revocation, tpKey } from './assignment.js';
 import { OffsetCommitter, type OffsetToCommit } from './committer.js';
+import { crashIsFatal } from './consumer-crash.js';
 import { awaitCredit } from './credit-wait.js';
 import { KafkaError } from './errors.js';
 import { toSourceRecord } from './messages.js';
@@ -40,6 +41,11 @@ export class ConsumerSession {
   private closing: Promise<void> | null = null;
   private readonly monitor: SessionMonitor;
   private gaveUp = false; // the outage tolerance ran out: no more kafkajs restarts
+  private readonly runConfig = {
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: (payload: EachBatchPayload) => this.eachBatch(payload),
+  };
   /** COMMIT_OFFSETS events seen: kafkajs silently skips a commit while its runner is not running. */
   private commitEvents = 0;
 
@@ -105,11 +111,7 @@ export class ConsumerSession {
           if (after < before) this.committer.schedule(() => this.committable());
         }),
       );
-      const running = this.consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        eachBatch: (payload) => this.eachBatch(payload),
-      });
+      const running = this.consumer.run(this.runConfig);
       this.runCalled = true;
       if (this.pausedWanted || this.detached) this.applyPause();
       await running;
@@ -289,19 +291,11 @@ export class ConsumerSession {
   private onCrash(error: Error, restart: boolean): void {
     this.stats.crashes++;
     this.monitor.joinEnded();
-    const err = this.settings.client.error(error, 'consuming');
-    const { health, client } = this.settings;
-    const context = { err, unreachableMs: health?.unreachableMs(), toleranceMs: health?.outageToleranceMs };
-    if (restart) {
-      client.logger.warn(
-        context,
-        'Kafka consumer crashed; kafkajs restarts it (until kafka.outageToleranceMs)',
-      );
-      return;
-    }
-    client.logger.error(context, 'Kafka consumer crashed for good (not retriable): the run fails');
+    const { consumer, runConfig, settings } = this;
+    const wanted = (): boolean => !this.gaveUp && this.closing === null;
+    if (!crashIsFatal(error, restart, { settings, consumer, runConfig, wanted })) return;
     this.joined = false;
-    if (!this.detached) this.subscriber.error(err);
+    if (!this.detached) this.subscriber.error(settings.client.error(error, 'consuming'));
   }
 
   /** The broker stayed unreachable past the tolerance: stop restarting and fail the source. */

@@ -3,25 +3,37 @@
  * density-drift episode) is produced to a local Kafka topic as a backlog, the real `flowsentinel run` job
  * (`runKafkaDetector`, in process) consumes it with its metrics server on a free port, and a real
  * Prometheus (Debian's `prometheus`) scrapes it every second with deploy/prometheus/rules.yml loaded.
+ * Then two faults (test/helpers/prom-live-faults.ts): the job's broker (its own, not the shared one) is
+ * halted until Prometheus sees readiness fall (`flowsentinel_ready` 0, `flowsentinel_stalled` with
+ * reason broker_unreachable) and restarted on the same data; the scores topic is deleted while records
+ * keep arriving until Prometheus sees the outputs stalled and the lag grow, then recreated.
  * Then every PromQL expression of both dashboards (Grafana variables substituted) must parse and return
  * data, every recording rule must produce series, every rule must evaluate without error, and every
  * metric name the dashboards and rules use must be in the job's /metrics or be a recording rule.
  *
- * Needs Kafka (test/helpers/kafka.ts) and `prometheus` on PATH: outside CI a missing one skips the suite
- * with one loud line; under CI=true the suite runs and fails.
+ * Needs a local Kafka broker (test/helpers/kafka.ts; KAFKA_BROKERS is not enough, the test halts its
+ * broker) and `prometheus` on PATH: outside CI a missing one skips the suite with one loud line; under
+ * CI=true the suite runs and fails.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type KafkaBroker, startKafkaBroker } from '../../scripts/kafka/broker.js';
 import { type AppConfig, loadConfig } from '../../src/config/index.js';
 import { type KafkaRunResult, runKafkaDetector } from '../../src/job/kafka.js';
 import { createKafka, produceRecords } from '../../src/kafka/index.js';
 import { createLogger } from '../../src/logging.js';
 import { generateRecords } from '../../src/streams/generator-source.js';
 import { FIXTURE_FIELDS, testBackend } from '../helpers/detector-fixtures.js';
-import { isCI, kafkaBrokers, kafkaUnavailableReason, uniqueKafkaName } from '../helpers/kafka.js';
+import { isCI, kafkaUnavailableReason, uniqueKafkaName } from '../helpers/kafka.js';
+import {
+  brokerOutagePhase,
+  type FaultWindow,
+  faultObservations,
+  outputStallPhase,
+} from '../helpers/prom-live-faults.js';
 import {
   type DashboardQuery,
   dashboardQueries,
@@ -63,7 +75,8 @@ function rethrow(err: unknown): true {
 }
 
 const promProblem = prometheusUnavailable();
-const kafkaProblem = kafkaUnavailableReason();
+// `security: true` = the local broker must be able to run (this test halts and restarts its own).
+const kafkaProblem = kafkaUnavailableReason({ security: true });
 const problem = promProblem ?? kafkaProblem;
 if (promProblem !== undefined) {
   console.warn(
@@ -87,6 +100,9 @@ describe.skipIf(problem !== undefined && !isCI())('dashboards and rules against 
   };
   const abort = new AbortController();
   let admin: Admin | undefined;
+  let broker: KafkaBroker | undefined;
+  let outage: FaultWindow | undefined;
+  let stall: FaultWindow | undefined;
   let prom: PrometheusServer | undefined;
   let run: Promise<KafkaRunResult> | undefined;
   let checkpointDir: string | undefined;
@@ -104,7 +120,8 @@ describe.skipIf(problem !== undefined && !isCI())('dashboards and rules against 
   beforeAll(async () => {
     if (problem !== undefined) throw new Error(`cannot run on CI: ${problem}`);
     const t0 = Date.now();
-    const brokers = await kafkaBrokers();
+    broker = await startKafkaBroker({ maxHeapMb: 384 });
+    const { brokers } = broker;
     checkpointDir = await mkdtemp(join(tmpdir(), 'flowsentinel-prom-live-'));
     const metricsPort = await freePort();
     const config: AppConfig = loadConfig({
@@ -128,6 +145,7 @@ describe.skipIf(problem !== undefined && !isCI())('dashboards and rules against 
           afterConfirmed: 'keep',
         },
         metrics: { enabled: true, port: metricsPort, host: '127.0.0.1' },
+        health: { stallMs: 2000 },
         checkpoint: { dir: checkpointDir, everyEvents: 1000, everyMs: 0 },
         kafka: {
           brokers,
@@ -181,7 +199,13 @@ describe.skipIf(problem !== undefined && !isCI())('dashboards and rules against 
       // pauseAfterMs 0: the source pauses fetching at every full gate (the behaviour before issue 14), which
       // holds the job to ~600 events/s; with the default credit wait it drains the 5,000-record backlog
       // before the first 1-second scrape, and the backlog, drift and checkpoint windows would not be seen.
-      source: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, commitIntervalMs: 200, pauseAfterMs: 0 },
+      source: {
+        sessionTimeoutMs: 6000,
+        heartbeatIntervalMs: 500,
+        commitIntervalMs: 200,
+        pauseAfterMs: 0,
+        lagIntervalMs: 1000,
+      },
     });
     let runError: unknown;
     run.catch((err: unknown) => {
@@ -208,8 +232,27 @@ describe.skipIf(problem !== undefined && !isCI())('dashboards and rules against 
     } catch (err) {
       throw new Error(`${(err as Error).message}; last seen ${JSON.stringify(seen)} of ${COUNT} records`);
     }
-    // Two more intervals: the annotation windows and the 1-second rule evaluations catch up.
-    await new Promise((r) => setTimeout(r, 2 * INTERVAL_S * 1000));
+    const faults = { scalar, sel, check: () => rethrow(runError) && undefined };
+    outage = await brokerOutagePhase(faults, broker);
+    stall = await outputStallPhase(faults, {
+      kafka,
+      admin,
+      input,
+      scores: outputs.scores,
+      fields: FIXTURE_FIELDS,
+      count: 2000,
+      minLag: 2000 - HIGH_WATER_MARK,
+    });
+    // The 1-second rule evaluations caught up: every recording rule has a series.
+    await waitFor(
+      async () =>
+        (await Promise.all(recorded.map((n) => prom!.query(`${n}{${sel}}`)))).every(
+          (r) => r.result.length > 0,
+        ),
+      60_000,
+      'every recording rule to have a series',
+      500,
+    );
     end = Math.ceil(Date.now() / 1000);
     const instance = (await prom.query(`up{${sel}}`)).result[0]?.metric.instance ?? '';
     vars = {
@@ -229,6 +272,7 @@ describe.skipIf(problem !== undefined && !isCI())('dashboards and rules against 
     await prom?.stop();
     await admin?.deleteTopics({ topics: [input, ...Object.values(outputs)] }).catch(() => undefined);
     await admin?.disconnect();
+    await broker?.stop();
     if (checkpointDir !== undefined) await rm(checkpointDir, { recursive: true, force: true });
   }, 60_000);
 
@@ -252,6 +296,13 @@ describe.skipIf(problem !== undefined && !isCI())('dashboards and rules against 
     expect(await scalar(`flowsentinel_kafka_commits_total{${sel}}`)).toBeGreaterThan(0);
     expect(await scalar(`flowsentinel_kafka_pauses_total{${sel}}`)).toBeGreaterThan(0);
     expect(await scalar(`sum(flowsentinel_kafka_assigned_partitions{${sel}})`)).toBe(PARTITIONS);
+  });
+
+  it('saw readiness fall during the broker outage, and readiness fall and the lag grow during the output stall', async () => {
+    const seen = await faultObservations(prom!, `job="${JOB}"`, outage!, stall!);
+    expect(seen).toMatchObject({ outageReadyMin: 0, outageUnreachableMax: 1 });
+    expect(seen).toMatchObject({ stallReadyMin: 0, stallUnacknowledgedMax: 1, lagBefore: 0, lagAfter: 0 });
+    expect(seen.lagMax).toBeGreaterThanOrEqual(2000 - HIGH_WATER_MARK);
   });
 
   it('loads every rule and evaluates it without error', async () => {

@@ -86,8 +86,10 @@ describe('per-key models in a replay', () => {
     expect(a.checkpoint?.restored).toBeUndefined();
     const afterA = await newest(split);
     expect(afterA.keys?.keys.length).toBe(MAX_KEYS);
-    // Every key has been evicted at some point (a reloaded key's file stays until it is evicted again).
-    expect((await keyFiles(split)).size).toBe(ENTITIES);
+    // Every key not live has a file, and so has at least one live key (evicted, then reloaded: its file
+    // stays until it is evicted again). Not necessarily every key: evictions spare the keys still to be
+    // processed in the batch, so a key may stay live throughout.
+    expect((await keyFiles(split)).size).toBeGreaterThan(ENTITIES - MAX_KEYS);
 
     const b = await runReplay(config(split), logger, {
       file: secondHalf,

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { InvalidOptionError } from '../../src/errors.js';
-import { evaluateTabular, type TabularResult } from '../../src/evaluate/index.js';
+import { averagePrecision, evaluateTabular, rocAuc, type TabularResult } from '../../src/evaluate/index.js';
 import { parseLabelledCsv } from '../../src/evaluate/tabular-csv.js';
 import { FAST_TABULAR, writeTabular } from './fixtures.js';
 
@@ -58,9 +58,22 @@ describe('evaluate tabular', () => {
     expect(result.scores).toHaveLength(900);
     // Warming rows have no score (they rank lowest).
     expect(result.scores!.slice(0, result.warming).every((s) => s === null)).toBe(true);
+    // The second protocol: the scored rows alone, the warming rows left out rather than ranked lowest.
+    expect(result.scoredRows).toBe(900 - result.warming);
+    const planted = new Set(data.anomalyRows);
+    const labels = result.scores!.map((_, i) => planted.has(i));
+    const kept = result.scores!.flatMap((s, i) => (s === null ? [] : [{ s, l: labels[i]! }]));
+    expect(kept).toHaveLength(result.scoredRows);
+    const keptScores = kept.map((k) => k.s);
+    const keptLabels = kept.map((k) => k.l);
+    expect(result.rocAucScoredOnly).toBeCloseTo(rocAuc(keptScores, keptLabels), 12);
+    expect(result.prAucScoredOnly).toBeCloseTo(averagePrecision(keptScores, keptLabels), 12);
+    const allRows = result.scores!.map((s) => s ?? Number.NEGATIVE_INFINITY);
+    expect(result.rocAuc).toBeCloseTo(rocAuc(allRows, labels), 12);
     expect(result.eventsPerSecond).toBeGreaterThan(0);
     const json = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as TabularResult;
     expect(json.rocAuc).toBe(result.rocAuc);
+    expect(json.rocAucScoredOnly).toBe(result.rocAucScoredOnly);
     expect(json.timeToFirstAlert).toEqual(result.timeToFirstAlert);
     const html = await readFile(join(out, 'report.html'), 'utf8');
     expect(html.match(/<figure class="chart"><svg/g)).toHaveLength(4);
@@ -101,7 +114,9 @@ describe('evaluate tabular', () => {
       ],
       { env: { ...process.env, FLOWSENTINEL_BACKEND: process.env.FLOWSENTINEL_BACKEND ?? 'cpu' } },
     );
-    expect(stdout).toMatch(/ROC-AUC\s+[01]\.\d{4}/);
+    expect(stdout).toMatch(
+      /ROC-AUC\s+[01]\.\d{4} all rows, warm-up ranked lowest; [01]\.\d{4} scored rows only/,
+    );
     const json = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as TabularResult;
     expect(json).toMatchObject({ rows: 400, seed: 9, configSource: cfg, dataset: 'planted' });
     expect(json.scores).toBeUndefined();

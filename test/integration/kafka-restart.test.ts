@@ -1,36 +1,31 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type AppConfigInput, loadConfig } from '../../src/config/index.js';
-import {
-  createKafka,
-  createKafkaSinks,
-  type KafkaClient,
-  KafkaSource,
-  OUTPUT_HEADERS,
-  produceRecords,
-  readTopic,
-} from '../../src/kafka/index.js';
-import { createLogger } from '../../src/logging.js';
-import { AckTracker } from '../../src/streams/acks.js';
-import { createFeatureSpec } from '../../src/streams/feature-spec.js';
+import type { AppConfigInput } from '../../src/config/index.js';
+import { produceRecords } from '../../src/kafka/index.js';
 import { generateRecords } from '../../src/streams/generator-source.js';
-import { type PipelineHandle, runPipeline } from '../../src/streams/pipeline.js';
 import type { SourceRecord } from '../../src/streams/types.js';
-import { describeKafka, kafkaBrokers, uniqueKafkaName } from '../helpers/kafka.js';
-import { scoreAllNormal, waitFor } from '../helpers/test-detectors.js';
+import { describeKafka } from '../helpers/kafka.js';
+import {
+  committedOffsets,
+  connectTestKafka,
+  createJobTopics,
+  endOffsetSum,
+  fullyCommitted,
+  groupName,
+  jobTopicNames,
+  type KafkaTestContext,
+  outputCounts,
+  ROOT,
+  startNodeScript,
+  startPipelineJob,
+  waitFor,
+} from '../helpers/kafka-job.js';
+import { scoreAllNormal } from '../helpers/test-detectors.js';
 
 const PARTITIONS = 4;
 const FIELDS = ['f0', 'f1', 'f2'];
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-const text = (bytes: Uint8Array | undefined): string => (bytes ? Buffer.from(bytes).toString('utf8') : '?');
-const sourceRef = (r: SourceRecord): string =>
-  `${text(r.headers[OUTPUT_HEADERS.sourcePartition])}/${text(r.headers[OUTPUT_HEADERS.sourceOffset])}`;
 
 const scoreAll = scoreAllNormal(-3);
 
@@ -49,30 +44,6 @@ function records(seed: number, count: number, topic: string): SourceRecord[] {
   ];
 }
 
-/** Per partition: committed offset of the group (missing → 0). */
-async function committedOffsets(admin: Admin, groupId: string, topic: string): Promise<Map<number, bigint>> {
-  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-  return new Map(
-    (committed?.partitions ?? []).map((p) => [p.partition, BigInt(Math.max(0, Number(p.offset)))]),
-  );
-}
-
-async function fullyCommitted(admin: Admin, groupId: string, topic: string): Promise<boolean> {
-  const ends = await admin.fetchTopicOffsets(topic);
-  const committed = await committedOffsets(admin, groupId, topic);
-  return ends.every((e) => committed.get(e.partition) === BigInt(e.high));
-}
-
-/** Every input ref with how many outputs (scores + dead letters) it produced. */
-async function outputCounts(kafka: KafkaClient, topics: readonly string[]): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  for (const topic of topics) {
-    for (const r of await readTopic({ kafka, topic }))
-      counts.set(sourceRef(r), (counts.get(sourceRef(r)) ?? 0) + 1);
-  }
-  return counts;
-}
-
 const CHILD_SCRIPT = (root: string): string => `
 import { loadConfig } from '${root}src/config/index.js';
 import { runKafkaDetector } from '${root}src/job/kafka.js';
@@ -89,135 +60,68 @@ shutdown.dispose();
 process.stdout.write(JSON.stringify(result) + '\\n');
 `;
 
-interface Child {
-  readonly process: ChildProcess;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  readonly stdout: () => string;
-}
-
-function startChild(script: string, configFile: string): Child {
-  // node itself with tsx's loader, not the tsx CLI: that runs the script in a grandchild a SIGKILL would miss.
-  const loader = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-  const child = spawn(process.execPath, ['--import', loader, script, configFile], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    out += chunk.toString('utf8');
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('exit', (code, signal) => resolve({ code, signal }));
-  });
-  return { process: child, exited, stdout: () => out };
-}
-
 describeKafka('Kafka restarts: graceful stop and kill without commit', () => {
-  let kafka: KafkaClient;
-  let admin: Admin;
-  let brokers: string[];
+  let k: KafkaTestContext;
   let workDir: string;
-  const retention = [{ name: 'retention.ms', value: '-1' }];
-
-  const topicsFor = (prefix: string) => ({
-    input: uniqueKafkaName(`${prefix}-in`),
-    outputs: {
-      anomalies: uniqueKafkaName(`${prefix}-anomalies`),
-      scores: uniqueKafkaName(`${prefix}-scores`),
-      deadLetters: uniqueKafkaName(`${prefix}-dlq`),
-      drift: uniqueKafkaName(`${prefix}-drift`),
-    },
-  });
-
-  async function createTopics(t: ReturnType<typeof topicsFor>): Promise<void> {
-    await admin.createTopics({
-      topics: [t.input, ...Object.values(t.outputs)].map((topic) => ({
-        topic,
-        numPartitions: topic === t.input ? PARTITIONS : 2,
-        configEntries: retention,
-      })),
-      waitForLeaders: true,
-    });
-  }
+  const createTopics = (t: ReturnType<typeof jobTopicNames>) =>
+    createJobTopics(k.admin, t, { inputPartitions: PARTITIONS, outputPartitions: 2, keepForever: true });
 
   beforeAll(async () => {
-    brokers = await kafkaBrokers();
-    const config = loadConfig({ env: {}, overrides: { features: { fields: FIELDS }, kafka: { brokers } } });
-    kafka = createKafka(config.kafka, {
-      logger: createLogger({ level: 'warn', destination: process.stderr }),
-    });
-    admin = kafka.admin();
-    await admin.connect();
+    k = await connectTestKafka();
     workDir = await mkdtemp(join(tmpdir(), 'flowsentinel-kafka-restart-'));
   });
 
   afterAll(async () => {
-    await admin?.disconnect();
+    await k?.close();
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
   it('a graceful stop mid-stream commits exactly what was processed, so the restart neither skips nor repeats', async () => {
-    const t = topicsFor('graceful');
-    const groupId = uniqueKafkaName('graceful-group');
+    const t = jobTopicNames('graceful');
+    const groupId = groupName('graceful');
     await createTopics(t);
     const input = records(5, 6000, t.input);
-    await produceRecords(kafka, t.input, input);
-    const spec = createFeatureSpec({ fields: FIELDS, maxRecordBytes: 4096 });
+    await produceRecords(k.kafka, t.input, input);
 
     const runOnce = async (stopAfterBatches: number | null): Promise<number> => {
-      const acks = new AckTracker();
-      const source = new KafkaSource({
-        client: kafka,
+      const job = await startPipelineJob({
+        kafka: k.kafka,
         groupId,
-        topics: [t.input],
-        start: 'earliest',
-        acks,
-        heartbeatIntervalMs: 500,
-      });
-      const sinks = await createKafkaSinks(kafka, t.outputs);
-      let handle: PipelineHandle | undefined;
-      handle = runPipeline({
-        source,
-        spec,
-        batch: { maxSize: 100, maxWaitMs: 20 },
+        input: t.input,
+        outputs: t.outputs,
+        fields: FIELDS,
+        maxRecordBytes: 4096,
         detector: scoreAll,
-        sinks,
-        acks,
+        batch: { maxSize: 100, maxWaitMs: 20 },
         highWaterMark: 400,
-        onBatch: () => {
-          if (
-            stopAfterBatches !== null &&
-            handle !== undefined &&
-            handle.summary().batches >= stopAfterBatches
-          ) {
+        source: { heartbeatIntervalMs: 500 },
+        onBatch: (handle) => {
+          if (stopAfterBatches !== null && handle.summary().batches >= stopAfterBatches) {
             handle.stop().catch(() => undefined);
           }
         },
       });
-      if (stopAfterBatches === null)
-        await waitFor(() => fullyCommitted(admin, groupId, t.input), 60_000, 'the rest');
-      const summary = await (stopAfterBatches === null ? handle.stop() : handle.done);
-      await source.close();
-      await sinks.close();
-      return summary.in;
+      if (stopAfterBatches !== null) return (await job.finish()).in;
+      await waitFor(() => fullyCommitted(k.admin, groupId, t.input), 60_000, 'the rest');
+      return (await job.stop()).in;
     };
 
     const first = await runOnce(15);
     expect(first).toBeGreaterThanOrEqual(1500);
     expect(first).toBeLessThan(input.length);
-    const committed = await committedOffsets(admin, groupId, t.input);
+    const committed = await committedOffsets(k.admin, groupId, t.input);
     expect([...committed.values()].reduce((a, b) => a + b, 0n)).toBe(BigInt(first));
 
     const second = await runOnce(null);
     expect(first + second).toBe(input.length);
-    const counts = await outputCounts(kafka, [t.outputs.scores, t.outputs.deadLetters]);
+    const counts = await outputCounts(k.kafka, [t.outputs.scores, t.outputs.deadLetters]);
     expect(counts.size).toBe(input.length);
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
   });
 
   it('a SIGKILLed `run` loses nothing: the restart reprocesses only records past the committed offsets', async () => {
-    const t = topicsFor('kill');
-    const groupId = uniqueKafkaName('kill-group');
+    const t = jobTopicNames('kill');
+    const groupId = groupName('kill');
     await createTopics(t);
     const config: AppConfigInput = {
       features: { fields: FIELDS, maxRecordBytes: 4096 },
@@ -228,7 +132,7 @@ describeKafka('Kafka restarts: graceful stop and kill without commit', () => {
       batching: { maxSize: 64, maxWaitMs: 20, highWaterMark: 256 },
       metrics: { enabled: false },
       kafka: {
-        brokers,
+        brokers: k.brokers,
         clientId: 'kafka-restart-child',
         groupId,
         topics: [t.input],
@@ -244,38 +148,42 @@ describeKafka('Kafka restarts: graceful stop and kill without commit', () => {
     await writeFile(script, CHILD_SCRIPT(ROOT));
 
     const input = records(9, 8000, t.input);
-    await produceRecords(kafka, t.input, input.slice(0, 2000));
+    const scored = (): Promise<number> => endOffsetSum(k.admin, t.outputs.scores);
+    await produceRecords(k.kafka, t.input, input.slice(0, 2000));
+    let killed = false;
     const rest = (async () => {
-      // Keep producing while the first instance runs, so the kill lands mid-stream.
+      // Keep producing while the first instance runs, about 1000 records ahead of what it scored, so the
+      // kill lands mid-stream; after the kill the rest is produced at once.
       for (let i = 2000; i < input.length; i += 250) {
-        await produceRecords(kafka, t.input, input.slice(i, i + 250));
-        await new Promise((r) => setTimeout(r, 100));
+        await waitFor(async () => killed || (await scored()) >= i - 1000, 60_000, `${i - 1000} scored`);
+        await produceRecords(k.kafka, t.input, input.slice(i, i + 250));
       }
     })();
     rest.catch(() => undefined);
 
-    const first = startChild(script, configFile);
-    const scored = async (): Promise<number> =>
-      (await admin.fetchTopicOffsets(t.outputs.scores)).reduce((sum, p) => sum + Number(p.high), 0);
+    const first = startNodeScript(script, [configFile], 'the first instance');
     await waitFor(
       async () => {
-        if (first.process.exitCode !== null)
-          throw new Error(`the first instance exited early: ${first.process.exitCode}`);
+        first.assertAlive();
         return (await scored()) >= 1500;
       },
       60_000,
       'the first instance to score 1500 events',
     );
     first.process.kill('SIGKILL');
+    killed = true;
     expect((await first.exited).signal).toBe('SIGKILL');
     // No wait: the process is gone. A commit still in flight may land after this read, which only makes
     // atKill lower and the duplicate check below more lenient, never wrongly strict.
-    const atKill = await committedOffsets(admin, groupId, t.input);
+    const atKill = await committedOffsets(k.admin, groupId, t.input);
 
     await rest;
-    const second = startChild(script, configFile);
+    const second = startNodeScript(script, [configFile], 'the restarted instance');
     await waitFor(
-      () => fullyCommitted(admin, groupId, t.input),
+      async () => {
+        second.assertAlive();
+        return fullyCommitted(k.admin, groupId, t.input);
+      },
       90_000,
       'the restarted instance to commit everything',
     );
@@ -284,7 +192,7 @@ describeKafka('Kafka restarts: graceful stop and kill without commit', () => {
     const summary = JSON.parse(second.stdout()) as { summary: { in: number } };
     expect(summary.summary.in).toBeGreaterThan(0);
 
-    const counts = await outputCounts(kafka, [t.outputs.scores, t.outputs.deadLetters]);
+    const counts = await outputCounts(k.kafka, [t.outputs.scores, t.outputs.deadLetters]);
     const expected = input.map((r) => `${r.partition}/${r.offset}`);
     expect(expected.filter((ref) => !counts.has(ref))).toEqual([]);
     // Duplicates only where the first instance had not committed yet: the in-flight window.

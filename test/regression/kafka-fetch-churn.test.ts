@@ -8,23 +8,21 @@
  * Counted, not timed: how many fetched batches a backlog takes and how many records one batch delivers
  * (before the fix never more than the high-water mark, and at least COUNT / highWaterMark batches).
  */
-import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/index.js';
-import {
-  createKafka,
-  createKafkaSinks,
-  type KafkaClient,
-  KafkaSource,
-  produceRecords,
-} from '../../src/kafka/index.js';
-import { createLogger } from '../../src/logging.js';
-import { AckTracker } from '../../src/streams/acks.js';
-import { createFeatureSpec } from '../../src/streams/feature-spec.js';
+import { produceRecords } from '../../src/kafka/index.js';
 import { generateRecords } from '../../src/streams/generator-source.js';
-import { runPipeline } from '../../src/streams/pipeline.js';
-import { describeKafka, kafkaBrokers, uniqueKafkaName } from '../helpers/kafka.js';
-import { scoreAllNormal, waitFor } from '../helpers/test-detectors.js';
+import { describeKafka } from '../helpers/kafka.js';
+import {
+  committedOffsets,
+  connectTestKafka,
+  createJobTopics,
+  groupName,
+  jobTopicNames,
+  type KafkaTestContext,
+  startPipelineJob,
+  waitFor,
+} from '../helpers/kafka-job.js';
+import { scoreAllNormal } from '../helpers/test-detectors.js';
 
 const COUNT = 5000;
 const HIGH_WATER_MARK = 300;
@@ -42,89 +40,60 @@ interface ChurnRun {
 }
 
 describeKafka('Kafka source fetch churn under backpressure', () => {
-  const input = uniqueKafkaName('churn-in');
-  const outputs = {
-    anomalies: uniqueKafkaName('churn-anomalies'),
-    deadLetters: uniqueKafkaName('churn-dlq'),
-    drift: uniqueKafkaName('churn-drift'),
-  };
-  let kafka: KafkaClient;
-  let admin: Admin;
+  const t = jobTopicNames('churn', { scores: false });
+  let k: KafkaTestContext;
 
   beforeAll(async () => {
-    const config = loadConfig({
-      env: {},
-      overrides: { features: { fields: ['x'] }, kafka: { brokers: await kafkaBrokers() } },
-    });
-    kafka = createKafka(config.kafka, {
-      logger: createLogger({ level: 'warn', destination: process.stderr }),
-    });
-    admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: [input, ...Object.values(outputs)].map((topic) => ({
-        topic,
-        numPartitions: 1,
-        configEntries: [{ name: 'retention.ms', value: '-1' }],
-      })),
-      waitForLeaders: true,
-    });
+    k = await connectTestKafka();
+    await createJobTopics(k.admin, t, { inputPartitions: 1, keepForever: true });
     await produceRecords(
-      kafka,
-      input,
-      generateRecords({ seed: 14, count: COUNT, fields: ['x'], partitions: 1, topic: input }),
+      k.kafka,
+      t.input,
+      generateRecords({ seed: 14, count: COUNT, fields: ['x'], partitions: 1, topic: t.input }),
     );
   });
 
   afterAll(async () => {
-    await admin?.disconnect();
+    await k?.close();
   });
 
   /** Consumes `count` records of the backlog with a fresh group; counts batches and pauses. */
   async function consume(pauseAfterMs: number, count: number, delayMs = 0): Promise<ChurnRun> {
-    const groupId = uniqueKafkaName('churn-group');
-    const acks = new AckTracker();
+    const groupId = groupName('churn');
     let batches = 0;
     let maxPerBatch = 0;
     let creditPauses = 0;
-    const source = new KafkaSource({
-      client: kafka,
+    const job = await startPipelineJob({
+      kafka: k.kafka,
       groupId,
-      topics: [input],
-      start: 'earliest',
-      acks,
-      commitIntervalMs: 100,
-      pauseAfterMs,
-      observer: {
-        fetched: ({ emitted }) => {
-          if (emitted > 0) batches++;
-          maxPerBatch = Math.max(maxPerBatch, emitted);
+      input: t.input,
+      outputs: t.outputs,
+      fields: ['x'],
+      detector: scoreAllNormal(-1, delayMs),
+      batch: { maxSize: BATCH, maxWaitMs: 20 },
+      highWaterMark: HIGH_WATER_MARK,
+      source: {
+        commitIntervalMs: 100,
+        pauseAfterMs,
+        observer: {
+          fetched: ({ emitted }) => {
+            if (emitted > 0) batches++;
+            maxPerBatch = Math.max(maxPerBatch, emitted);
+          },
+          paused: () => creditPauses++,
         },
-        paused: () => creditPauses++,
       },
     });
-    const sinks = await createKafkaSinks(kafka, outputs);
-    const handle = runPipeline({
-      source,
-      spec: createFeatureSpec({ fields: ['x'] }),
-      batch: { maxSize: BATCH, maxWaitMs: 20 },
-      detector: scoreAllNormal(-1, delayMs),
-      sinks,
-      acks,
-      highWaterMark: HIGH_WATER_MARK,
-    });
-    handle.done.catch(() => undefined);
-    try {
-      await waitFor(() => handle.summary().scored >= count, 60_000, `${count} records scored`);
-    } finally {
-      await handle.stop();
-      await source.close();
-      await sinks.close();
-    }
-    const summary = await handle.done;
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [input] });
-    const committed = (offsets?.partitions ?? []).reduce((sum, p) => sum + Number(p.offset), 0);
-    const { fetchPauses } = source.stats;
+    await waitFor(() => job.handle.summary().scored >= count, 60_000, `${count} records scored`).catch(
+      async (err: unknown) => {
+        await job.stop();
+        throw err;
+      },
+    );
+    const summary = await job.stop();
+    const offsets = await committedOffsets(k.admin, groupId, t.input);
+    const committed = Number([...offsets.values()].reduce((sum, o) => sum + o, 0n));
+    const { fetchPauses } = job.source.stats;
     return { batches, maxPerBatch, fetchPauses, creditPauses, maxInFlight: summary.maxInFlight, committed };
   }
 

@@ -5,21 +5,24 @@
  * `oversize_key`, an output the topic refuses is dead-lettered as `output_rejected` with the broker's
  * reason, and every later record is still scored and committed.
  */
-import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { runKafkaDetector } from '../../src/job/kafka.js';
-import {
-  createKafka,
-  type KafkaClient,
-  OUTPUT_HEADERS,
-  produceRecords,
-  readTopic,
-} from '../../src/kafka/index.js';
+import { OUTPUT_HEADERS, produceRecords, readTopic } from '../../src/kafka/index.js';
 import { createLogger } from '../../src/logging.js';
 import type { SourceRecord } from '../../src/streams/types.js';
-import { describeKafka, kafkaBrokers, uniqueKafkaName } from '../helpers/kafka.js';
-import { waitFor } from '../helpers/test-detectors.js';
+import { describeKafka } from '../helpers/kafka.js';
+import {
+  connectTestKafka,
+  createJobTopics,
+  fullyCommitted,
+  groupName,
+  jobTopicNames,
+  type KafkaTestContext,
+  sourceRef,
+  text,
+  waitFor,
+} from '../helpers/kafka-job.js';
 
 const PARTITIONS = 2;
 /** Recent event times: the broker deletes records older than its 7-day default retention. */
@@ -31,11 +34,7 @@ const MAX_KEY_BYTES = 40_000;
 /** Above a normal batch of scored events per partition (kafkajs sends one record batch per partition). */
 const SCORES_MAX_MESSAGE_BYTES = 50_000;
 
-const text = (bytes: Uint8Array | null | undefined): string =>
-  bytes === null || bytes === undefined ? '' : Buffer.from(bytes).toString('utf8');
 const header = (r: SourceRecord, name: string): string => text(r.headers[name]);
-const sourceRef = (r: SourceRecord): string =>
-  `${header(r, OUTPUT_HEADERS.sourcePartition)}/${header(r, OUTPUT_HEADERS.sourceOffset)}`;
 
 function input(topic: string): SourceRecord[] {
   const enc = new TextEncoder();
@@ -58,47 +57,28 @@ function input(topic: string): SourceRecord[] {
 }
 
 describeKafka('regression: a 600 kB key and an output too large for its topic', () => {
-  let brokers: string[];
-  let kafka: KafkaClient;
-  let admin: Admin;
+  let k: KafkaTestContext;
 
   beforeAll(async () => {
-    brokers = await kafkaBrokers();
-    const config = loadConfig({ env: {}, overrides: { features: { fields: ['a'] }, kafka: { brokers } } });
-    kafka = createKafka(config.kafka, {
-      logger: createLogger({ level: 'warn', destination: process.stderr }),
-    });
-    admin = kafka.admin();
-    await admin.connect();
+    k = await connectTestKafka();
   });
 
   afterAll(async () => {
-    await admin?.disconnect();
+    await k?.close();
   });
 
   it('dead-letters the big key (oversize_key) and the rejected output (output_rejected), and scores and commits every later record', async () => {
-    const t = {
-      input: uniqueKafkaName('bigkey-in'),
-      anomalies: uniqueKafkaName('bigkey-anomalies'),
-      scores: uniqueKafkaName('bigkey-scores'),
-      deadLetters: uniqueKafkaName('bigkey-dlq'),
-      drift: uniqueKafkaName('bigkey-drift'),
-    };
-    const groupId = uniqueKafkaName('bigkey-group');
-    await admin.createTopics({
-      topics: [
-        { topic: t.input, numPartitions: PARTITIONS },
-        {
-          topic: t.scores,
-          numPartitions: 2,
-          configEntries: [{ name: 'max.message.bytes', value: String(SCORES_MAX_MESSAGE_BYTES) }],
-        },
-        ...[t.anomalies, t.deadLetters, t.drift].map((topic) => ({ topic, numPartitions: 2 })),
-      ],
-      waitForLeaders: true,
+    const t = jobTopicNames('bigkey');
+    const groupId = groupName('bigkey');
+    await createJobTopics(k.admin, t, {
+      inputPartitions: PARTITIONS,
+      outputPartitions: 2,
+      configs: {
+        [t.outputs.scores]: [{ name: 'max.message.bytes', value: String(SCORES_MAX_MESSAGE_BYTES) }],
+      },
     });
     const records = input(t.input);
-    await produceRecords(kafka, t.input, records, { batchSize: 50 });
+    await produceRecords(k.kafka, t.input, records, { batchSize: 50 });
     const config = loadConfig({
       env: {},
       overrides: {
@@ -110,12 +90,12 @@ describeKafka('regression: a 600 kB key and an output too large for its topic', 
         batching: { maxSize: 40, maxWaitMs: 20, highWaterMark: 200 },
         metrics: { enabled: false },
         kafka: {
-          brokers,
+          brokers: k.brokers,
           clientId: 'bigkey-test',
           groupId,
           topics: [t.input],
           start: 'earliest',
-          outputs: { anomalies: t.anomalies, scores: t.scores, deadLetters: t.deadLetters, drift: t.drift },
+          outputs: t.outputs,
         },
         log: { level: 'warn' },
       },
@@ -129,13 +109,11 @@ describeKafka('regression: a 600 kB key and an output too large for its topic', 
       source: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, commitIntervalMs: 200 },
     });
     run.catch(() => undefined);
-    const fullyCommitted = async (): Promise<boolean> => {
-      const ends = await admin.fetchTopicOffsets(t.input);
-      const [committed] = await admin.fetchOffsets({ groupId, topics: [t.input] });
-      const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, p.offset]));
-      return ends.every((e) => at.get(e.partition) === e.high);
-    };
-    await waitFor(fullyCommitted, 90_000, 'every input offset to be committed');
+    await waitFor(
+      () => fullyCommitted(k.admin, groupId, t.input),
+      90_000,
+      'every input offset to be committed',
+    );
     stop.abort();
     const result = await run;
 
@@ -144,7 +122,7 @@ describeKafka('regression: a 600 kB key and an output too large for its topic', 
     // The job never stalled long enough to be evicted from the group (the BigInt hash froze it ~37 s).
     expect(result.consumer.rebalances).toBe(0);
 
-    const dead = await readTopic({ kafka, topic: t.deadLetters });
+    const dead = await readTopic({ kafka: k.kafka, topic: t.outputs.deadLetters });
     const seqOf = (r: SourceRecord): number => {
       const [p = '', o = ''] = sourceRef(r).split('/');
       return Number(o) * PARTITIONS + Number(p);
@@ -162,7 +140,7 @@ describeKafka('regression: a 600 kB key and an output too large for its topic', 
     expect(text(rejected.key)).toBe('y'.repeat(LONG_KEY_BYTES));
 
     // Every input offset has an output: a score, or a dead letter (151 has none in scores).
-    const scores = await readTopic({ kafka, topic: t.scores });
+    const scores = await readTopic({ kafka: k.kafka, topic: t.outputs.scores });
     const refs = new Set([...scores, ...dead].map(sourceRef));
     const missing = records.filter((_, i) => !refs.has(`${i % PARTITIONS}/${Math.floor(i / PARTITIONS)}`));
     expect(missing).toEqual([]);

@@ -5,93 +5,46 @@
  * flowsentinel_stalled must say so, and the lag must grow while records keep arriving. Recreating the
  * topic must heal everything with nothing lost.
  */
-import { createServer } from 'node:net';
-import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { runKafkaDetector } from '../../src/job/kafka.js';
-import { createKafka, type KafkaClient, produceRecords, readTopic } from '../../src/kafka/index.js';
+import { produceRecords } from '../../src/kafka/index.js';
 import { createLogger } from '../../src/logging.js';
-import type { SourceRecord } from '../../src/streams/types.js';
-import { describeKafka, kafkaBrokers, uniqueKafkaName } from '../helpers/kafka.js';
-import { waitFor } from '../helpers/test-detectors.js';
+import { describeKafka } from '../helpers/kafka.js';
+import {
+  connectTestKafka,
+  createJobTopics,
+  freePort,
+  fullyCommitted,
+  groupName,
+  httpProbe,
+  jobTopicNames,
+  type KafkaTestContext,
+  outputCounts,
+  roundRobinRef,
+  metricSample as sample,
+  sinCosRecords,
+  waitFor,
+} from '../helpers/kafka-job.js';
 
 const PARTITIONS = 2;
-/** Recent event times: the broker deletes records older than its 7-day default retention. */
-const NOW = Date.now();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function records(topic: string, from: number, count: number): SourceRecord[] {
-  const enc = new TextEncoder();
-  return Array.from({ length: count }, (_, j) => {
-    const i = from + j;
-    return {
-      topic,
-      partition: i % PARTITIONS,
-      offset: '0',
-      timestamp: NOW + i,
-      key: enc.encode(`k${i % 5}`),
-      headers: {},
-      value: enc.encode(JSON.stringify({ a: Math.sin(i), b: Math.cos(i) })),
-    };
-  });
-}
-
-/** Sum of a gauge family's samples in Prometheus text, optionally only lines matching `labels`. */
-function sample(text: string, name: string, labels = ''): number {
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name) && l.includes(labels) && !l.startsWith('#'))
-    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-}
 
 describeKafka('regression: readiness and lag while outputs are stalled', () => {
-  let brokers: string[];
-  let kafka: KafkaClient;
-  let admin: Admin;
+  let k: KafkaTestContext;
 
   beforeAll(async () => {
-    brokers = await kafkaBrokers();
-    const config = loadConfig({ env: {}, overrides: { features: { fields: ['a'] }, kafka: { brokers } } });
-    kafka = createKafka(config.kafka, {
-      logger: createLogger({ level: 'warn', destination: process.stderr }),
-    });
-    admin = kafka.admin();
-    await admin.connect();
+    k = await connectTestKafka();
   });
 
   afterAll(async () => {
-    await admin?.disconnect();
+    await k?.close();
   });
 
   it('turns /readyz 503 with the reason and flowsentinel_stalled 1, keeps the lag growing, and heals with nothing lost', async () => {
-    const t = {
-      input: uniqueKafkaName('stall-in'),
-      anomalies: uniqueKafkaName('stall-anomalies'),
-      scores: uniqueKafkaName('stall-scores'),
-      deadLetters: uniqueKafkaName('stall-dlq'),
-      drift: uniqueKafkaName('stall-drift'),
-    };
-    const groupId = uniqueKafkaName('stall-group');
-    await admin.createTopics({
-      topics: [
-        { topic: t.input, numPartitions: PARTITIONS },
-        ...[t.scores, t.anomalies, t.deadLetters, t.drift].map((topic) => ({ topic, numPartitions: 1 })),
-      ],
-      waitForLeaders: true,
-    });
-    await produceRecords(kafka, t.input, records(t.input, 0, 100));
+    const t = jobTopicNames('stall');
+    const groupId = groupName('stall');
+    await createJobTopics(k.admin, t, { inputPartitions: PARTITIONS });
+    await produceRecords(k.kafka, t.input, sinCosRecords(t.input, 0, 100, PARTITIONS));
     const port = await freePort();
     const config = loadConfig({
       env: {},
@@ -105,21 +58,16 @@ describeKafka('regression: readiness and lag while outputs are stalled', () => {
         metrics: { enabled: true, port, host: '127.0.0.1' },
         health: { stallMs: 1500 },
         kafka: {
-          brokers,
+          brokers: k.brokers,
           clientId: 'stall-test',
           groupId,
           topics: [t.input],
           start: 'earliest',
-          outputs: { anomalies: t.anomalies, scores: t.scores, deadLetters: t.deadLetters, drift: t.drift },
+          outputs: t.outputs,
         },
       },
     });
-    const fullyCommitted = async (): Promise<boolean> => {
-      const ends = await admin.fetchTopicOffsets(t.input);
-      const [committed] = await admin.fetchOffsets({ groupId, topics: [t.input] });
-      const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, p.offset]));
-      return ends.every((e) => at.get(e.partition) === e.high);
-    };
+    const committed = () => fullyCommitted(k.admin, groupId, t.input);
     const stop = new AbortController();
     const run = runKafkaDetector({
       config,
@@ -131,11 +79,9 @@ describeKafka('regression: readiness and lag while outputs are stalled', () => {
     run.catch((err: unknown) => {
       runError = err;
     });
-    const get = async (path: string): Promise<{ status: number; body: string }> => {
+    const get = httpProbe(port, () => {
       if (runError !== undefined) throw runError;
-      const res = await fetch(`http://127.0.0.1:${port}${path}`).catch(() => undefined);
-      return res === undefined ? { status: 0, body: '' } : { status: res.status, body: await res.text() };
-    };
+    });
 
     await waitFor(
       async () =>
@@ -144,10 +90,10 @@ describeKafka('regression: readiness and lag while outputs are stalled', () => {
       60_000,
       'the run to be ready',
     );
-    await waitFor(fullyCommitted, 60_000, 'the first 100 records to be committed');
-    await admin.deleteTopics({ topics: [t.scores] });
+    await waitFor(committed, 60_000, 'the first 100 records to be committed');
+    await k.admin.deleteTopics({ topics: [t.outputs.scores] });
     // Written during the stall: read up to highWaterMark, the rest shows up as lag.
-    await produceRecords(kafka, t.input, records(t.input, 100, 400));
+    await produceRecords(k.kafka, t.input, sinCosRecords(t.input, 100, 400, PARTITIONS));
     let readyz = { status: 0, body: '' };
     await waitFor(
       async () => {
@@ -174,8 +120,11 @@ describeKafka('regression: readiness and lag while outputs are stalled', () => {
       'the lag to grow by the records produced during the stall',
     );
 
-    await admin.createTopics({ topics: [{ topic: t.scores, numPartitions: 1 }], waitForLeaders: true });
-    await waitFor(fullyCommitted, 90_000, 'everything to be committed after the stall');
+    await k.admin.createTopics({
+      topics: [{ topic: t.outputs.scores, numPartitions: 1 }],
+      waitForLeaders: true,
+    });
+    await waitFor(committed, 90_000, 'everything to be committed after the stall');
     await waitFor(async () => (await get('/readyz')).status === 200, 30_000, '/readyz to recover');
     await waitFor(
       async () => sample((await get('/metrics')).body, 'flowsentinel_kafka_consumer_lag_records') === 0,
@@ -187,19 +136,8 @@ describeKafka('regression: readiness and lag while outputs are stalled', () => {
     const result = await run;
     expect(result.summary.in).toBe(500);
     // Every record produced during the stall is in the recreated scores topic.
-    const scores = await readTopic({ kafka, topic: t.scores });
-    const offsets = new Set(
-      scores.map(
-        (r) =>
-          Buffer.from(r.headers['x-source-offset'] ?? []).toString('utf8') +
-          '/' +
-          Buffer.from(r.headers['x-source-partition'] ?? []).toString('utf8'),
-      ),
-    );
-    const expected = Array.from(
-      { length: 400 },
-      (_, j) => `${Math.floor((100 + j) / PARTITIONS)}/${(100 + j) % PARTITIONS}`,
-    );
-    expect(expected.filter((ref) => !offsets.has(ref))).toEqual([]);
+    const counts = await outputCounts(k.kafka, [t.outputs.scores]);
+    const expected = Array.from({ length: 400 }, (_, j) => roundRobinRef(100 + j, PARTITIONS));
+    expect(expected.filter((ref) => !counts.has(ref))).toEqual([]);
   });
 });

@@ -172,4 +172,36 @@ describe('KeyModelStore: deletion by count and age with an injected clock', () =
     }
     expect(['a', 'b', 'c'].map((k) => store.has(k))).toEqual([true, false, true]);
   });
+
+  it('has() is exact for keys sharing a file-name rendering, across deletion and reopen', async () => {
+    const dir = join(root, `d${++dirs}`);
+    let t = 0;
+    const long = 'x'.repeat(60);
+    const store = new KeyModelStore(dir, { maxSaved: 3, now: () => t });
+    // 'a/b' and 'a_b' (and the two long keys) share the readable part of their file names.
+    for (const k of ['a/b', `${long}1`, `${long}2`]) {
+      t += 1;
+      await store.save(k, fakeState);
+    }
+    expect(['a/b', 'a_b', `${long}1`, `${long}2`, `${long}3`].map((k) => store.has(k))).toEqual([
+      true,
+      false,
+      true,
+      true,
+      false,
+    ]);
+    t += 1;
+    await store.save('a_b', fakeState); // over maxSaved: 'a/b' goes
+    expect(['a/b', 'a_b'].map((k) => store.has(k))).toEqual([false, true]);
+    const reopened = new KeyModelStore(dir, { maxSaved: 3, now: () => t });
+    await reopened.open();
+    expect(['a/b', 'a_b', `${long}1`, `${long}2`].map((k) => reopened.has(k))).toEqual([
+      false,
+      true,
+      true,
+      true,
+    ]);
+    await reopened.clear();
+    expect(reopened.has('a_b')).toBe(false);
+  });
 });

@@ -42,6 +42,12 @@ export function tabularDetail(): TabularDetail {
     deadLettered: 0,
     rocAuc: rocAuc(ranking, labels),
     prAuc: 0.8,
+    scoredRows: n - TABULAR_WARMING,
+    rocAucScoredOnly: rocAuc(
+      ranking.filter((_, i) => !warming[i]),
+      labels.filter((_, i) => !warming[i]),
+    ),
+    prAucScoredOnly: 0.82,
     precision: 0.7,
     recall: 0.8,
     f1: 0.75,

@@ -18,8 +18,8 @@ export function formatTabularSummary(r: TabularResult, outDir: string): string {
   return [
     `flowsentinel evaluate tabular: ${r.dataset}`,
     `  rows             ${r.rows} (${r.anomalies} labelled anomalies, ${r.warming} warming)`,
-    `  ROC-AUC          ${fmt(r.rocAuc)}`,
-    `  PR-AUC           ${fmt(r.prAuc)} (chance ${fmt(r.anomalies / r.rows)})`,
+    `  ROC-AUC          ${fmt(r.rocAuc)} all rows, warm-up ranked lowest; ${fmt(r.rocAucScoredOnly)} scored rows only (${r.scoredRows})`,
+    `  PR-AUC           ${fmt(r.prAuc)} all rows, warm-up ranked lowest (chance ${fmt(r.anomalies / r.rows)}); ${fmt(r.prAucScoredOnly)} scored rows only`,
     `  at threshold     precision ${fmt(r.precision)}, recall ${fmt(r.recall)}, F1 ${fmt(r.f1)} (${r.flagged} flagged)`,
     `  alert rate       ${alertRateText(r)} of scored rows`,
     `  alerts           ${fmt(r.alertsPer10k, 1)} per 10k events`,

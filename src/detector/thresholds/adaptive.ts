@@ -32,6 +32,7 @@ const adaptiveStateSchema = z.strictObject({
   minObservations: z.int(),
   tailBudget: z.number().nonnegative(),
   logLevel: z.number().optional(),
+  alertCredit: z.number().nonnegative().optional(),
   sketch: windowedSketchStateSchema,
 });
 
@@ -173,7 +174,9 @@ export abstract class AdaptiveThreshold {
       rate: this.rate,
       minObservations: this.minObservations,
       tailBudget: this.tailBudget,
-      ...(this.rateControl === undefined ? {} : { logLevel: this.rateControl.logLevel }),
+      ...(this.rateControl === undefined
+        ? {}
+        : { logLevel: this.rateControl.logLevel, alertCredit: this.rateControl.alertCredit }),
       sketch: this.sketch.getState(),
     };
   }
@@ -192,6 +195,10 @@ export abstract class AdaptiveThreshold {
     }
     this.sketch.setState(parsed.data.sketch);
     this.tailBudget = Math.min(parsed.data.tailBudget, this.tailSlack + 1);
-    if (this.rateControl !== undefined) this.rateControl.logLevel = parsed.data.logLevel ?? 0;
+    if (this.rateControl !== undefined) {
+      this.rateControl.logLevel = parsed.data.logLevel ?? 0;
+      // A state saved before the alert credit existed starts with a full one.
+      this.rateControl.alertCredit = parsed.data.alertCredit ?? this.rateControl.burstAlerts;
+    }
   }
 }

@@ -43,8 +43,9 @@ export class QuantileThreshold extends AdaptiveThreshold implements ThresholdPol
 
   /**
    * With budget 'all': counts the batch's alerts at the threshold `decide` used (state is unchanged in
-   * between) into the rate controller once ready, then learns every value (verdicts are ignored: the
-   * budget is over all events). Otherwise as `AdaptiveThreshold.update`.
+   * between: the crossings, at most the credit's allowance) into the rate controller once ready, then learns
+   * every value (verdicts are ignored: the budget is over all events). Otherwise as
+   * `AdaptiveThreshold.update`.
    */
   override update(logLikelihoods: ArrayLike<number>, isAnomaly?: readonly boolean[]): void {
     const control = this.rateControl;
@@ -53,13 +54,9 @@ export class QuantileThreshold extends AdaptiveThreshold implements ThresholdPol
       return;
     }
     if (this.ready) {
-      const t = this.threshold;
-      let alerts = 0;
-      for (let i = 0; i < logLikelihoods.length; i++) {
-        const x = logLikelihoods[i]!;
-        if (Number.isNaN(x) || x < t) alerts++;
-      }
-      control.observe(logLikelihoods.length, alerts);
+      const crossings = crossingIndices(logLikelihoods, this.threshold).length;
+      const n = logLikelihoods.length;
+      control.observe(n, Math.min(crossings, control.allowance(n)));
     }
     super.update(logLikelihoods);
   }
@@ -69,12 +66,33 @@ export class QuantileThreshold extends AdaptiveThreshold implements ThresholdPol
     const ready = this.ready;
     const p = this.pValues(logLikelihoods);
     const anomalyScore: number[] = [];
-    const isAnomaly: boolean[] = [];
-    for (let i = 0; i < logLikelihoods.length; i++) {
-      const x = logLikelihoods[i]!;
-      anomalyScore.push(1 - p[i]!);
-      isAnomaly.push(ready && (Number.isNaN(x) || x < threshold));
+    const isAnomaly: boolean[] = new Array(logLikelihoods.length).fill(false);
+    for (let i = 0; i < logLikelihoods.length; i++) anomalyScore.push(1 - p[i]!);
+    if (ready) {
+      const crossing = crossingIndices(logLikelihoods, threshold);
+      const allowed = this.rateControl?.allowance(logLikelihoods.length) ?? crossing.length;
+      for (const i of mostExtreme(logLikelihoods, crossing, allowed)) isAnomaly[i] = true;
     }
     return { threshold, ready, anomalyScore, isAnomaly };
   }
+}
+
+/** Indices of the values below `threshold` (NaN counts as below). */
+function crossingIndices(values: ArrayLike<number>, threshold: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]!;
+    if (Number.isNaN(x) || x < threshold) out.push(i);
+  }
+  return out;
+}
+
+/** The `k` of `indices` with the lowest values (NaN lowest), or all of them when there are at most k. */
+function mostExtreme(values: ArrayLike<number>, indices: number[], k: number): number[] {
+  if (indices.length <= k) return indices;
+  const key = (i: number): number => {
+    const x = values[i]!;
+    return Number.isNaN(x) ? Number.NEGATIVE_INFINITY : x;
+  };
+  return [...indices].sort((a, b) => key(a) - key(b) || a - b).slice(0, Math.max(0, k));
 }

@@ -63,6 +63,8 @@ export interface AdaptiveThresholdState {
   readonly tailBudget: number;
   /** Log correction of the quantile level by the rate controller (quantile policy, budget 'all'). */
   readonly logLevel?: number;
+  /** Alert credit left (quantile policy, budget 'all'; see `RateController`). */
+  readonly alertCredit?: number;
   readonly sketch: WindowedSketchState;
 }
 

@@ -1,6 +1,7 @@
 import { LOG_PROB_FLOOR, type NormalizingFlow } from '../normalizing-flow.js';
 import { HALF_LOG_2PI } from '../priors/prior-common.js';
 import * as tf from '../tf.js';
+import { type HostModel, hostModel, hostScore } from './host-score.js';
 import { ParamStore } from './param-store.js';
 import {
   type CouplingPlan,
@@ -67,6 +68,8 @@ export class FusedModel {
   private constants: tf.Tensor[] = [];
   /** −(dim/2)·log 2π plus the elementwise layers' log-determinants. */
   private offset = 0;
+  /** Float64 weights for `scoreHost`, built on first use after each fold. */
+  private host: HostModel | undefined;
 
   constructor(plan: FusedPlan, flow: NormalizingFlow) {
     this.plan = plan;
@@ -91,6 +94,7 @@ export class FusedModel {
   /** Refolds from `store.values` (call after the store was committed). */
   refold(): void {
     this.disposeWeights();
+    this.host = undefined;
     const d = this.plan.dim;
     this.offset = -d * HALF_LOG_2PI;
     this.weights = this.plan.layers.map((l) => this.foldLayer(l, d));
@@ -116,6 +120,13 @@ export class FusedModel {
     } finally {
       lp.dispose();
     }
+  }
+
+  /** `score` computed on the host in JS (see `hostScore`): faster than the kernels for a few rows. */
+  scoreHost(values: Float32Array, n: number): Float32Array {
+    this.refresh();
+    this.host ??= hostModel(this.plan, this.store);
+    return hostScore(this.host, values, n);
   }
 
   dispose(): void {

@@ -16,6 +16,20 @@ export interface RealisedRate {
   readonly overall: number;
   readonly blocks: number[];
   readonly ready: number;
+  /** Per ready event, in order: whether it alerted. */
+  readonly flags: readonly boolean[];
+}
+
+/** Most alerts among any `span` consecutive events of `flags` (a sliding window). */
+export function maxAlertsInSpan(flags: readonly boolean[], span: number): number {
+  let inSpan = 0;
+  let most = 0;
+  for (let i = 0; i < flags.length; i++) {
+    if (flags[i]) inSpan++;
+    if (i >= span && flags[i - span]) inSpan--;
+    most = Math.max(most, inSpan);
+  }
+  return most;
 }
 
 /** Runs `values` through `policy` prequentially in batches (decide, then update with the verdicts). */
@@ -35,5 +49,10 @@ export function runPolicy(
     blocks.push(flags.slice(i, i + block).filter(Boolean).length / block);
   }
   const alerts = flags.filter(Boolean).length;
-  return { overall: flags.length > 0 ? alerts / flags.length : Number.NaN, blocks, ready: flags.length };
+  return {
+    overall: flags.length > 0 ? alerts / flags.length : Number.NaN,
+    blocks,
+    ready: flags.length,
+    flags,
+  };
 }

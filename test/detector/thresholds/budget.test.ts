@@ -78,6 +78,12 @@ describe('alert budget (quantile policy, budget all)', () => {
     b.setState(JSON.parse(JSON.stringify(a.getState())));
     expect(b.getState()).toEqual(a.getState());
     expect(a.getState().logLevel).not.toBe(0);
+    expect(a.getState().alertCredit).toBeGreaterThanOrEqual(0);
+    // A state saved before the alert credit existed restores with a full credit.
+    const { alertCredit: _credit, ...old } = a.getState();
+    const c = budgetPolicy();
+    c.setState(old);
+    expect(c.getState().alertCredit).toBe(5);
     const next = values.slice(6000);
     expect(b.decide(next)).toEqual(a.decide(next));
     a.update(next);
@@ -101,6 +107,45 @@ describe('RateController', () => {
     const alerts = 6;
     expect(alerts).toBeCloseTo(0.01 * events - c.logLevel / 0.1, 9);
     expect(c.level).toBeCloseTo(0.01 * Math.exp(c.logLevel), 12);
+  });
+
+  it('rations alerts with a credit of max(5, 500·rate) that accrues 1.5·rate per event', () => {
+    const c = new RateController(0.01);
+    expect(c.burstAlerts).toBe(5);
+    expect(new RateController(0.05).burstAlerts).toBe(25);
+    expect(c.allowance(64)).toBe(5);
+    c.observe(64, 5);
+    expect(c.logLevel).toBeCloseTo(0.1 * (0.64 - 5), 12);
+    expect(c.alertCredit).toBe(0);
+    expect(c.allowance(64)).toBe(0);
+    c.observe(64, 0);
+    c.observe(64, 0);
+    expect(c.alertCredit).toBeCloseTo(2 * 1.5 * 0.64, 12);
+    expect(c.allowance(64)).toBe(2);
+    c.alertCredit = 99;
+    expect(c.alertCredit).toBe(5);
+    c.alertCredit = Number.NaN;
+    expect(c.alertCredit).toBe(5);
+  });
+
+  it('alerts on the most extreme crossings of a batch when the credit runs short', () => {
+    const p = budgetPolicy();
+    runPolicy(
+      p,
+      scoreStream(3, 2000, (_t, z) => -10 + 2 * z),
+    );
+    const state = p.getState();
+    expect(state.alertCredit).toBeGreaterThan(0);
+    // A batch far below the threshold: every value crosses, only the credit's worth alerts.
+    const batch = Array.from({ length: 64 }, (_, i) => -100 - (i % 7) - i / 100);
+    const d = p.decide(batch);
+    const alerted = batch.filter((_, i) => d.isAnomaly[i]);
+    const allowance = Math.floor(Math.min(5, state.alertCredit! + 1.5 * q * 64));
+    expect(alerted).toHaveLength(allowance);
+    const lowest = [...batch].sort((a, b) => a - b).slice(0, allowance);
+    expect(alerted.sort((a, b) => a - b)).toEqual(lowest);
+    // Still calibrated scores: a rationed crossing scores as high as an alerting one.
+    expect(Math.min(...d.anomalyScore)).toBeGreaterThan(0.99);
   });
 
   it('clamps the level to [rate/64, 0.5]', () => {

@@ -1,0 +1,191 @@
+/**
+ * `bench:nab --protocol loco`: the leave-one-category-out selection of the NAB config (docs/evaluation.md,
+ * "NAB protocol"). Model variants × score post-processing × fixed thresholds; model streams cached.
+ */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AppConfig } from '../../src/config/index.js';
+import {
+  type ConditionalOptions,
+  DEFAULT_CONDITIONAL_OPTIONS,
+} from '../../src/detector/timeseries/conditional.js';
+import type { SurpriseScoreOptions } from '../../src/detector/timeseries/surprise-score.js';
+import { InvalidOptionError } from '../../src/errors.js';
+import { nabCategory } from '../../src/evaluate/nab-corpus.js';
+import {
+  type CandidateSummary,
+  chooseFinal,
+  type LocoCandidate,
+  type LocoFoldResult,
+  locoFolds,
+  runLoco,
+  summariseCandidate,
+  thresholdGap,
+  worstCase,
+} from '../../src/evaluate/nab-loco.js';
+import { NAB_PROFILES, type NabSeries } from '../../src/evaluate/nab-score.js';
+import {
+  type CorpusStreams,
+  corpusStreams,
+  detectorScores,
+  jointCorpusStreams,
+  postProcess,
+} from './nab-streams.js';
+import { markdownTable } from './stats.js';
+
+/** A model variant: conditional-model options over the defaults, or 'joint' (the flow of `jointConfig`). */
+export type ModelVariant = readonly [string, Partial<ConditionalOptions> | 'joint'];
+
+/** Model variants: the few knobs left, each against the defaults. */
+export const MODEL_GRID: readonly ModelVariant[] = [
+  ['joint', 'joint'],
+  ['base', {}],
+  ['tod', { timeOfDay: true }],
+  ['k1', { components: 1 }],
+  ['lags2', { lags: 2 }],
+  ['lags8', { lags: 8 }],
+  ['slow0.01', { slowAlpha: 0.01 }],
+  ['mem500', { memory: 500 }],
+  ['h12', { hidden: 12 }],
+  ['daily', { daily: true }],
+];
+
+/** A post-processing candidate: of the surprise, or (joint only) of the flow detector's own p-value. */
+interface PostCandidate {
+  readonly name: string;
+  readonly options: SurpriseScoreOptions | { readonly score: 'detector'; readonly rangeTolerance: number };
+  readonly thresholds: readonly number[];
+}
+
+/** Post-processing candidates with their fixed thresholds. */
+export const POST_GRID: readonly PostCandidate[] = [
+  ...[-1, 0.02].map((tol) => ({
+    name: `detector${tol < 0 ? '' : `+range${tol}`}`,
+    options: { score: 'detector', rangeTolerance: tol } as const,
+    thresholds: [0.998, 0.999, 0.9995],
+  })),
+  ...[1, 5].flatMap((average) =>
+    [-1, 0, 0.02].map((tol) => ({
+      name: `pvalue${average > 1 ? `/avg${average}` : ''}${tol < 0 ? '' : `+range${tol}`}`,
+      options: { score: 'pvalue', window: 2000, minHistory: 100, average, rangeTolerance: tol } as const,
+      thresholds: [0.998, 0.999, 0.9995, 0.9998, 0.9999],
+    })),
+  ),
+  ...[-1, 0.02].map((tol) => ({
+    name: `likelihood${tol < 0 ? '' : `+range${tol}`}`,
+    options: { score: 'likelihood', window: 2000, minHistory: 100, average: 1, rangeTolerance: tol } as const,
+    thresholds: [0.3, 0.4, 0.5, 0.6],
+  })),
+];
+
+const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '–');
+
+/** Runs the protocol on `corpus` (standard profile) and prints the tables; returns the final choice. */
+export async function runLocoProtocol(
+  corpus: readonly NabSeries[],
+  dedupe: number,
+  models: readonly ModelVariant[] = MODEL_GRID,
+  jointConfig?: AppConfig,
+  cacheDir = join(tmpdir(), 'flowsentinel-nab-cache'),
+): Promise<{ summaries: CandidateSummary[]; final: CandidateSummary }> {
+  const profile = NAB_PROFILES.standard;
+  const points = corpus.reduce((s, c) => s + c.values.length, 0);
+  const summaries: CandidateSummary[] = [];
+  for (const [modelName, overrides] of models) {
+    let streams: CorpusStreams;
+    if (overrides === 'joint') {
+      if (jointConfig === undefined) throw new InvalidOptionError('the joint variant needs a config');
+      streams = await jointCorpusStreams(corpus, jointConfig, cacheDir);
+    } else {
+      streams = await corpusStreams(corpus, { ...DEFAULT_CONDITIONAL_OPTIONS, ...overrides }, cacheDir);
+    }
+    const speed = streams.cached ? 'cached' : `${(points / streams.cpuSeconds).toFixed(0)} points/CPU-s`;
+    process.stderr.write(`  model ${modelName}: ${speed}\n`);
+    for (const post of POST_GRID) {
+      const o = post.options;
+      if (o.score === 'detector' && streams.pvalue === undefined) continue;
+      const scores = corpus.map((s, i) =>
+        o.score === 'detector'
+          ? detectorScores(s, streams.pvalue![i]!, o.rangeTolerance, dedupe)
+          : postProcess(s, streams.surprise[i]!, o, dedupe),
+      );
+      let first: CandidateSummary | undefined;
+      for (const threshold of post.thresholds) {
+        const candidate: LocoCandidate = {
+          name: `${modelName} ${post.name} @${threshold}`,
+          scores,
+          detections: scores.map((a) => a.map((v) => v > 0 && v >= threshold)),
+        };
+        const summary = summariseCandidate(corpus, candidate, profile, first);
+        first ??= summary;
+        summaries.push(summary);
+      }
+    }
+  }
+  printTables(corpus, summaries);
+  return { summaries, final: chooseFinal(summaries, MAX_THRESHOLD_GAP) };
+}
+
+/** Issue 16 item 4: the fixed threshold may lose at most this much against each category's optimum. */
+export const MAX_THRESHOLD_GAP = 2;
+
+function printFolds(title: string, folds: readonly LocoFoldResult[]): void {
+  console.log(`\n${title}\n`);
+  console.log(
+    markdownTable(
+      [
+        'held out',
+        'chosen on the other three',
+        'worst train',
+        'held-out fixed',
+        'held-out optimised',
+        'gap',
+        'FP',
+      ],
+      folds.map((f) => [
+        f.heldOut,
+        f.chosen,
+        f1(f.trainScore),
+        f1(f.heldOutScore.fixed),
+        f1(f.heldOutScore.optimised),
+        f1(f.heldOutScore.optimised - f.heldOutScore.fixed),
+        String(f.heldOutScore.fp),
+      ]),
+    ),
+  );
+  const scored = folds.map((f) => f.heldOutScore.fixed).filter(Number.isFinite);
+  console.log(
+    `\nmean of left-out scores (categories with windows): ${f1(scored.reduce((s, v) => s + v, 0) / scored.length)}; worst ${f1(Math.min(...scored))}`,
+  );
+}
+
+function printTables(corpus: readonly NabSeries[], summaries: readonly CandidateSummary[]): void {
+  const categories = [...new Set(corpus.map((s) => nabCategory(s.name)))].sort();
+  const folds = locoFolds(categories);
+  printFolds(
+    `Leave-one-category-out, standard profile, ${summaries.length} candidates; chosen on the other three among those whose fixed threshold loses <= ${MAX_THRESHOLD_GAP} against each category's optimum:`,
+    runLoco(summaries, folds, MAX_THRESHOLD_GAP),
+  );
+  printFolds('The same without the threshold-gap rule (reference):', runLoco(summaries, folds));
+  const final = chooseFinal(summaries, MAX_THRESHOLD_GAP);
+  const top = [...summaries].sort((a, b) => worstCase(b, categories) - worstCase(a, categories)).slice(0, 12);
+  console.log(
+    `\nBest candidates by worst category (fixed threshold); final (gap <= ${MAX_THRESHOLD_GAP}) = ${final.name}; without the gap rule ${chooseFinal(summaries).name}:\n`,
+  );
+  const rows = [final, ...top.filter((s) => s !== final)];
+  console.log(
+    markdownTable(
+      ['candidate', ...categories.map((c) => `${c} fixed/opt`), 'gap', 'all fixed', 'all optimised'],
+      rows.map((s) => [
+        s.name,
+        ...categories.map(
+          (c) =>
+            `${f1(s.categories[c]!.fixed)} / ${f1(s.categories[c]!.optimised)} (${s.categories[c]!.fp} FP)`,
+        ),
+        f1(thresholdGap(s, categories)),
+        f1(s.total.fixed),
+        f1(s.total.optimised),
+      ]),
+    ),
+  );
+}

@@ -1,0 +1,138 @@
+/**
+ * Post-processing of the conditional surprise u_t = −log p(x_t | context) into an anomaly score in
+ * [0, 1], per key: the p-value of u_t among the key's recent surprises ('pvalue'), or the HTM-style
+ * anomaly likelihood of u_t (a short mean against a long mean, 'likelihood'); optionally raised to 1 on
+ * a range breakout. Which of these the NAB config uses was chosen by the leave-one-category-out
+ * protocol (docs/evaluation.md, "NAB protocol").
+ */
+import { InvalidOptionError } from '../../errors.js';
+import { AnomalyLikelihood, DEFAULT_LIKELIHOOD_OPTIONS } from '../anomaly-likelihood.js';
+import { RangeBreakout } from '../range-breakout.js';
+
+/** Options of `SurpriseScorer`. */
+export interface SurpriseScoreOptions {
+  readonly score: 'pvalue' | 'likelihood';
+  /** 'pvalue': recent surprises the p-value is taken among. */
+  readonly window: number;
+  /** 'pvalue': surprises needed before anything scores above 0. */
+  readonly minHistory: number;
+  /** 'pvalue': the p-value is of the mean of the last `average` surprises (1 = the surprise itself). */
+  readonly average: number;
+  /** Range-breakout tolerance (fraction of the range seen); negative = off. */
+  readonly rangeTolerance: number;
+}
+
+/** Problems of `o`, one message each (empty when valid). */
+export function surpriseScoreProblems(o: SurpriseScoreOptions): string[] {
+  const problems: string[] = [];
+  if (o.score !== 'pvalue' && o.score !== 'likelihood')
+    problems.push(`score must be 'pvalue' or 'likelihood', got ${String(o.score)}`);
+  if (!Number.isInteger(o.window) || o.window < 2)
+    problems.push(`window must be an integer >= 2, got ${o.window}`);
+  if (!Number.isInteger(o.minHistory) || o.minHistory < 1 || o.minHistory > o.window)
+    problems.push(`minHistory must be an integer in [1, window], got ${o.minHistory}`);
+  if (!Number.isInteger(o.average) || o.average < 1)
+    problems.push(`average must be an integer >= 1, got ${o.average}`);
+  if (!Number.isFinite(o.rangeTolerance))
+    problems.push(`rangeTolerance must be finite, got ${o.rangeTolerance}`);
+  return problems;
+}
+
+/** Index of the first element of sorted `a` that is ≥ `v`. */
+function lowerBound(a: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Share of the recent surprises above which a surprise counts as flagged (as `threshold.quantile`). */
+export const FLAGGED_SHARE = 0.005;
+/** The tail budget accrues this much faster than `FLAGGED_SHARE`, so a lasting regime change is learned. */
+const BUDGET_DRIFT = 0.25;
+
+/**
+ * p-value of a surprise among the last `window` ones: (#{h ≥ u} + 1)/(n + 1). As the adaptive
+ * thresholds do (src/detector/thresholds/adaptive.ts), a surprise with p < `FLAGGED_SHARE` joins the
+ * history only within a tail budget (FLAGGED_SHARE·1.25 per value, slack 3 standard deviations of the
+ * tail count): an anomaly episode does not inflate the history it is judged against, but a new regime is
+ * learned within a few hundred values.
+ */
+export class SurprisePValue {
+  private readonly fifo: number[] = [];
+  private readonly sorted: number[] = [];
+  private budget = 0;
+  private readonly slack: number;
+
+  constructor(
+    readonly window: number,
+    readonly minHistory: number,
+  ) {
+    this.slack = 3 * Math.sqrt(FLAGGED_SHARE * window);
+  }
+
+  /** log p of `u` (0 while the history is short), then learns `u`. Non-finite `u` is ignored (log p 0). */
+  next(u: number): number {
+    if (!Number.isFinite(u)) return 0;
+    const n = this.sorted.length;
+    let logP = 0;
+    if (n >= this.minHistory) {
+      const above = n - lowerBound(this.sorted, u);
+      logP = Math.log((above + 1) / (n + 1));
+    }
+    this.budget = Math.min(this.budget + FLAGGED_SHARE * (1 + BUDGET_DRIFT), this.slack + 1);
+    if (logP >= Math.log(FLAGGED_SHARE)) this.learn(u);
+    else if (this.budget >= 1) {
+      this.budget -= 1;
+      this.learn(u);
+    }
+    return logP;
+  }
+
+  private learn(u: number): void {
+    this.fifo.push(u);
+    this.sorted.splice(lowerBound(this.sorted, u), 0, u);
+    if (this.fifo.length > this.window) {
+      const old = this.fifo.shift()!;
+      this.sorted.splice(lowerBound(this.sorted, old), 1);
+    }
+  }
+}
+
+/** One key's post-processing. */
+export class SurpriseScorer {
+  private readonly pvalue: SurprisePValue | undefined;
+  private readonly likelihood: AnomalyLikelihood | undefined;
+  private readonly range: RangeBreakout;
+  private readonly recent: number[] = [];
+
+  constructor(readonly options: SurpriseScoreOptions) {
+    const problems = surpriseScoreProblems(options);
+    if (problems.length > 0) throw new InvalidOptionError(`surprise scoring: ${problems.join('; ')}`);
+    this.range = new RangeBreakout(Math.max(0, options.rangeTolerance));
+    if (options.score === 'pvalue') this.pvalue = new SurprisePValue(options.window, options.minHistory);
+    else this.likelihood = new AnomalyLikelihood(DEFAULT_LIKELIHOOD_OPTIONS);
+  }
+
+  /**
+   * Anomaly score in [0, 1] of a value with surprise `u` (NaN while warming: score 0, but the range
+   * still learns): 1 − p for 'pvalue', the anomaly likelihood otherwise, 1 on a range breakout.
+   */
+  next(value: number, u: number): number {
+    const breakout = this.range.next(value) && this.options.rangeTolerance >= 0;
+    if (!Number.isFinite(u)) return 0;
+    const base = this.pvalue ? -Math.expm1(this.pvalue.next(this.averaged(u))) : this.likelihood!.next(u);
+    return breakout ? 1 : base;
+  }
+
+  private averaged(u: number): number {
+    if (this.options.average === 1) return u;
+    this.recent.push(u);
+    if (this.recent.length > this.options.average) this.recent.shift();
+    return this.recent.reduce((s, v) => s + v, 0) / this.recent.length;
+  }
+}
