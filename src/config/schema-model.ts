@@ -68,6 +68,10 @@ export const trainingSchema = z
       .prefault({}),
     /** Train on events flagged anomalous too (default false: anomalies would be learned as normal). */
     trainOnAnomalies: z.boolean().default(false),
+    /** Scored rows whose tail p-value (1 − anomalyScore) is below this are not learned (0 = off). */
+    trimTail: z.number().min(0).max(0.5).default(0),
+    /** 'auto': uniform training noise on features detected as discrete (integer grids, point masses); 'off'. */
+    dequantise: z.enum(['auto', 'off']).default('off'),
     /** Largest share of the batches due for training that train, in (0, 1]; spread evenly, deterministic. */
     maxLearnFraction: z.number().gt(0).max(1).default(1),
     budget: z

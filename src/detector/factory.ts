@@ -4,10 +4,12 @@ import type { AppConfig } from '../config/schema.js';
 import type { KeyedModelObserver } from '../core/detector.js';
 import { createRng, type Rng } from '../core/rng.js';
 import { buildFlow } from '../flow/builders.js';
+import { marginalCouplingFlow } from '../flow/builders-joint.js';
 import { NormalizingFlow } from '../flow/normalizing-flow.js';
 import { Logistic } from '../flow/priors/logistic.js';
 import { Trainer } from '../flow/trainer.js';
 import { MixtureCdf } from '../flow/transforms/mixture-cdf.js';
+import { Dequantiser } from './dequantiser.js';
 import { Explainer } from './explain.js';
 import { KeyModelStore } from './key-model-store.js';
 import { KeyedDetector } from './keyed-detector.js';
@@ -73,6 +75,14 @@ export function buildModel(model: AppConfig['model'], dim: number): NormalizingF
       return new NormalizingFlow(new Logistic({ dim }), [
         new MixtureCdf({ dim, components: model.components, output: 'logit', rng: createRng(model.seed) }),
       ]);
+    case 'mixture-coupling':
+      return marginalCouplingFlow({
+        dim,
+        components: model.components,
+        layers: model.layers,
+        hidden: model.hidden,
+        seed: model.seed,
+      });
   }
 }
 
@@ -102,6 +112,9 @@ interface OnlineBuildOptions {
   /** Batches of at most this many rows are scored on the host (per-key models; see `TrainerOptions`). */
   readonly hostScoreMaxRows?: number;
 }
+
+/** Training rows the dequantiser inspects before deciding which features are discrete. */
+const DEQUANTISE_DETECTION_ROWS = 256;
 
 /** A trainer for `flow` with the `training` settings. */
 function trainerFor(config: AppConfig, hostScoreMaxRows = 0): (flow: NormalizingFlow) => Trainer {
@@ -137,6 +150,8 @@ function buildOnline(config: AppConfig, o: OnlineBuildOptions): OnlineDetector {
     batchSize: t.batchSize,
     ...(reservoir ? { reservoir, replayFraction: Math.min(t.replayReservoir.fraction, 0.95) } : {}),
     trainOnAnomalies: t.trainOnAnomalies,
+    trimTail: t.trimTail,
+    ...(t.dequantise === 'auto' ? { dequantiser: new Dequantiser(dim, DEQUANTISE_DETECTION_ROWS) } : {}),
     budget: o.budget,
     ...(o.observer ? { observer: o.observer } : {}),
     ...(config.explain.enabled

@@ -3,6 +3,7 @@ import type { Rng } from '../core/rng.js';
 import { FlowsentinelError } from '../errors.js';
 import type { NormalizingFlow } from '../flow/normalizing-flow.js';
 import type { StepResult, Trainer } from '../flow/trainer.js';
+import type { Dequantiser } from './dequantiser.js';
 import type { Explainer } from './explain.js';
 import type { LearnBudget } from './learn-budget.js';
 import type { Reservoir } from './reservoir.js';
@@ -49,6 +50,14 @@ export interface OnlineDetectorOptions {
   readonly replayFraction?: number;
   /** Also train on events flagged anomalous (default false). */
   readonly trainOnAnomalies?: boolean;
+  /**
+   * Trimmed learning: scored rows whose conformal tail p-value (1 − `anomalyScore`) is below this are not
+   * learned either, flagged or not, so a contamination above the alert rate is not learned as normal.
+   * 0 (default) learns every unflagged row.
+   */
+  readonly trimTail?: number;
+  /** Training-time noise for discrete features (see `Dequantiser`); omit to learn the rows as they are. */
+  readonly dequantiser?: Dequantiser;
   readonly observer?: DetectorObserver;
   /** Attaches the top contributing features to each anomaly (scored before training, same model). */
   readonly explainer?: Explainer;

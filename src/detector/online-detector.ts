@@ -272,12 +272,14 @@ export class OnlineDetector implements BatchDetector {
     return out;
   }
 
-  /** Standardised rows to learn from: every row (decoding guarantees finite features), minus anomalies unless configured otherwise. */
+  /** Standardised rows to learn from: every row (decoding guarantees finite features), minus anomalies unless configured otherwise, minus trimmed rows. */
   private selectTrainingRows(x: Float32Array, scored: readonly ScoredEvent[]): Float32Array {
     const d = this.dim;
     const keep: number[] = [];
+    const trim = this.o.trimTail ?? 0;
     for (const [i, s] of scored.entries()) {
       if (s.isAnomaly && this.o.trainOnAnomalies !== true) continue;
+      if (trim > 0 && s.status === 'scored' && 1 - s.anomalyScore < trim) continue;
       keep.push(i);
     }
     const rows = new Float32Array(keep.length * d);
@@ -294,11 +296,14 @@ export class OnlineDetector implements BatchDetector {
       trainEvery <= 1 || Math.floor((this.seen + n) / trainEvery) > Math.floor(this.seen / trainEvery);
     const { trainer } = this.model;
     const rng = this.random;
+    const dq = this.o.dequantiser;
+    dq?.observe(rows);
     // The learning budget may skip the steps (never in warm-up); the rows still join the reservoir.
     const warming = this.seen < this.o.warmupEvents;
     const train = due && stepsPerBatch > 0 && nNew > 0 && (this.o.budget?.admit(nNew, warming) ?? true);
     for (let s = 0; s < stepsPerBatch && train; s++) {
-      const batch = this.minibatch(rows, nNew);
+      const picked = this.minibatch(rows, nNew);
+      const batch = dq ? dq.apply(picked, rng) : picked;
       const x = tf.tensor2d(batch, [batch.length / d, d]);
       try {
         const result = await trainer.step(x);

@@ -11,6 +11,7 @@ export {
 } from './backend.js';
 export { buildFlow, FLOW_TYPES, type FlowSpecOptions, maf, realNVP, splineFlow } from './builders.js';
 export { type MixtureCdf1dOptions, mixtureCdf1d } from './builders-1d.js';
+export { type MarginalCouplingOptions, marginalCouplingFlow } from './builders-joint.js';
 export { clipByGlobalNorm, globalNorm } from './clip.js';
 export { ENGINES, type Engine } from './fused/engine.js';
 export {

@@ -44,6 +44,9 @@ export const FAST_TABULAR: ConfigOverrides = {
     learningRate: 0.005,
     batchSize: 64,
     replayReservoir: { size: 500, fraction: 0.5 },
+    // Spelled out so a run with config/tabular.yaml underneath uses the same settings as one without.
+    trimTail: 0,
+    dequantise: 'off',
   },
   warmup: { events: 150 },
   threshold: { policy: 'quantile', quantile: 0.03, budget: 'all', window: 500, minObservations: 100 },
