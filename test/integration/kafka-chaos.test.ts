@@ -54,7 +54,7 @@ const BIG_KEY_BYTES = 600_000;
 /** `KafkaSource`'s default commitIntervalMs, which `flowsentinel run` uses. */
 const COMMIT_INTERVAL_MS = 1000;
 const OUTAGE_MS = Number(process.env.CHAOS_OUTAGE_MS ?? 30_000);
-/** Phase boundaries: P1 before the faults, P2 while scores is deleted, P3 before the kill, P4 before the outage. */
+/** Phase boundaries: P1 before the faults, P2 while scores is deleted, P3 before the kill, P4 half before and half after the outage. */
 const P = [0, 15_000, 25_000, 35_000, EVENTS] as const;
 
 const log = (line: string): void => {
@@ -284,18 +284,20 @@ describeKafka('chaos: scores topic recreated, an instance SIGKILLed, the broker 
     log(`B owns all partitions after ${elapsed()}`);
     const consumedB = async () =>
       metricSample((await b.get('/metrics')).body, 'flowsentinel_kafka_records_consumed_total');
-    const before = await consumedB();
-    const rateB = rateSampler(consumedB);
-    await produce(P[3], P[4]);
-    await waitFor(async () => (await consumedB()) >= before + 2000, 120_000, 'B to be into the last phase');
-    // Keep the faults apart: halt the broker only once B has committed past what A scored and never
-    // committed (B may reach A's partitions late), so those repeats count to the kill, not to the outage.
+    // Keep the faults apart: go on only once B has committed past what A scored and never committed (B
+    // may reach A's partitions late), so those repeats count to the kill, not to the outage.
     const beforeKill = nextOffsets(input.slice(0, P[3]));
     await waitFor(
       async () => [...(await committed())].every(([p, o]) => o >= (beforeKill.get(p) ?? 0n)),
       120_000,
       'B to commit every record produced before the kill',
     );
+    // Half of the last phase before the outage (B is busy with it when the broker goes), half after.
+    const mid = (P[3] + P[4]) / 2;
+    const before = await consumedB();
+    const rateB = rateSampler(consumedB);
+    await produce(P[3], mid);
+    await waitFor(async () => (await consumedB()) >= before + 2000, 120_000, 'B to be into the last phase');
     const atOutage = await committed();
     expect([...atOutage.values()].reduce((s, o) => s + Number(o), 0)).toBeLessThan(EVENTS); // mid-stream
     let unreachable = '';
@@ -312,6 +314,7 @@ describeKafka('chaos: scores topic recreated, an instance SIGKILLed, the broker 
     );
     log(`broker down ${outage.downMs} ms (restart ${outage.restartMs} ms), back after ${elapsed()}`);
     const outageBound = HIGH_WATER_MARK + rateB.stop().maxIn(2 * COMMIT_INTERVAL_MS);
+    await produce(mid, P[4]);
 
     await waitFor(
       async () => {
