@@ -9,7 +9,7 @@
 import { InvalidOptionError, SerializationError } from '../errors.js';
 import { logNormalCdfF64 } from '../flow/special.js';
 
-/** Options of `AnomalyLikelihood` (config section `timeseries.likelihood`). */
+/** Options of `AnomalyLikelihood` (config `timeseries.scoring` with `score: likelihood`). */
 export interface AnomalyLikelihoodOptions {
   /** Raw scores averaged into the short-term score (HTM: 10). */
   readonly averagingWindow: number;
