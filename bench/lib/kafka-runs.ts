@@ -118,6 +118,25 @@ export async function rawConsume(kafka: KafkaClient, topic: string, count: numbe
 }
 
 /**
+ * Counts processed records; at `count` it notes the wall and CPU time (ms; 0 until then) and aborts
+ * `stop`, so a run is timed to its last record rather than to its shutdown.
+ */
+function finishLine(count: number) {
+  const stop = new AbortController();
+  const finish = { wallMs: 0, cpuMs: 0 };
+  let processed = 0;
+  const progress = (n: number): void => {
+    processed += n;
+    if (processed >= count && finish.wallMs === 0) {
+      finish.wallMs = performance.now();
+      finish.cpuMs = cpuMs();
+      stop.abort();
+    }
+  };
+  return { stop, progress, finish };
+}
+
+/**
  * The same job and records without Kafka: an in-memory source (generated, not read from a file) and
  * in-memory sinks. ms from the first read of the source until `count` records were acknowledged, as the
  * Kafka runs are timed from the group join: both include the detector's warm-up, not its set-up.
@@ -127,18 +146,7 @@ export async function replayRun(
   records: () => Iterable<SourceRecord>,
   count: number,
 ): Promise<Timed> {
-  const stop = new AbortController();
-  let processed = 0;
-  let finishedAt = 0;
-  let cpuAtFinish = 0;
-  const progress = (n: number): void => {
-    processed += n;
-    if (processed >= count && finishedAt === 0) {
-      finishedAt = performance.now();
-      cpuAtFinish = cpuMs();
-      stop.abort();
-    }
-  };
+  const { stop, progress, finish } = finishLine(count);
   // Timed from the first read of the source, like the Kafka runs from the group join (model set-up excluded).
   let startedAt = performance.now();
   let cpuAtStart = cpuMs();
@@ -159,8 +167,8 @@ export async function replayRun(
   });
   result.parts.dispose();
   return {
-    ms: (finishedAt || performance.now()) - startedAt,
-    cpuMs: (cpuAtFinish || cpuMs()) - cpuAtStart,
+    ms: (finish.wallMs || performance.now()) - startedAt,
+    cpuMs: (finish.cpuMs || cpuMs()) - cpuAtStart,
   };
 }
 
@@ -208,18 +216,7 @@ export async function detectorRun(
     },
   });
   const sinks = await createKafkaSinks(kafka, config.kafka.outputs);
-  const stop = new AbortController();
-  let processed = 0;
-  let finishedAt = 0;
-  let cpuAtFinish = 0;
-  const progress = (n: number): void => {
-    processed += n;
-    if (processed >= count && finishedAt === 0) {
-      finishedAt = performance.now();
-      cpuAtFinish = cpuMs();
-      stop.abort();
-    }
-  };
+  const { stop, progress, finish } = finishLine(count);
   try {
     const result = await runDetectorJob({
       config,
@@ -235,8 +232,8 @@ export async function detectorRun(
     result.parts.dispose();
     const { fetchPauses, commits } = source.stats;
     return {
-      ms: finishedAt - joinedAt,
-      cpuMs: cpuAtFinish - cpuAtJoin,
+      ms: finish.wallMs - joinedAt,
+      cpuMs: finish.cpuMs - cpuAtJoin,
       anomalies: result.summary.anomalies,
       fetchPauses,
       commits,

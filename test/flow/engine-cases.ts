@@ -8,6 +8,30 @@ import { ActNorm } from '../../src/flow/transforms/actnorm.js';
 import { AffineCoupling } from '../../src/flow/transforms/affine-coupling.js';
 import { Permutation } from '../../src/flow/transforms/permutation.js';
 
+/**
+ * Five 3-d rows, row-major: valid, NaN, +Infinity, out of range (2e6; the flow's input clamp), valid.
+ * Rows 1–3 must score LOG_PROB_FLOOR on every scoring path.
+ */
+export function invalidRows(): Float32Array {
+  return new Float32Array([
+    0.1,
+    0.2,
+    0.3,
+    Number.NaN,
+    0,
+    0,
+    1,
+    Number.POSITIVE_INFINITY,
+    0,
+    2e6,
+    0,
+    0,
+    -1,
+    1,
+    0.5,
+  ]);
+}
+
 /** Overwrites every variable with N(0, scale²) values, so no layer is the identity. */
 export function randomizeWeights(flow: NormalizingFlow, rng: Rng, scale = 0.3): void {
   for (const v of flow.trainableVariables()) {

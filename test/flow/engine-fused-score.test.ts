@@ -8,7 +8,7 @@ import { LOG_PROB_FLOOR, type NormalizingFlow } from '../../src/flow/normalizing
 import * as tf from '../../src/flow/tf.js';
 import { Trainer } from '../../src/flow/trainer.js';
 import { disposeAfterEach } from '../helpers/track.js';
-import { mixedFlow, randomizeWeights } from './engine-cases.js';
+import { invalidRows, mixedFlow, randomizeWeights } from './engine-cases.js';
 
 const track = disposeAfterEach();
 
@@ -55,23 +55,7 @@ describe('fused scoring', () => {
     randomizeWeights(flow, createRng(2));
     const trainer = track(new Trainer(flow, { engine: 'fused' }));
     expect(trainer.usesFusedKernels).toBe(true);
-    const x = new Float32Array([
-      0.1,
-      0.2,
-      0.3,
-      Number.NaN,
-      0,
-      0,
-      1,
-      Number.POSITIVE_INFINITY,
-      0,
-      2e6,
-      0,
-      0,
-      -1,
-      1,
-      0.5,
-    ]);
+    const x = invalidRows();
     const fused = await trainer.scoreRows(x, 5);
     expect([fused[1], fused[2], fused[3]]).toEqual([LOG_PROB_FLOOR, LOG_PROB_FLOOR, LOG_PROB_FLOOR]);
     expectClose(fused, autodiffScore(flow, x, 5), 1e-5);

@@ -12,7 +12,7 @@ import { LOG_PROB_FLOOR } from '../../src/flow/normalizing-flow.js';
 import * as tf from '../../src/flow/tf.js';
 import { Trainer } from '../../src/flow/trainer.js';
 import { disposeAfterEach } from '../helpers/track.js';
-import { mixedFlow, randomizeWeights } from './engine-cases.js';
+import { invalidRows, mixedFlow, randomizeWeights } from './engine-cases.js';
 
 const track = disposeAfterEach();
 
@@ -57,23 +57,7 @@ describe('host scoring of a few rows', () => {
     randomizeWeights(flow, createRng(2));
     const host = track(new Trainer(flow, { engine: 'fused', hostScoreMaxRows: 5 }));
     const kernels = track(new Trainer(flow, { engine: 'fused' }));
-    const x = new Float32Array([
-      0.1,
-      0.2,
-      0.3,
-      Number.NaN,
-      0,
-      0,
-      1,
-      Number.POSITIVE_INFINITY,
-      0,
-      2e6,
-      0,
-      0,
-      -1,
-      1,
-      0.5,
-    ]);
+    const x = invalidRows();
     await host.scoreRows(x, 5); // folds once
     const before = tf.memory().numTensors;
     const a = await host.scoreRows(x, 5);
