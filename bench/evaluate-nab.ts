@@ -11,9 +11,10 @@
  *     [--backend=wasm|cpu|auto] [--dedupe=100] [--json=bench/results/nab.json]
  *
  * `--protocol loco` (or `--protocol=loco`) runs the leave-one-category-out selection of the NAB config
- * instead (bench/lib/nab-protocol.ts, docs/evaluation.md "NAB protocol"): `--models=base,joint,…` limits
- * the model variants, `--cache=dir` sets where per-series surprise streams are cached ($TMPDIR/
- * flowsentinel-nab-cache), `--config` the joint baseline's config (config/nab-joint.yaml).
+ * instead (bench/lib/nab-protocol.ts, docs/evaluation.md "NAB protocol"): `--models=base,joint,base+joint,…` limits
+ * the model variants (a pair `a+b`: the two models' p-values combined, bench/lib/nab-combine.ts), `--cache=dir` sets where per-series surprise streams are cached ($TMPDIR/
+ * flowsentinel-nab-cache), `--config` the joint baseline's config (config/nab-joint.yaml), `--json=file` writes every
+ * candidate's per-category summary.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -43,6 +44,7 @@ import {
 import { initBackend } from '../src/flow/backend.js';
 import type { FeatureEvent } from '../src/streams/types.js';
 import { parseBenchArgs } from './lib/args.js';
+import { COMBINE_PAIRS, pairName } from './lib/nab-combine.js';
 import { MODEL_GRID, runLocoProtocol } from './lib/nab-protocol.js';
 import { markdownTable } from './lib/stats.js';
 
@@ -141,8 +143,15 @@ async function main(): Promise<void> {
     await initBackend((args.backend ?? jointConfig.backend) as Parameters<typeof initBackend>[0]);
     const only = args.values.get('models')?.split(',');
     const models = MODEL_GRID.filter(([name]) => only === undefined || only.includes(name));
+    const pairs = COMBINE_PAIRS.filter((pair) => only === undefined || only.includes(pairName(pair)));
     const cache = args.values.get('cache');
-    await runLocoProtocol(corpus, Number(args.values.get('dedupe') ?? 100), models, jointConfig, cache);
+    const dedupe = Number(args.values.get('dedupe') ?? 100);
+    const { summaries } = await runLocoProtocol(corpus, dedupe, models, jointConfig, cache, pairs);
+    const json = args.values.get('json');
+    if (json !== undefined) {
+      await mkdir(dirname(json), { recursive: true });
+      await writeFile(json, `${JSON.stringify({ protocol: 'loco', dedupe, summaries }, null, 1)}\n`);
+    }
     return;
   }
   const file = args.values.get('config') ?? 'config/nab.yaml';

@@ -25,6 +25,13 @@ import {
 } from '../../src/evaluate/nab-loco.js';
 import { NAB_PROFILES, type NabSeries } from '../../src/evaluate/nab-score.js';
 import {
+  COMBINE_PAIRS,
+  combinedCandidates,
+  detectorEvidence,
+  type Evidence,
+  evidenceModel,
+} from './nab-combine.js';
+import {
   type CorpusStreams,
   corpusStreams,
   detectorScores,
@@ -80,47 +87,82 @@ export const POST_GRID: readonly PostCandidate[] = [
 
 const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '–');
 
-/** Runs the protocol on `corpus` (standard profile) and prints the tables; returns the final choice. */
+/** Streams of one model variant (the joint flow or a conditional model), cached; logs its speed. */
+async function modelStreams(
+  corpus: readonly NabSeries[],
+  variant: ModelVariant,
+  jointConfig: AppConfig | undefined,
+  cacheDir: string,
+): Promise<CorpusStreams> {
+  const [modelName, overrides] = variant;
+  let streams: CorpusStreams;
+  if (overrides === 'joint') {
+    if (jointConfig === undefined) throw new InvalidOptionError('the joint variant needs a config');
+    streams = await jointCorpusStreams(corpus, jointConfig, cacheDir);
+  } else {
+    streams = await corpusStreams(corpus, { ...DEFAULT_CONDITIONAL_OPTIONS, ...overrides }, cacheDir);
+  }
+  const points = corpus.reduce((s, c) => s + c.values.length, 0);
+  const speed = streams.cached ? 'cached' : `${(points / streams.cpuSeconds).toFixed(0)} points/CPU-s`;
+  process.stderr.write(`  model ${modelName}: ${speed}\n`);
+  return streams;
+}
+
+/** Summaries of every post-processing and threshold of one model's streams. */
+function singleCandidates(
+  corpus: readonly NabSeries[],
+  modelName: string,
+  streams: CorpusStreams,
+  dedupe: number,
+): CandidateSummary[] {
+  const out: CandidateSummary[] = [];
+  for (const post of POST_GRID) {
+    const o = post.options;
+    if (o.score === 'detector' && streams.pvalue === undefined) continue;
+    const scores = corpus.map((s, i) =>
+      o.score === 'detector'
+        ? detectorScores(s, streams.pvalue![i]!, o.rangeTolerance, dedupe)
+        : postProcess(s, streams.surprise[i]!, o, dedupe),
+    );
+    let first: CandidateSummary | undefined;
+    for (const threshold of post.thresholds) {
+      const candidate: LocoCandidate = {
+        name: `${modelName} ${post.name} @${threshold}`,
+        scores,
+        detections: scores.map((a) => a.map((v) => v > 0 && v >= threshold)),
+      };
+      const summary = summariseCandidate(corpus, candidate, NAB_PROFILES.standard, first);
+      first ??= summary;
+      out.push(summary);
+    }
+  }
+  return out;
+}
+
+/**
+ * Runs the protocol on `corpus` (standard profile) and prints the tables; returns the final choice.
+ * `models`: the single-model variants; `pairs`: the combined ones (their models' streams are computed
+ * or read from the cache whether or not they are in `models`).
+ */
 export async function runLocoProtocol(
   corpus: readonly NabSeries[],
   dedupe: number,
   models: readonly ModelVariant[] = MODEL_GRID,
   jointConfig?: AppConfig,
   cacheDir = join(tmpdir(), 'flowsentinel-nab-cache'),
+  pairs: readonly (readonly [string, string])[] = COMBINE_PAIRS,
 ): Promise<{ summaries: CandidateSummary[]; final: CandidateSummary }> {
-  const profile = NAB_PROFILES.standard;
-  const points = corpus.reduce((s, c) => s + c.values.length, 0);
   const summaries: CandidateSummary[] = [];
-  for (const [modelName, overrides] of models) {
-    let streams: CorpusStreams;
-    if (overrides === 'joint') {
-      if (jointConfig === undefined) throw new InvalidOptionError('the joint variant needs a config');
-      streams = await jointCorpusStreams(corpus, jointConfig, cacheDir);
-    } else {
-      streams = await corpusStreams(corpus, { ...DEFAULT_CONDITIONAL_OPTIONS, ...overrides }, cacheDir);
-    }
-    const speed = streams.cached ? 'cached' : `${(points / streams.cpuSeconds).toFixed(0)} points/CPU-s`;
-    process.stderr.write(`  model ${modelName}: ${speed}\n`);
-    for (const post of POST_GRID) {
-      const o = post.options;
-      if (o.score === 'detector' && streams.pvalue === undefined) continue;
-      const scores = corpus.map((s, i) =>
-        o.score === 'detector'
-          ? detectorScores(s, streams.pvalue![i]!, o.rangeTolerance, dedupe)
-          : postProcess(s, streams.surprise[i]!, o, dedupe),
-      );
-      let first: CandidateSummary | undefined;
-      for (const threshold of post.thresholds) {
-        const candidate: LocoCandidate = {
-          name: `${modelName} ${post.name} @${threshold}`,
-          scores,
-          detections: scores.map((a) => a.map((v) => v > 0 && v >= threshold)),
-        };
-        const summary = summariseCandidate(corpus, candidate, profile, first);
-        first ??= summary;
-        summaries.push(summary);
-      }
-    }
+  const evidence = new Map<string, Evidence>();
+  const needed = new Set([...models.map(([name]) => name), ...pairs.flat().map(evidenceModel)]);
+  for (const variant of MODEL_GRID.filter(([name]) => needed.has(name))) {
+    const streams = await modelStreams(corpus, variant, jointConfig, cacheDir);
+    evidence.set(variant[0], { kind: 'surprise', streams: streams.surprise });
+    if (streams.pvalue !== undefined) evidence.set('jointdet', detectorEvidence(streams.pvalue));
+    if (models.includes(variant)) summaries.push(...singleCandidates(corpus, variant[0], streams, dedupe));
+  }
+  for (const pair of pairs) {
+    summaries.push(...combinedCandidates(corpus, pair, evidence, NAB_PROFILES.standard, dedupe));
   }
   printTables(corpus, summaries);
   return { summaries, final: chooseFinal(summaries, MAX_THRESHOLD_GAP) };

@@ -1,0 +1,101 @@
+/**
+ * Combined candidates of the NAB protocol: two models' surprise streams (cached by nab-streams.ts), each
+ * turned into a p-value among its own recent surprises, combined per point (`CombinedScorer`), then the
+ * same range breakout, repeat suppression and fixed thresholds as the single-model candidates.
+ */
+import {
+  COMBINE_RULES,
+  CombinedScorer,
+  type CombineRule,
+  type EvidenceKind,
+} from '../../src/detector/timeseries/combine-score.js';
+import { newMaxOnly } from '../../src/evaluate/nab-anomaly-score.js';
+import {
+  type CandidateSummary,
+  type LocoCandidate,
+  summariseCandidate,
+} from '../../src/evaluate/nab-loco.js';
+import type { NabProfile, NabSeries } from '../../src/evaluate/nab-score.js';
+
+/** Model pairs whose evidence is combined (names of `MODEL_GRID`, or `jointdet`: see `Evidence`). */
+export const COMBINE_PAIRS: readonly (readonly [string, string])[] = [
+  ['base', 'joint'],
+  ['base', 'jointdet'],
+  ['base', 'daily'],
+  ['daily', 'joint'],
+  ['daily', 'jointdet'],
+];
+
+/**
+ * One model's per-point evidence over a corpus: its surprise streams, or p-value streams (`jointdet`:
+ * 1 − the joint flow detector's own p-value score, NaN while warming).
+ */
+export interface Evidence {
+  readonly kind: EvidenceKind;
+  readonly streams: readonly (readonly number[])[];
+}
+
+/** The model whose streams an evidence name needs (`jointdet` is the joint flow's). */
+export const evidenceModel = (name: string): string => (name === 'jointdet' ? 'joint' : name);
+
+/** `jointdet` evidence from the joint flow detector's p-value scores (0 while warming). */
+export function detectorEvidence(pvalue: readonly (readonly number[])[]): Evidence {
+  return { kind: 'pvalue', streams: pvalue.map((a) => a.map((s) => (s > 0 ? 1 - s : Number.NaN))) };
+}
+
+/** Range-breakout tolerances of the combined candidates (negative = off). */
+const RANGE_TOLERANCES = [-1, 0, 0.02];
+/** Fixed thresholds on 1 − the combined p-value. */
+const THRESHOLDS = [0.998, 0.999, 0.9995, 0.9998, 0.9999];
+
+/** Name of a pair's candidates, e.g. `base+joint`. */
+export const pairName = (pair: readonly [string, string]): string => `${pair[0]}+${pair[1]}`;
+
+/** NAB anomaly scores of one series from two surprise streams, repeats within `dedupe` set to 0. */
+export function combinedScores(
+  series: NabSeries,
+  a: readonly number[],
+  b: readonly number[],
+  kinds: readonly [EvidenceKind, EvidenceKind],
+  rule: CombineRule,
+  rangeTolerance: number,
+  dedupe: number,
+): number[] {
+  const scorer = new CombinedScorer({ rule, kinds, window: 2000, minHistory: 100, rangeTolerance });
+  return newMaxOnly(
+    series.values.map((v, i) => scorer.next(v, a[i]!, b[i]!)),
+    dedupe,
+  );
+}
+
+/** Summaries of every combined candidate of `pair`, given each model's evidence by name. */
+export function combinedCandidates(
+  corpus: readonly NabSeries[],
+  pair: readonly [string, string],
+  evidence: ReadonlyMap<string, Evidence>,
+  profile: NabProfile,
+  dedupe: number,
+): CandidateSummary[] {
+  const ea = evidence.get(pair[0])!;
+  const eb = evidence.get(pair[1])!;
+  const kinds = [ea.kind, eb.kind] as const;
+  const [a, b] = [ea.streams, eb.streams];
+  const out: CandidateSummary[] = [];
+  for (const rule of COMBINE_RULES) {
+    for (const tol of RANGE_TOLERANCES) {
+      const scores = corpus.map((s, i) => combinedScores(s, a[i]!, b[i]!, kinds, rule, tol, dedupe));
+      let first: CandidateSummary | undefined;
+      for (const threshold of THRESHOLDS) {
+        const candidate: LocoCandidate = {
+          name: `${pairName(pair)} ${rule}${tol < 0 ? '' : `+range${tol}`} @${threshold}`,
+          scores,
+          detections: scores.map((x) => x.map((v) => v > 0 && v >= threshold)),
+        };
+        const summary = summariseCandidate(corpus, candidate, profile, first);
+        first ??= summary;
+        out.push(summary);
+      }
+    }
+  }
+  return out;
+}
