@@ -20,9 +20,11 @@ import type { NabProfile, NabSeries } from '../../src/evaluate/nab-score.js';
 /** Model pairs whose evidence is combined (names of `MODEL_GRID`, or `jointdet`: see `Evidence`). */
 export const COMBINE_PAIRS: readonly (readonly [string, string])[] = [
   ['base', 'joint'],
+  ['base', 'joint/avg5'],
   ['base', 'jointdet'],
   ['base', 'daily'],
   ['daily', 'joint'],
+  ['daily', 'joint/avg5'],
   ['daily', 'jointdet'],
 ];
 
@@ -35,8 +37,17 @@ export interface Evidence {
   readonly streams: readonly (readonly number[])[];
 }
 
+/** An evidence name: a model, optionally `/avgN` (the p-value of the mean of its last N surprises). */
+export function parseEvidence(name: string): { model: string; average: number } {
+  const m = /^(.*)\/avg(\d+)$/.exec(name);
+  return m === null ? { model: name, average: 1 } : { model: m[1]!, average: Number(m[2]) };
+}
+
 /** The model whose streams an evidence name needs (`jointdet` is the joint flow's). */
-export const evidenceModel = (name: string): string => (name === 'jointdet' ? 'joint' : name);
+export const evidenceModel = (name: string): string => {
+  const { model } = parseEvidence(name);
+  return model === 'jointdet' ? 'joint' : model;
+};
 
 /** `jointdet` evidence from the joint flow detector's p-value scores (0 while warming). */
 export function detectorEvidence(pvalue: readonly (readonly number[])[]): Evidence {
@@ -45,8 +56,12 @@ export function detectorEvidence(pvalue: readonly (readonly number[])[]): Eviden
 
 /** Range-breakout tolerances of the combined candidates (negative = off). */
 const RANGE_TOLERANCES = [-1, 0, 0.02];
-/** Fixed thresholds on 1 − the combined p-value. */
-const THRESHOLDS = [0.998, 0.999, 0.9995, 0.9998, 0.9999];
+/**
+ * Fixed thresholds on 1 − the combined p-value. A p-value among 2000 recent surprises is at least
+ * 1/2001, so 'sidak' reaches 0.999 only when one model's surprise is the largest of its recent ones;
+ * 0.9985 lets the second largest count too.
+ */
+const THRESHOLDS = [0.998, 0.9985, 0.999, 0.9995, 0.9998, 0.9999];
 
 /** Name of a pair's candidates, e.g. `base+joint`. */
 export const pairName = (pair: readonly [string, string]): string => `${pair[0]}+${pair[1]}`;
@@ -57,11 +72,19 @@ export function combinedScores(
   a: readonly number[],
   b: readonly number[],
   kinds: readonly [EvidenceKind, EvidenceKind],
+  averages: readonly [number, number],
   rule: CombineRule,
   rangeTolerance: number,
   dedupe: number,
 ): number[] {
-  const scorer = new CombinedScorer({ rule, kinds, window: 2000, minHistory: 100, rangeTolerance });
+  const scorer = new CombinedScorer({
+    rule,
+    kinds,
+    averages,
+    window: 2000,
+    minHistory: 100,
+    rangeTolerance,
+  });
   return newMaxOnly(
     series.values.map((v, i) => scorer.next(v, a[i]!, b[i]!)),
     dedupe,
@@ -76,14 +99,18 @@ export function combinedCandidates(
   profile: NabProfile,
   dedupe: number,
 ): CandidateSummary[] {
-  const ea = evidence.get(pair[0])!;
-  const eb = evidence.get(pair[1])!;
+  const [pa, pb] = [parseEvidence(pair[0]), parseEvidence(pair[1])];
+  const averages = [pa.average, pb.average] as const;
+  const ea = evidence.get(pa.model)!;
+  const eb = evidence.get(pb.model)!;
   const kinds = [ea.kind, eb.kind] as const;
   const [a, b] = [ea.streams, eb.streams];
   const out: CandidateSummary[] = [];
   for (const rule of COMBINE_RULES) {
     for (const tol of RANGE_TOLERANCES) {
-      const scores = corpus.map((s, i) => combinedScores(s, a[i]!, b[i]!, kinds, rule, tol, dedupe));
+      const scores = corpus.map((s, i) =>
+        combinedScores(s, a[i]!, b[i]!, kinds, averages, rule, tol, dedupe),
+      );
       let first: CandidateSummary | undefined;
       for (const threshold of THRESHOLDS) {
         const candidate: LocoCandidate = {

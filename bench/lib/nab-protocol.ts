@@ -55,6 +55,7 @@ export const MODEL_GRID: readonly ModelVariant[] = [
   ['mem500', { memory: 500 }],
   ['h12', { hidden: 12 }],
   ['daily', { daily: true }],
+  ['scales', { scales: [10, 100] }],
 ];
 
 /** A post-processing candidate: of the surprise, or (joint only) of the flow detector's own p-value. */

@@ -47,6 +47,11 @@ export interface CombineScoreOptions {
   readonly rule: CombineRule;
   /** What the first and the second model give (default both 'surprise'). */
   readonly kinds?: readonly [EvidenceKind, EvidenceKind];
+  /**
+   * Per model, the p-value is of the mean of its last `average` surprises (default 1: the surprise
+   * itself; 'surprise' evidence only).
+   */
+  readonly averages?: readonly [number, number];
   /** Recent surprises of each model the p-values are taken among. */
   readonly window: number;
   /** Surprises a model needs before its p-value is below 1. */
@@ -66,6 +71,9 @@ export function combineScoreProblems(o: CombineScoreOptions): string[] {
     problems.push(`minHistory must be an integer in [1, window], got ${o.minHistory}`);
   if (!Number.isFinite(o.rangeTolerance))
     problems.push(`rangeTolerance must be finite, got ${o.rangeTolerance}`);
+  for (const a of o.averages ?? []) {
+    if (!Number.isInteger(a) || a < 1) problems.push(`averages must be integers >= 1, got ${a}`);
+  }
   for (const k of o.kinds ?? []) {
     if (k !== 'surprise' && k !== 'pvalue')
       problems.push(`kinds must be 'surprise' or 'pvalue', got ${String(k)}`);
@@ -76,14 +84,28 @@ export function combineScoreProblems(o: CombineScoreOptions): string[] {
 /** One model's evidence as a p-value in (0, 1]: 1 (no evidence) while it warms (NaN). */
 class Evidence {
   private readonly history: SurprisePValue | undefined;
+  private readonly recent: number[] = [];
 
-  constructor(kind: EvidenceKind, window: number, minHistory: number) {
+  constructor(
+    kind: EvidenceKind,
+    window: number,
+    minHistory: number,
+    private readonly average: number,
+  ) {
     if (kind === 'surprise') this.history = new SurprisePValue(window, minHistory);
   }
 
   pvalue(x: number): number {
-    if (this.history !== undefined) return Math.exp(this.history.next(x));
+    if (this.history !== undefined) return Math.exp(this.history.next(this.averaged(x)));
     return Number.isFinite(x) ? Math.min(1, Math.max(x, Number.MIN_VALUE)) : 1;
+  }
+
+  /** Mean of the last `average` finite surprises (NaN stays NaN). */
+  private averaged(u: number): number {
+    if (this.average === 1 || !Number.isFinite(u)) return u;
+    this.recent.push(u);
+    if (this.recent.length > this.average) this.recent.shift();
+    return this.recent.reduce((s, v) => s + v, 0) / this.recent.length;
   }
 }
 
@@ -97,8 +119,9 @@ export class CombinedScorer {
     const problems = combineScoreProblems(options);
     if (problems.length > 0) throw new InvalidOptionError(`combined scoring: ${problems.join('; ')}`);
     const [ka, kb] = options.kinds ?? ['surprise', 'surprise'];
-    this.a = new Evidence(ka, options.window, options.minHistory);
-    this.b = new Evidence(kb, options.window, options.minHistory);
+    const [aa, ab] = options.averages ?? [1, 1];
+    this.a = new Evidence(ka, options.window, options.minHistory, aa);
+    this.b = new Evidence(kb, options.window, options.minHistory, ab);
     this.range = new RangeBreakout(Math.max(0, options.rangeTolerance));
   }
 

@@ -7,7 +7,7 @@
  */
 import { createRng, type Rng } from '../../core/rng.js';
 import { InvalidOptionError } from '../../errors.js';
-import { type ContextOptions, contextLength, SeriesContext } from './context.js';
+import { type ContextOptions, contextLength, MAX_DAY_POINTS, SeriesContext } from './context.js';
 import { MixtureDensityNet, mdnOptionProblems } from './mdn.js';
 
 /** Options of `ConditionalSurprise`. */
@@ -58,6 +58,10 @@ export function conditionalOptionProblems(o: ConditionalOptions): string[] {
     const v = o[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
       problems.push(`${k} must be an integer >= ${min}, got ${String(v)}`);
+  }
+  for (const s of o.scales ?? []) {
+    if (!Number.isInteger(s) || s < 1 || s > MAX_DAY_POINTS)
+      problems.push(`scales must be integers in [1, ${MAX_DAY_POINTS}], got ${s}`);
   }
   for (const k of ['slowAlpha', 'fastAlpha'] as const) {
     if (!(o[k] > 0 && o[k] <= 1)) problems.push(`${k} must be in (0, 1], got ${o[k]}`);

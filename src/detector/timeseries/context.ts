@@ -21,6 +21,11 @@ export interface ContextOptions {
    * sampling interval; off when a day is under 2 or over `MAX_DAY_POINTS` points).
    */
   readonly daily?: boolean;
+  /**
+   * Longer scales: per entry s, append the change over the last s points, x_{t−1} − x_{t−1−s}, in
+   * units of the running standard deviation (0 until s + 1 values were seen). Absent = none.
+   */
+  readonly scales?: readonly number[];
 }
 
 /** Longest day, in points, the daily context keeps (a value history of that length per key). */
@@ -28,7 +33,7 @@ export const MAX_DAY_POINTS = 1500;
 
 /** Length of the context vector. */
 export function contextLength(o: ContextOptions): number {
-  return o.lags + 2 + (o.timeOfDay ? 2 : 0) + (o.daily === true ? 2 : 0);
+  return o.lags + 2 + (o.timeOfDay ? 2 : 0) + (o.daily === true ? 2 : 0) + (o.scales?.length ?? 0);
 }
 
 const DAY_MS = 86_400_000;
@@ -97,9 +102,16 @@ export class SeriesContext {
       out[j++] = Math.cos(angle);
     }
     const p = this.day ?? 0;
-    if (this.options.daily === true && p > 0 && last - p >= 0) {
-      out[j] = clip((v[last - p + 1]! - v[last - p]!) / step, CLIP);
-      out[j + 1] = clip((v[last]! - v[last - p]!) / level, CLIP);
+    if (this.options.daily === true) {
+      if (p > 0 && last - p >= 0) {
+        out[j] = clip((v[last - p + 1]! - v[last - p]!) / step, CLIP);
+        out[j + 1] = clip((v[last]! - v[last - p]!) / level, CLIP);
+      }
+      j += 2;
+    }
+    for (const s of this.options.scales ?? []) {
+      if (last - s >= 0) out[j] = clip((v[last]! - v[last - s]!) / level, CLIP);
+      j++;
     }
     return out;
   }
@@ -128,7 +140,8 @@ export class SeriesContext {
       this.stepVariance += b * ((value - prev) ** 2 - this.stepVariance);
     }
     this.values.push(value);
-    if (this.values.length > Math.max(this.options.lags, this.day ?? 0) + 1) this.values.shift();
+    const longest = Math.max(this.options.lags, this.day ?? 0, ...(this.options.scales ?? []));
+    if (this.values.length > longest + 1) this.values.shift();
     this.count++;
     const a = Math.max(1 / this.count, this.options.slowAlpha);
     const d = value - this.mean;

@@ -5,6 +5,7 @@ import {
   combinePValues,
   combineScoreProblems,
 } from '../../../src/detector/timeseries/combine-score.js';
+import { SurpriseScorer } from '../../../src/detector/timeseries/surprise-score.js';
 
 const OPTIONS = { rule: 'sidak', window: 200, minHistory: 20, rangeTolerance: -1 } as const;
 
@@ -71,6 +72,18 @@ describe('CombinedScorer', () => {
     const s = new CombinedScorer({ ...OPTIONS, rule: 'fisher', kinds: ['pvalue', 'pvalue'] });
     expect(s.next(0, 0.01, 0.5)).toBeCloseTo(1 - combinePValues('fisher', 0.01, 0.5), 12);
     expect(s.next(0, Number.NaN, 0.5)).toBeCloseTo(1 - combinePValues('fisher', 1, 0.5), 12);
+  });
+
+  it("averages a model's surprises as SurpriseScorer does", () => {
+    const rng = createRng(3);
+    const combined = new CombinedScorer({ ...OPTIONS, kinds: ['surprise', 'pvalue'], averages: [5, 1] });
+    const single = new SurpriseScorer({ ...OPTIONS, score: 'pvalue', average: 5 });
+    for (let i = 0; i < 300; i++) {
+      const u = i % 50 === 49 ? 6 : rng.normal() ** 2;
+      const pa = 1 - single.next(0, u);
+      expect(1 - combined.next(0, u, 1)).toBeCloseTo(pa * (2 - pa), 12);
+    }
+    expect(() => new CombinedScorer({ ...OPTIONS, averages: [0, 1] })).toThrow(/averages/);
   });
 
   it('raises the score to 1 on a range breakout', () => {

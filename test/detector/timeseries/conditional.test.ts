@@ -159,3 +159,32 @@ describe('SeriesContext daily context', () => {
     expect(last![4]).not.toBe(0);
   });
 });
+
+describe('SeriesContext longer scales', () => {
+  it('appends the change over each scale in level units, 0 until that much history exists', () => {
+    const ctx = new SeriesContext({
+      lags: 2,
+      slowAlpha: 0.01,
+      fastAlpha: 0.1,
+      timeOfDay: false,
+      scales: [5, 20],
+    });
+    const contexts: Float64Array[] = [];
+    for (let i = 0; i < 30; i++) {
+      const c = ctx.next(i, i * 60_000).context;
+      if (c !== null) contexts.push(c);
+    }
+    // lags 2 + level + fast + 2 scales; a ramp's change over s points is s steps.
+    const first = contexts[0]!;
+    const last = contexts[contexts.length - 1]!;
+    expect(last).toHaveLength(6);
+    expect(first[4]).toBe(0);
+    expect(first[5]).toBe(0);
+    expect(last[4]).toBeGreaterThan(0);
+    expect(last[5]! / last[4]!).toBeCloseTo(4, 9);
+  });
+
+  it('rejects a scale beyond the kept history', () => {
+    expect(() => new ConditionalSurprise({ ...DEFAULT_CONDITIONAL_OPTIONS, scales: [0] })).toThrow(/scales/);
+  });
+});
