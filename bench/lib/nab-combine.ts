@@ -1,7 +1,8 @@
 /**
  * Combined candidates of the NAB protocol: two models' surprise streams (cached by nab-streams.ts), each
- * turned into a p-value among its own recent surprises, combined per point (`CombinedScorer`), then the
- * same range breakout, repeat suppression and fixed thresholds as the single-model candidates.
+ * turned into a p-value among its own recent surprises (or the joint flow detector's own p-value,
+ * `jointdet`), combined per point (`CombinedScorer`), then the same range breakout, repeat suppression
+ * and fixed thresholds as the single-model candidates.
  */
 import {
   COMBINE_RULES,

@@ -1,6 +1,7 @@
 /**
  * `bench:nab --protocol loco`: the leave-one-category-out selection of the NAB config (docs/evaluation.md,
- * "NAB protocol"). Model variants × score post-processing × fixed thresholds; model streams cached.
+ * "NAB protocol"). Model variants × score post-processing × fixed thresholds, plus pairs of models whose
+ * p-values are combined per point (nab-combine.ts); model streams cached.
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
