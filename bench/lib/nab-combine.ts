@@ -4,12 +4,7 @@
  * `jointdet`), combined per point (`CombinedScorer`), then the same range breakout, repeat suppression
  * and fixed thresholds as the single-model candidates.
  */
-import {
-  COMBINE_RULES,
-  CombinedScorer,
-  type CombineRule,
-  type EvidenceKind,
-} from '../../src/detector/timeseries/combine-score.js';
+
 import { newMaxOnly } from '../../src/evaluate/nab-anomaly-score.js';
 import {
   type CandidateSummary,
@@ -17,6 +12,7 @@ import {
   summariseCandidate,
 } from '../../src/evaluate/nab-loco.js';
 import type { NabProfile, NabSeries } from '../../src/evaluate/nab-score.js';
+import { COMBINE_RULES, CombinedScorer, type CombineRule, type EvidenceKind } from './combine-score.js';
 
 /** Model pairs whose evidence is combined (names of `MODEL_GRID`, or `jointdet`: see `Evidence`). */
 export const COMBINE_PAIRS: readonly (readonly [string, string])[] = [

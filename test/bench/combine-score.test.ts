@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../../../src/core/rng.js';
-import {
-  CombinedScorer,
-  combinePValues,
-  combineScoreProblems,
-} from '../../../src/detector/timeseries/combine-score.js';
-import { SurpriseScorer } from '../../../src/detector/timeseries/surprise-score.js';
+import { CombinedScorer, combinePValues, combineScoreProblems } from '../../bench/lib/combine-score.js';
+import { createRng } from '../../src/core/rng.js';
+import { SurpriseScorer } from '../../src/detector/timeseries/surprise-score.js';
 
 const OPTIONS = { rule: 'sidak', window: 200, minHistory: 20, rangeTolerance: -1 } as const;
 

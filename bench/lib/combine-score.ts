@@ -6,9 +6,10 @@
  * conditional model misses changes of the daily shape that the joint flow of a lag vector sees, and the
  * joint flow over-alerts where the conditional model does not.
  */
-import { InvalidOptionError } from '../../errors.js';
-import { RangeBreakout } from '../range-breakout.js';
-import { SurprisePValue } from './surprise-score.js';
+
+import { RangeBreakout } from '../../src/detector/range-breakout.js';
+import { SurprisePValue } from '../../src/detector/timeseries/surprise-score.js';
+import { InvalidOptionError } from '../../src/errors.js';
 
 /** How two p-values become one. */
 export type CombineRule = 'sidak' | 'fisher' | 'mean';
