@@ -1,13 +1,13 @@
 import { DEFAULT_CLIP_NORM, DEFAULT_WEIGHT_DECAY } from '../core/training-defaults.js';
-import { FlowsentinelError, InvalidOptionError, SerializationError } from '../errors.js';
+import { FlowsentinelError, InvalidOptionError } from '../errors.js';
 import { AdamW } from './adamw.js';
 import { clipByGlobalNorm } from './clip.js';
-import { ENGINES, type Engine, fusedParts } from './fused/engine.js';
-import type { FusedModel } from './fused/fused-model.js';
+import { ENGINES, type Engine, fusedParts, type RowScorer } from './fused/engine.js';
 import { HostStepper } from './fused/host-step.js';
 import type { NormalizingFlow } from './normalizing-flow.js';
 import { createSchedule, type LearningRateSchedule } from './schedule.js';
 import * as tf from './tf.js';
+import { parseTrainerState } from './trainer-state.js';
 import type {
   FitOptions,
   FitResult,
@@ -55,12 +55,13 @@ export class Trainer {
   readonly engine: Engine;
   private readonly optimizer: AdamW | undefined;
   private readonly host: HostStepper | undefined;
-  private readonly fused: FusedModel | undefined;
+  private readonly fused: RowScorer | undefined;
   private readonly vars: readonly tf.Variable[];
   private readonly schedule: LearningRateSchedule;
   private readonly clipNorm: number;
   private readonly objective: Objective;
   private readonly hostScoreMaxRows: number;
+  private readonly onHost: boolean;
   private applied = 0;
   private skipped = 0;
   private pending = false;
@@ -103,11 +104,13 @@ export class Trainer {
       this.optimizer = new AdamW(this.vars, hyper);
       this.host = undefined;
       this.fused = undefined;
+      this.onHost = false;
     } else {
       this.optimizer = undefined;
       const parts = fusedParts(flow, options.objective === undefined, (x) => this.objective(this.flow, x));
       this.host = new HostStepper(parts.store, parts.source, hyper, clipNorm);
       this.fused = parts.model;
+      this.onHost = parts.onHost;
     }
   }
 
@@ -123,6 +126,7 @@ export class Trainer {
 
   /** One AdamW step on batch `x` (`[batch, dim]`); the caller keeps ownership of `x`. */
   async step(x: tf.Tensor2D): Promise<StepResult> {
+    if (this.host?.onHost === true) return this.stepOnHost(x, x.dataSync() as Float32Array, x.shape[0]);
     const { packed, lr } = this.launch(x);
     this.pending = true;
     try {
@@ -133,8 +137,24 @@ export class Trainer {
     }
   }
 
+  /**
+   * `step` on `n` row-major rows of `values`. With the host engine (mixture-CDF flows) no tensor is made
+   * (one is, once, to initialise the flow); otherwise the rows are uploaded for `step`.
+   */
+  async stepRows(values: Float32Array, n: number): Promise<StepResult> {
+    const dim = this.flow.dim;
+    if (this.host?.onHost === true) return this.stepOnHost(() => tf.tensor2d(values, [n, dim]), values, n);
+    const x = tf.tensor2d(values, [n, dim]);
+    try {
+      return await this.step(x);
+    } finally {
+      x.dispose();
+    }
+  }
+
   /** Synchronous `step`, for tests and scripts; blocks on the readback. */
   stepSync(x: tf.Tensor2D): StepResult {
+    if (this.host?.onHost === true) return this.stepOnHost(x, x.dataSync() as Float32Array, x.shape[0]);
     const { packed, lr } = this.launch(x);
     try {
       return this.finish(packed.dataSync() as Float32Array, lr);
@@ -186,9 +206,17 @@ export class Trainer {
     return { losses, skippedSteps: this.skipped - skippedBefore };
   }
 
-  /** Whether scoring (and, with the default objective, training) uses folded weights and fused kernels. */
+  /**
+   * Whether scoring (and, with the default objective, training) uses the fused engine's own path: folded
+   * weights and fused kernels, or the host engine for mixture-CDF flows (`usesHostEngine`).
+   */
   get usesFusedKernels(): boolean {
     return this.fused !== undefined;
+  }
+
+  /** Whether the fused engine runs this flow on the host in plain TypeScript (mixture-CDF flows). */
+  get usesHostEngine(): boolean {
+    return this.onHost;
   }
 
   /**
@@ -223,31 +251,11 @@ export class Trainer {
   /** Restores `getState` output (validated; SerializationError leaves the trainer unchanged). */
   setState(state: unknown): void {
     this.checkAlive();
-    const s = state as Partial<TrainerState> | null;
-    if (s === null || typeof s !== 'object' || s.format !== 'flowsentinel.trainer') {
-      throw new SerializationError('not a trainer state: the "format" field is missing or wrong');
-    }
-    if (s.version !== 1) {
-      throw new SerializationError(
-        `trainer state version ${String(s.version)} is not supported (this build reads 1)`,
-        {
-          context: { version: s.version },
-        },
-      );
-    }
-    const counts = [s.step, s.skippedSteps];
-    if (!counts.every((n) => typeof n === 'number' && Number.isInteger(n) && n >= 0)) {
-      throw new SerializationError('trainer state "step" and "skippedSteps" must be integers ≥ 0');
-    }
-    if (s.optimizer?.step !== s.step) {
-      throw new SerializationError(
-        `trainer state is inconsistent: step ${String(s.step)} but optimizer step ${String(s.optimizer?.step)}`,
-      );
-    }
+    const s = parseTrainerState(state);
     if (this.optimizer !== undefined) this.optimizer.setState(s.optimizer);
     else this.host!.setState(s.optimizer);
-    this.applied = s.step!;
-    this.skipped = s.skippedSteps!;
+    this.applied = s.step;
+    this.skipped = s.skippedSteps;
   }
 
   /** Frees the optimizer state. The flow stays usable (and owned by the caller). */
@@ -263,18 +271,7 @@ export class Trainer {
    * packed loss and gradients for the host optimizer (fused).
    */
   private launch(x: tf.Tensor2D): { packed: tf.Tensor1D; lr: number } {
-    this.checkAlive();
-    if (this.pending) {
-      throw new TrainerError('step() called while a previous step() is still pending; await it first');
-    }
-    this.checkVariables();
-    if (!this.flow.isInitialized) this.flow.initialize(x);
-    const lr = this.schedule(this.applied);
-    if (!(Number.isFinite(lr) && lr >= 0)) {
-      throw new InvalidOptionError(
-        `the schedule returned learning rate ${lr} at step ${this.applied}; fix it`,
-      );
-    }
+    const lr = this.begin(x);
     if (this.host !== undefined) return { packed: this.host.launch(x), lr };
     const optimizer = this.optimizer!;
     const packed = tf.tidy(() => {
@@ -286,6 +283,36 @@ export class Trainer {
       return tf.stack([value, clipped.norm, tf.cast(finite, 'float32')]) as tf.Tensor1D;
     });
     return { packed, lr };
+  }
+
+  /** Checks, initialises the flow on its first batch (`x` or made by it), and the learning rate. */
+  private begin(x: tf.Tensor2D | (() => tf.Tensor2D)): number {
+    this.checkAlive();
+    if (this.pending) {
+      throw new TrainerError('step() called while a previous step() is still pending; await it first');
+    }
+    this.checkVariables();
+    if (!this.flow.isInitialized) {
+      const t = typeof x === 'function' ? x() : x;
+      try {
+        this.flow.initialize(t);
+      } finally {
+        if (t !== x) t.dispose();
+      }
+    }
+    const lr = this.schedule(this.applied);
+    if (!(Number.isFinite(lr) && lr >= 0)) {
+      throw new InvalidOptionError(
+        `the schedule returned learning rate ${lr} at step ${this.applied}; fix it`,
+      );
+    }
+    return lr;
+  }
+
+  /** A host-engine step: loss and gradients computed from `values` on the host, no tensors. */
+  private stepOnHost(x: tf.Tensor2D | (() => tf.Tensor2D), values: Float32Array, n: number): StepResult {
+    const lr = this.begin(x);
+    return this.finish(this.host!.computeHost(values, n), lr);
   }
 
   private finish(values: Float32Array, lr: number): StepResult {
