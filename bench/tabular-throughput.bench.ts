@@ -36,7 +36,8 @@ function batches(d: number, n: number, size: number): FeatureEvent[][] {
 }
 
 const VARIANTS: Record<string, ConfigOverrides> = {
-  'config/tabular.yaml': {},
+  'config/tabular.yaml (engine fused: host engine)': {},
+  'config/tabular.yaml, engine autodiff (tfjs reference)': { model: { engine: 'autodiff' } },
   'config/tabular.yaml, micro-batches of 256, 1 step of 256 rows': {
     batching: { maxSize: 256 },
     training: { stepsPerBatch: 1, batchSize: 256 },

@@ -8,7 +8,7 @@
  */
 import { HALF_LOG_2PI } from '../priors/prior-common.js';
 import { MAX_ABS_LOG_SCALE } from '../transforms/mixture-cdf.js';
-import { logNormalCdfPairWithSlopes } from './host-mixture-math.js';
+import { linearElement, logSpaceElement } from './host-mixture-element.js';
 import type { MixturePlan } from './host-plan.js';
 
 /** A mixture layer's folded parameters, `[dim, K]` row-major each. */
@@ -18,6 +18,8 @@ export interface MixtureWeights {
   /** Normalised log-weights and the weights π themselves. */
   readonly logW: Float64Array;
   readonly pi: Float64Array;
+  /** π_k/(σ_k·√(2π)): the component's density is dens·e^(−t²/2). */
+  readonly dens: Float64Array;
   readonly mu: Float64Array;
   /** Clamped log-scales, their e^(−σ), and 1 where the clamp is inactive (the gradient passes). */
   readonly ls: Float64Array;
@@ -69,6 +71,7 @@ export function foldMixture(
     dim,
     logW,
     pi: logW.map(Math.exp),
+    dens: logW.map((v, q) => Math.exp(v - ls[q]! - HALF_LOG_2PI)),
     mu: Float64Array.from(means),
     ls,
     inv: ls.map((v) => Math.exp(-v)),
@@ -76,24 +79,14 @@ export function foldMixture(
   };
 }
 
-/** log Σ_k e^(a[from + k]) over K entries. */
-function logSumExp(a: Float64Array, from: number, k: number): number {
-  let max = Number.NEGATIVE_INFINITY;
-  for (let c = 0; c < k; c++) max = Math.max(max, a[from + c]!);
-  if (max === Number.NEGATIVE_INFINITY) return max;
-  let sum = 0;
-  for (let c = 0; c < k; c++) sum += Math.exp(a[from + c]! - max);
-  return max + Math.log(sum);
-}
-
-/** Scratch of `mixtureForward`: 3K log-terms, 4 + 2 outputs of the log Φ pair. */
+/** Scratch of `mixtureForward`: 4K per-component values, or 3K log terms and 6 for the log Φ pair. */
 export function mixtureScratch(k: number): Float64Array {
-  return new Float64Array(3 * k + 6);
+  return new Float64Array(4 * k + 8);
 }
 
 /**
  * Maps `h` (`rows × dim`, in place) to y and adds each row's log-determinant to `logDet`; fills `saved`
- * when given (training).
+ * when given (training). Each element takes the linear-space path, or the log-space one in the far tails.
  */
 export function mixtureForward(
   w: MixtureWeights,
@@ -105,42 +98,16 @@ export function mixtureForward(
 ): void {
   const d = w.dim;
   const k = w.plan.components;
-  const pair = scratch.subarray(3 * k, 3 * k + 4);
-  const tmp = scratch.subarray(3 * k + 4);
+  const out = scratch.subarray(scratch.length - 2);
+  const sc = scratch.subarray(0, scratch.length - 2);
   for (let i = 0; i < rows; i++) {
     let det = 0;
     for (let j = 0; j < d; j++) {
       const x = h[i * d + j]!;
-      const p = j * k;
       const at = (i * d + j) * k;
-      for (let c = 0; c < k; c++) {
-        const t = (x - w.mu[p + c]!) * w.inv[p + c]!;
-        logNormalCdfPairWithSlopes(t, pair, tmp);
-        scratch[c] = w.logW[p + c]! + pair[0]!;
-        scratch[k + c] = w.logW[p + c]! + pair[1]!;
-        scratch[2 * k + c] = w.logW[p + c]! - w.ls[p + c]! - 0.5 * t * t - HALF_LOG_2PI;
-        if (saved !== undefined) {
-          saved.t[at + c] = t;
-          saved.cZ[at + c] = pair[2]!;
-          saved.cS[at + c] = pair[3]!;
-        }
-      }
-      const lz = logSumExp(scratch, 0, k);
-      const ls = logSumExp(scratch, k, k);
-      const ld = logSumExp(scratch, 2 * k, k);
-      h[i * d + j] = lz - ls;
-      det += ld - lz - ls;
-      if (saved !== undefined) {
-        for (let c = 0; c < k; c++) {
-          const rz = Math.exp(scratch[c]! - lz);
-          const rs = Math.exp(scratch[k + c]! - ls);
-          saved.rZ[at + c] = rz;
-          saved.rS[at + c] = rs;
-          saved.rD[at + c] = Math.exp(scratch[2 * k + c]! - ld);
-          saved.cZ[at + c] = rz * saved.cZ[at + c]!;
-          saved.cS[at + c] = rs * saved.cS[at + c]!;
-        }
-      }
+      if (!linearElement(w, j * k, x, out, sc, saved, at)) logSpaceElement(w, j * k, x, out, sc, saved, at);
+      h[i * d + j] = out[0]!;
+      det += out[1]!;
     }
     logDet[i] = logDet[i]! + det;
   }
