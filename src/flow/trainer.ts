@@ -1,13 +1,12 @@
-import { DEFAULT_CLIP_NORM, DEFAULT_WEIGHT_DECAY } from '../core/training-defaults.js';
 import { FlowsentinelError, InvalidOptionError } from '../errors.js';
 import { AdamW } from './adamw.js';
 import { clipByGlobalNorm } from './clip.js';
-import { ENGINES, type Engine, fusedParts, type RowScorer } from './fused/engine.js';
+import { type Engine, fusedParts, type RowScorer } from './fused/engine.js';
 import { HostStepper } from './fused/host-step.js';
 import type { NormalizingFlow } from './normalizing-flow.js';
-import { createSchedule, type LearningRateSchedule } from './schedule.js';
+import type { LearningRateSchedule } from './schedule.js';
 import * as tf from './tf.js';
-import { parseTrainerState } from './trainer-state.js';
+import { parseTrainerState, resolveTrainerOptions } from './trainer-options.js';
 import type {
   FitOptions,
   FitResult,
@@ -29,25 +28,12 @@ export type {
   TrainerState,
 } from './trainer-types.js';
 
-function resolveSchedule(o: TrainerOptions): LearningRateSchedule {
-  if (typeof o.schedule === 'function') {
-    if (o.learningRate !== undefined) {
-      throw new InvalidOptionError('pass either learningRate or a schedule function, not both');
-    }
-    return o.schedule;
-  }
-  const lr = o.learningRate ?? 1e-3;
-  if (!(Number.isFinite(lr) && lr > 0)) {
-    throw new InvalidOptionError(`learningRate must be a finite number > 0 (e.g. 1e-3), got ${lr}`);
-  }
-  return createSchedule(o.schedule ?? { kind: 'constant' }, lr);
-}
-
 /**
  * Trains a `NormalizingFlow` by AdamW with global-norm clipping. Each step reads back exactly one small
  * tensor (loss, gradient norm, finite flag); whether to apply the update is decided in-graph, so a
- * non-finite loss or gradient leaves weights and optimizer state untouched. The trainer does not own
- * the flow: `dispose()` frees only the optimizer state.
+ * non-finite loss or gradient leaves weights and optimizer state untouched (the `fused` engine decides on
+ * the host from one readback, or from none on the host engine). The trainer does not own the flow:
+ * `dispose()` frees only the optimizer state.
  */
 export class Trainer {
   readonly flow: NormalizingFlow;
@@ -68,38 +54,15 @@ export class Trainer {
   private disposed = false;
 
   constructor(flow: NormalizingFlow, options: TrainerOptions = {}) {
-    const betas = options.betas ?? [0.9, 0.999];
-    if (!Array.isArray(betas) || betas.length !== 2) {
-      throw new InvalidOptionError('betas must be a pair [beta1, beta2], e.g. [0.9, 0.999]');
-    }
-    const clipNorm = options.clipNorm ?? DEFAULT_CLIP_NORM;
-    if (typeof clipNorm !== 'number' || Number.isNaN(clipNorm)) {
-      throw new InvalidOptionError('clipNorm must be a number (≤ 0 or Infinity disables clipping)');
-    }
-    this.schedule = resolveSchedule(options);
+    const { schedule, clipNorm, engine, hostScoreMaxRows, hyper } = resolveTrainerOptions(options);
+    this.schedule = schedule;
     this.clipNorm = clipNorm;
+    this.engine = engine;
+    this.hostScoreMaxRows = hostScoreMaxRows;
     this.objective = options.objective ?? ((f, x) => f.nll(x));
     this.flow = flow;
     this.vars = flow.trainableVariables();
     if (this.vars.length === 0) throw new InvalidOptionError('the flow has no trainable variables');
-    const engine = options.engine ?? 'autodiff';
-    if (!ENGINES.includes(engine)) {
-      throw new InvalidOptionError(`engine must be one of ${ENGINES.join(', ')}, got ${String(engine)}`);
-    }
-    this.engine = engine;
-    this.hostScoreMaxRows = options.hostScoreMaxRows ?? 0;
-    if (!Number.isInteger(this.hostScoreMaxRows) || this.hostScoreMaxRows < 0) {
-      throw new InvalidOptionError(
-        `hostScoreMaxRows must be an integer >= 0, got ${options.hostScoreMaxRows}`,
-      );
-    }
-    const hyper = {
-      beta1: betas[0],
-      beta2: betas[1],
-      epsilon: options.epsilon ?? 1e-8,
-      weightDecay: options.weightDecay ?? DEFAULT_WEIGHT_DECAY,
-      excludeVectorsFromDecay: options.excludeVectorsFromDecay ?? true,
-    };
     if (engine === 'autodiff') {
       this.optimizer = new AdamW(this.vars, hyper);
       this.host = undefined;
