@@ -14,6 +14,33 @@ import { ERFC_COEFFS } from '../special.js';
 import type { MixtureSaved, MixtureWeights } from './host-mixture.js';
 import { logNormalCdfPairWithSlopes } from './host-mixture-math.js';
 
+const [C0, C1, C2, C3, C4, C5, C6, C7, C8, C9] = ERFC_COEFFS;
+
+/** `logErfc`'s polynomial P(τ) = C0·τ⁹ + … + C9, by Horner. */
+function erfcPoly(tau: number): number {
+  let p = C0 * tau + C1;
+  p = p * tau + C2;
+  p = p * tau + C3;
+  p = p * tau + C4;
+  p = p * tau + C5;
+  p = p * tau + C6;
+  p = p * tau + C7;
+  p = p * tau + C8;
+  return p * tau + C9;
+}
+
+/** P'(τ) = 9·C0·τ⁸ + 8·C1·τ⁷ + … + C8, by Horner. */
+function erfcPolySlope(tau: number): number {
+  let p = 9 * C0 * tau + 8 * C1;
+  p = p * tau + 7 * C2;
+  p = p * tau + 6 * C3;
+  p = p * tau + 5 * C4;
+  p = p * tau + 4 * C5;
+  p = p * tau + 3 * C6;
+  p = p * tau + 2 * C7;
+  return p * tau + C8;
+}
+
 /** Sums below this decline the fast path (their product must stay a normal float64). */
 const TINY = 1e-150;
 
@@ -38,12 +65,7 @@ export function linearElement(
     const t = (x - w.mu[p + c]!) * w.inv[p + c]!;
     const a = Math.abs(t) * Math.SQRT1_2;
     const tau = 1 / (1 + 0.5 * a);
-    let poly: number = ERFC_COEFFS[0];
-    let dpoly = 0;
-    for (let i = 1; i < ERFC_COEFFS.length; i++) {
-      dpoly = dpoly * tau + poly;
-      poly = poly * tau + ERFC_COEFFS[i]!;
-    }
+    const poly = erfcPoly(tau);
     const g = Math.exp(-a * a);
     const half = 0.5 * tau * Math.exp(poly) * g;
     const pi = w.pi[p + c]!;
@@ -53,8 +75,7 @@ export function linearElement(
     sc[c] = t;
     sc[k + c] = half;
     sc[2 * k + c] = g;
-    // d/d|t| of log Φ(−|t|) by the fit: (−τ/2·(1 + τ·P'(τ)) − 2a)/√2.
-    sc[3 * k + c] = (-0.5 * tau * (1 + tau * dpoly) - 2 * a) * Math.SQRT1_2;
+    sc[3 * k + c] = tau;
   }
   if (!(z > TINY && sf > TINY && dens > TINY)) return false;
   out[0] = Math.log(z / sf);
@@ -68,8 +89,11 @@ export function linearElement(
     s.rZ[at + c] = (pi * (t < 0 ? half : 1 - half)) / z;
     s.rS[at + c] = (pi * (t < 0 ? 1 - half : half)) / sf;
     s.rD[at + c] = (w.dens[p + c]! * sc[2 * k + c]!) / dens;
-    // r·d log Φ(±t)/dt: on either branch ∓π·Φ(−|t|)·(d log Φ(−|t|)/d|t|) over the sum.
-    const slope = pi * half * sc[3 * k + c]!;
+    // d/d|t| of log Φ(−|t|) by the fit, (−τ/2·(1 + τ·P'(τ)) − 2a)/√2, a = |t|/√2; then
+    // r·d log Φ(±t)/dt on either branch is ∓π·Φ(−|t|)·(that slope) over the sum.
+    const tau = sc[3 * k + c]!;
+    const a = Math.abs(t) * Math.SQRT1_2;
+    const slope = pi * half * (-0.5 * tau * (1 + tau * erfcPolySlope(tau)) - 2 * a) * Math.SQRT1_2;
     s.cZ[at + c] = -slope / z;
     s.cS[at + c] = slope / sf;
   }
