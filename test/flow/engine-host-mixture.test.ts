@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng, type Rng } from '../../src/core/rng.js';
 import { marginalCouplingFlow } from '../../src/flow/builders-joint.js';
-import { HostFlow } from '../../src/flow/fused/host-flow.js';
+import { HostFlow, hostGradients } from '../../src/flow/fused/host-flow.js';
 import { hostPlanFor } from '../../src/flow/fused/host-plan.js';
 import { LOG_PROB_FLOOR, NormalizingFlow } from '../../src/flow/normalizing-flow.js';
 import { Logistic } from '../../src/flow/priors/logistic.js';
@@ -142,6 +142,17 @@ describe('host engine for mixture-CDF flows', () => {
     const h = host(flow, x, 5);
     expect(Math.abs(h.loss - a.loss)).toBeLessThanOrEqual(1e-6 * Math.abs(a.loss));
     expectGradsClose(h.grads, a.grads, 1e-4);
+  });
+
+  it('gives the same packed loss and gradients through the tensor interface (GradientSource.launch)', () => {
+    const rng = createRng(12);
+    const flow = track(randomFlow(4, 2, 3, rng));
+    const model = new HostFlow(hostPlanFor(flow)!, flow);
+    const source = hostGradients(model);
+    const x = rows(rng, 20, 4);
+    const t = track(tf.tensor2d(x, [20, 4]));
+    const packed = track(source.launch(t, model.store));
+    expect(Array.from(packed.dataSync())).toEqual(Array.from(source.host!(x, 20, model.store)));
   });
 
   it('has no plan for flows without a mixture-CDF layer or with unit output', () => {
