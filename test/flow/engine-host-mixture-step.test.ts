@@ -60,7 +60,9 @@ describe('Trainer engine fused on the host engine (mixture-coupling)', () => {
     const rng = createRng(4);
     const data = Array.from({ length: 3 }, () => rows(rng, 128, 8));
     const x = track(tf.tensor2d(data[0]!, [128, 8]));
+    expect(flow.isInitialized).toBe(false);
     await trainer.stepRows(data[0]!, 128);
+    expect(flow.isInitialized).toBe(true);
     const count = tf.memory().numTensors;
     for (let s = 0; s < 1000; s++) {
       if (s % 2 === 0) await trainer.stepRows(data[s % 3]!, 128);
