@@ -24,8 +24,21 @@ function rows(rng: Rng, n: number, dim: number, scale = 1.5): Float32Array {
 }
 
 /** The config/tabular.yaml family with random weights (mixture means spread, so components differ). */
-function randomFlow(dim: number, layers: number, components: number, rng: Rng): NormalizingFlow {
-  const flow = marginalCouplingFlow({ dim, components, layers, hidden: 8, seed: dim * 7 + layers });
+function randomFlow(
+  dim: number,
+  layers: number,
+  components: number,
+  rng: Rng,
+  activation: 'tanh' | 'relu' = 'tanh',
+): NormalizingFlow {
+  const flow = marginalCouplingFlow({
+    dim,
+    components,
+    layers,
+    hidden: 8,
+    activation,
+    seed: dim * 7 + layers,
+  });
   randomizeWeights(flow, rng, 0.4);
   const means = flow.trainableVariables()[1]!;
   const spread = tf.tidy(() => tf.add(means, tf.mul(tf.randomNormal(means.shape, 0, 1.5, 'float32', 3), 1)));
@@ -72,15 +85,20 @@ function expectGradsClose(a: Float32Array[], b: Float32Array[], rel: number): vo
 }
 
 const CASES = [1, 2, 3, 5, 8, 16].flatMap((dim) =>
-  [1, 2, 3, 4].map((layers) => ({ dim, layers, components: 2 + ((dim + layers) % 4) })),
+  [1, 2, 3, 4].map((layers) => ({
+    dim,
+    layers,
+    components: 2 + ((dim + layers) % 4),
+    activation: (dim + layers) % 3 === 0 ? ('relu' as const) : ('tanh' as const),
+  })),
 );
 
 describe('host engine for mixture-CDF flows', () => {
   it.each(CASES)(
-    'scores equal flow.score within 1e-5 (dim $dim, $layers couplings, K $components)',
-    ({ dim, layers, components }) => {
+    'scores equal flow.score within 1e-5 (dim $dim, $layers couplings, K $components, $activation)',
+    ({ dim, layers, components, activation }) => {
       const rng = createRng(dim * 31 + layers);
-      const flow = track(randomFlow(dim, layers, components, rng));
+      const flow = track(randomFlow(dim, layers, components, rng, activation));
       const model = new HostFlow(hostPlanFor(flow)!, flow);
       for (const n of [1, 7, 64]) {
         const x = rows(rng, n, dim);
@@ -94,10 +112,10 @@ describe('host engine for mixture-CDF flows', () => {
   );
 
   it.each(CASES)(
-    'gradients equal autodiff within 1e-4 relative (dim $dim, $layers couplings, K $components)',
-    ({ dim, layers, components }) => {
+    'gradients equal autodiff within 1e-4 relative (dim $dim, $layers couplings, K $components, $activation)',
+    ({ dim, layers, components, activation }) => {
       const rng = createRng(dim * 13 + layers);
-      const flow = track(randomFlow(dim, layers, components, rng));
+      const flow = track(randomFlow(dim, layers, components, rng, activation));
       const x = rows(rng, 48, dim);
       const ref = autodiff(flow, x, 48);
       const got = host(flow, x, 48);
