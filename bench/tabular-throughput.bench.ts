@@ -3,8 +3,13 @@
  * second of the process (steadier than wall time on a shared machine), detector alone (decoded rows,
  * micro-batches of `batching.maxSize`), against the old marginal-only model and the fused RealNVP.
  *
- *   npx tsx bench/tabular-throughput.bench.ts [--events=6000] [--dims=8,36]
+ * Before the table, `--warmup` events (default 2000) go through a throwaway detector of the default at the
+ * first dimension, untimed, so that the first row does not pay the JIT compilation of the host engine.
+ *
+ *   npx tsx bench/tabular-throughput.bench.ts [--events=6000] [--dims=8,36] [--warmup=2000]
  */
+import { loadavg } from 'node:os';
+import type { AppConfig } from '../src/config/index.js';
 import type { ConfigOverrides } from '../src/config/load.js';
 import { createRng } from '../src/core/rng.js';
 import { loadEvaluationConfig, TABULAR_CONFIG_FILE, TABULAR_DEFAULTS } from '../src/evaluate/config.js';
@@ -36,7 +41,8 @@ function batches(d: number, n: number, size: number): FeatureEvent[][] {
 }
 
 const VARIANTS: Record<string, ConfigOverrides> = {
-  'config/tabular.yaml': {},
+  'config/tabular.yaml (engine fused: host engine)': {},
+  'config/tabular.yaml, engine autodiff (tfjs reference)': { model: { engine: 'autodiff' } },
   'config/tabular.yaml, micro-batches of 256, 1 step of 256 rows': {
     batching: { maxSize: 256 },
     training: { stepsPerBatch: 1, batchSize: 256 },
@@ -45,26 +51,38 @@ const VARIANTS: Record<string, ConfigOverrides> = {
   'realnvp 4×64 fused (reference)': { model: { type: 'realnvp', layers: 4, hidden: 64 } },
 };
 
+/** config/tabular.yaml for `d` features with `overrides`. */
+function tabularConfig(d: number, overrides: ConfigOverrides): AppConfig {
+  const fields = Array.from({ length: d }, (_, j) => `f${j}`);
+  return loadEvaluationConfig({
+    defaultFile: TABULAR_CONFIG_FILE,
+    defaults: TABULAR_DEFAULTS,
+    fields,
+    env: {},
+    overrides,
+  }).config;
+}
+
 async function main(): Promise<void> {
   await initBackend(arg('backend', 'wasm') as 'wasm');
   const events = Number(arg('events', '6000'));
   const dims = arg('dims', '8,36').split(',').map(Number);
+  const warmup = Number(arg('warmup', '2000'));
+  if (warmup > 0) {
+    const config = tabularConfig(dims[0]!, {});
+    await detectorRun(config, batches(dims[0]!, warmup, config.batching.maxSize));
+  }
+  console.log(`load average ${loadavg()[0]!.toFixed(1)}`);
   console.log('| model | d | score + learn ev/CPU-s | score + learn ev/wall-s |');
   console.log('| --- | --: | --: | --: |');
   for (const d of dims) {
-    const fields = Array.from({ length: d }, (_, j) => `f${j}`);
     for (const [name, overrides] of Object.entries(VARIANTS)) {
-      const { config } = loadEvaluationConfig({
-        defaultFile: TABULAR_CONFIG_FILE,
-        defaults: TABULAR_DEFAULTS,
-        fields,
-        env: {},
-        overrides,
-      });
+      const config = tabularConfig(d, overrides);
       const run = await detectorRun(config, batches(d, events, config.batching.maxSize));
       console.log(`| ${name} | ${d} | ${Math.round(run.cpu)} | ${Math.round(run.wall)} |`);
     }
   }
+  console.log(`load average ${loadavg()[0]!.toFixed(1)}`);
 }
 
 await main();

@@ -3,7 +3,6 @@ import type { FeatureEvent, ScoredEvent } from '../core/records.js';
 import type { Rng } from '../core/rng.js';
 import { InvalidOptionError } from '../errors.js';
 import type { NormalizingFlow } from '../flow/normalizing-flow.js';
-import * as tf from '../flow/tf.js';
 import type { Trainer } from '../flow/trainer.js';
 import { captureState, type OnlineDetectorState, restoreState } from './detector-state.js';
 import { DetectorBusyError, type OnlineDetectorOptions } from './online-detector-options.js';
@@ -304,13 +303,8 @@ export class OnlineDetector implements BatchDetector {
     for (let s = 0; s < stepsPerBatch && train; s++) {
       const picked = this.minibatch(rows, nNew);
       const batch = dq ? dq.apply(picked, rng) : picked;
-      const x = tf.tensor2d(batch, [batch.length / d, d]);
-      try {
-        const result = await trainer.step(x);
-        this.o.observer?.onTrainStep?.(result);
-      } finally {
-        x.dispose();
-      }
+      const result = await trainer.stepRows(batch, batch.length / d);
+      this.o.observer?.onTrainStep?.(result);
     }
     if (reservoir) for (let i = 0; i < nNew; i++) reservoir.offer(rows, i, rng);
   }

@@ -19,7 +19,7 @@ const STIRLING_MIN = 8;
  * Chebyshev fit of log(erfc(a)·e^(a²)/τ), τ = 1/(1 + a/2), a ≥ 0 (Numerical Recipes `erfcc`; fractional
  * error of erfc < 1.2e-7 for every a ≥ 0). Highest-order coefficient first, for Horner.
  */
-const ERFC_COEFFS = [
+export const ERFC_COEFFS = [
   0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196,
   1.00002368, -1.26551223,
 ] as const;

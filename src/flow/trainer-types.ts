@@ -29,7 +29,8 @@ export interface TrainerOptions {
   /**
    * `autodiff` (default): tfjs autodiff and the in-graph AdamW, the reference path. `fused`: AdamW,
    * clipping and the finite check on host arrays from one readback, and for supported flows a hand-written
-   * tape-free forward/backward pass and fused scoring (see docs/flow-engine.md, "Engines").
+   * tape-free forward/backward pass and fused scoring, or for mixture-CDF flows the host engine (both in
+   * plain TypeScript, no tensors; see docs/flow-engine.md, "Engines").
    */
   readonly engine?: Engine;
   /**

@@ -1,13 +1,12 @@
-import { DEFAULT_CLIP_NORM, DEFAULT_WEIGHT_DECAY } from '../core/training-defaults.js';
-import { FlowsentinelError, InvalidOptionError, SerializationError } from '../errors.js';
+import { FlowsentinelError, InvalidOptionError } from '../errors.js';
 import { AdamW } from './adamw.js';
 import { clipByGlobalNorm } from './clip.js';
-import { ENGINES, type Engine, fusedParts } from './fused/engine.js';
-import type { FusedModel } from './fused/fused-model.js';
+import { type Engine, fusedParts, type RowScorer } from './fused/engine.js';
 import { HostStepper } from './fused/host-step.js';
 import type { NormalizingFlow } from './normalizing-flow.js';
-import { createSchedule, type LearningRateSchedule } from './schedule.js';
+import type { LearningRateSchedule } from './schedule.js';
 import * as tf from './tf.js';
+import { parseTrainerState, resolveTrainerOptions } from './trainer-options.js';
 import type {
   FitOptions,
   FitResult,
@@ -29,25 +28,12 @@ export type {
   TrainerState,
 } from './trainer-types.js';
 
-function resolveSchedule(o: TrainerOptions): LearningRateSchedule {
-  if (typeof o.schedule === 'function') {
-    if (o.learningRate !== undefined) {
-      throw new InvalidOptionError('pass either learningRate or a schedule function, not both');
-    }
-    return o.schedule;
-  }
-  const lr = o.learningRate ?? 1e-3;
-  if (!(Number.isFinite(lr) && lr > 0)) {
-    throw new InvalidOptionError(`learningRate must be a finite number > 0 (e.g. 1e-3), got ${lr}`);
-  }
-  return createSchedule(o.schedule ?? { kind: 'constant' }, lr);
-}
-
 /**
  * Trains a `NormalizingFlow` by AdamW with global-norm clipping. Each step reads back exactly one small
  * tensor (loss, gradient norm, finite flag); whether to apply the update is decided in-graph, so a
- * non-finite loss or gradient leaves weights and optimizer state untouched. The trainer does not own
- * the flow: `dispose()` frees only the optimizer state.
+ * non-finite loss or gradient leaves weights and optimizer state untouched (the `fused` engine decides on
+ * the host from one readback, or from none on the host engine). The trainer does not own the flow:
+ * `dispose()` frees only the optimizer state.
  */
 export class Trainer {
   readonly flow: NormalizingFlow;
@@ -55,59 +41,39 @@ export class Trainer {
   readonly engine: Engine;
   private readonly optimizer: AdamW | undefined;
   private readonly host: HostStepper | undefined;
-  private readonly fused: FusedModel | undefined;
+  private readonly fused: RowScorer | undefined;
   private readonly vars: readonly tf.Variable[];
   private readonly schedule: LearningRateSchedule;
   private readonly clipNorm: number;
   private readonly objective: Objective;
   private readonly hostScoreMaxRows: number;
+  private readonly onHost: boolean;
   private applied = 0;
   private skipped = 0;
   private pending = false;
   private disposed = false;
 
   constructor(flow: NormalizingFlow, options: TrainerOptions = {}) {
-    const betas = options.betas ?? [0.9, 0.999];
-    if (!Array.isArray(betas) || betas.length !== 2) {
-      throw new InvalidOptionError('betas must be a pair [beta1, beta2], e.g. [0.9, 0.999]');
-    }
-    const clipNorm = options.clipNorm ?? DEFAULT_CLIP_NORM;
-    if (typeof clipNorm !== 'number' || Number.isNaN(clipNorm)) {
-      throw new InvalidOptionError('clipNorm must be a number (≤ 0 or Infinity disables clipping)');
-    }
-    this.schedule = resolveSchedule(options);
+    const { schedule, clipNorm, engine, hostScoreMaxRows, hyper } = resolveTrainerOptions(options);
+    this.schedule = schedule;
     this.clipNorm = clipNorm;
+    this.engine = engine;
+    this.hostScoreMaxRows = hostScoreMaxRows;
     this.objective = options.objective ?? ((f, x) => f.nll(x));
     this.flow = flow;
     this.vars = flow.trainableVariables();
     if (this.vars.length === 0) throw new InvalidOptionError('the flow has no trainable variables');
-    const engine = options.engine ?? 'autodiff';
-    if (!ENGINES.includes(engine)) {
-      throw new InvalidOptionError(`engine must be one of ${ENGINES.join(', ')}, got ${String(engine)}`);
-    }
-    this.engine = engine;
-    this.hostScoreMaxRows = options.hostScoreMaxRows ?? 0;
-    if (!Number.isInteger(this.hostScoreMaxRows) || this.hostScoreMaxRows < 0) {
-      throw new InvalidOptionError(
-        `hostScoreMaxRows must be an integer >= 0, got ${options.hostScoreMaxRows}`,
-      );
-    }
-    const hyper = {
-      beta1: betas[0],
-      beta2: betas[1],
-      epsilon: options.epsilon ?? 1e-8,
-      weightDecay: options.weightDecay ?? DEFAULT_WEIGHT_DECAY,
-      excludeVectorsFromDecay: options.excludeVectorsFromDecay ?? true,
-    };
     if (engine === 'autodiff') {
       this.optimizer = new AdamW(this.vars, hyper);
       this.host = undefined;
       this.fused = undefined;
+      this.onHost = false;
     } else {
       this.optimizer = undefined;
       const parts = fusedParts(flow, options.objective === undefined, (x) => this.objective(this.flow, x));
       this.host = new HostStepper(parts.store, parts.source, hyper, clipNorm);
       this.fused = parts.model;
+      this.onHost = parts.onHost;
     }
   }
 
@@ -123,6 +89,7 @@ export class Trainer {
 
   /** One AdamW step on batch `x` (`[batch, dim]`); the caller keeps ownership of `x`. */
   async step(x: tf.Tensor2D): Promise<StepResult> {
+    if (this.host?.onHost === true) return this.stepOnHost(x, x.dataSync() as Float32Array, x.shape[0]);
     const { packed, lr } = this.launch(x);
     this.pending = true;
     try {
@@ -133,8 +100,24 @@ export class Trainer {
     }
   }
 
+  /**
+   * `step` on `n` row-major rows of `values`. With the host engine (mixture-CDF flows) no tensor is made
+   * (one is, once, to initialise the flow); otherwise the rows are uploaded for `step`.
+   */
+  async stepRows(values: Float32Array, n: number): Promise<StepResult> {
+    const dim = this.flow.dim;
+    if (this.host?.onHost === true) return this.stepOnHost(() => tf.tensor2d(values, [n, dim]), values, n);
+    const x = tf.tensor2d(values, [n, dim]);
+    try {
+      return await this.step(x);
+    } finally {
+      x.dispose();
+    }
+  }
+
   /** Synchronous `step`, for tests and scripts; blocks on the readback. */
   stepSync(x: tf.Tensor2D): StepResult {
+    if (this.host?.onHost === true) return this.stepOnHost(x, x.dataSync() as Float32Array, x.shape[0]);
     const { packed, lr } = this.launch(x);
     try {
       return this.finish(packed.dataSync() as Float32Array, lr);
@@ -186,9 +169,17 @@ export class Trainer {
     return { losses, skippedSteps: this.skipped - skippedBefore };
   }
 
-  /** Whether scoring (and, with the default objective, training) uses folded weights and fused kernels. */
+  /**
+   * Whether scoring (and, with the default objective, training) uses the fused engine's own path: folded
+   * weights and fused kernels, or the host engine for mixture-CDF flows (`usesHostEngine`).
+   */
   get usesFusedKernels(): boolean {
     return this.fused !== undefined;
+  }
+
+  /** Whether the fused engine runs this flow on the host in plain TypeScript (mixture-CDF flows). */
+  get usesHostEngine(): boolean {
+    return this.onHost;
   }
 
   /**
@@ -223,31 +214,11 @@ export class Trainer {
   /** Restores `getState` output (validated; SerializationError leaves the trainer unchanged). */
   setState(state: unknown): void {
     this.checkAlive();
-    const s = state as Partial<TrainerState> | null;
-    if (s === null || typeof s !== 'object' || s.format !== 'flowsentinel.trainer') {
-      throw new SerializationError('not a trainer state: the "format" field is missing or wrong');
-    }
-    if (s.version !== 1) {
-      throw new SerializationError(
-        `trainer state version ${String(s.version)} is not supported (this build reads 1)`,
-        {
-          context: { version: s.version },
-        },
-      );
-    }
-    const counts = [s.step, s.skippedSteps];
-    if (!counts.every((n) => typeof n === 'number' && Number.isInteger(n) && n >= 0)) {
-      throw new SerializationError('trainer state "step" and "skippedSteps" must be integers ≥ 0');
-    }
-    if (s.optimizer?.step !== s.step) {
-      throw new SerializationError(
-        `trainer state is inconsistent: step ${String(s.step)} but optimizer step ${String(s.optimizer?.step)}`,
-      );
-    }
+    const s = parseTrainerState(state);
     if (this.optimizer !== undefined) this.optimizer.setState(s.optimizer);
     else this.host!.setState(s.optimizer);
-    this.applied = s.step!;
-    this.skipped = s.skippedSteps!;
+    this.applied = s.step;
+    this.skipped = s.skippedSteps;
   }
 
   /** Frees the optimizer state. The flow stays usable (and owned by the caller). */
@@ -263,18 +234,7 @@ export class Trainer {
    * packed loss and gradients for the host optimizer (fused).
    */
   private launch(x: tf.Tensor2D): { packed: tf.Tensor1D; lr: number } {
-    this.checkAlive();
-    if (this.pending) {
-      throw new TrainerError('step() called while a previous step() is still pending; await it first');
-    }
-    this.checkVariables();
-    if (!this.flow.isInitialized) this.flow.initialize(x);
-    const lr = this.schedule(this.applied);
-    if (!(Number.isFinite(lr) && lr >= 0)) {
-      throw new InvalidOptionError(
-        `the schedule returned learning rate ${lr} at step ${this.applied}; fix it`,
-      );
-    }
+    const lr = this.begin(x);
     if (this.host !== undefined) return { packed: this.host.launch(x), lr };
     const optimizer = this.optimizer!;
     const packed = tf.tidy(() => {
@@ -286,6 +246,36 @@ export class Trainer {
       return tf.stack([value, clipped.norm, tf.cast(finite, 'float32')]) as tf.Tensor1D;
     });
     return { packed, lr };
+  }
+
+  /** Checks, initialises the flow on its first batch (`x` or made by it), and the learning rate. */
+  private begin(x: tf.Tensor2D | (() => tf.Tensor2D)): number {
+    this.checkAlive();
+    if (this.pending) {
+      throw new TrainerError('step() called while a previous step() is still pending; await it first');
+    }
+    this.checkVariables();
+    if (!this.flow.isInitialized) {
+      const t = typeof x === 'function' ? x() : x;
+      try {
+        this.flow.initialize(t);
+      } finally {
+        if (t !== x) t.dispose();
+      }
+    }
+    const lr = this.schedule(this.applied);
+    if (!(Number.isFinite(lr) && lr >= 0)) {
+      throw new InvalidOptionError(
+        `the schedule returned learning rate ${lr} at step ${this.applied}; fix it`,
+      );
+    }
+    return lr;
+  }
+
+  /** A host-engine step: loss and gradients computed from `values` on the host, no tensors. */
+  private stepOnHost(x: tf.Tensor2D | (() => tf.Tensor2D), values: Float32Array, n: number): StepResult {
+    const lr = this.begin(x);
+    return this.finish(this.host!.computeHost(values, n), lr);
   }
 
   private finish(values: Float32Array, lr: number): StepResult {

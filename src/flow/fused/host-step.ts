@@ -1,3 +1,4 @@
+import { FlowsentinelError } from '../../errors.js';
 import type { AdamWOptions, AdamWState } from '../adamw.js';
 import { clippingEnabled } from '../clip.js';
 import * as tf from '../tf.js';
@@ -8,6 +9,11 @@ import type { ParamStore } from './param-store.js';
 export interface GradientSource {
   /** Launches the loss and gradients of batch `x` with the parameters in `store` (synced). */
   launch(x: tf.Tensor2D, store: ParamStore): tf.Tensor1D;
+  /**
+   * Computes `[loss, gradients in the store's layout]` of the `n` row-major rows of `values` on the host
+   * with the parameters in `store` (synced), without tensors; when present the stepper prefers it.
+   */
+  host?(values: Float32Array, n: number, store: ParamStore): Float32Array;
   /** Maps the readback to `[loss, gradients in the store's layout]` when `launch` packs them otherwise. */
   unpack?(packed: Float32Array, store: ParamStore): Float32Array;
   /** Called after the parameters changed (commit or re-sync); e.g. to re-fold weights. */
@@ -62,7 +68,20 @@ export class HostStepper {
     return this.source.launch(x, this.store);
   }
 
-  /** Clip, check and update from the readback of `launch`. */
+  /** Whether the source computes on the host (`computeHost`), so a step needs no tensor. */
+  get onHost(): boolean {
+    return this.source.host !== undefined;
+  }
+
+  /** The packed loss and gradients from the source's host computation (see `GradientSource.host`). */
+  computeHost(values: Float32Array, n: number): Float32Array {
+    if (this.source.host === undefined)
+      throw new FlowsentinelError('this gradient source has no host computation');
+    if (this.store.sync()) this.source.paramsChanged?.(this.store);
+    return this.source.host(values, n, this.store);
+  }
+
+  /** Clip, check and update from the readback of `launch` (or from `computeHost`). */
   finish(readback: Float32Array, lr: number): HostStepOutcome {
     const packed = this.source.unpack?.(readback, this.store) ?? readback;
     const loss = packed[0]!;

@@ -9,6 +9,7 @@ import { ActNorm } from '../transforms/actnorm.js';
 import { ElementwiseAffine } from '../transforms/affine.js';
 import { AffineCoupling } from '../transforms/affine-coupling.js';
 import { Permutation } from '../transforms/permutation.js';
+import type { Bijector } from '../types.js';
 
 /** An affine coupling: MLP on the conditioning columns, shift and soft-clamped log-scale on the others. */
 export interface CouplingPlan {
@@ -45,27 +46,34 @@ export interface FusedPlan {
   readonly layers: readonly LayerPlan[];
 }
 
+/**
+ * The plan of one transform whose variables start at `firstVar`, or undefined when the fused engine does
+ * not support it (or its activation / clamp).
+ */
+export function layerPlanFor(f: Bijector, firstVar: number): LayerPlan | undefined {
+  if (f instanceof AffineCoupling) {
+    const { dim, parity, hidden, activation, clamp } = f.config;
+    if (activation === 'elu' || !(clamp > 0)) return undefined;
+    const all = Array.from({ length: dim }, (_, i) => i);
+    const condIdx = dim === 1 ? [] : all.filter((i) => i % 2 === parity);
+    const transIdx = dim === 1 ? [0] : all.filter((i) => i % 2 !== parity);
+    const sizes = [Math.max(1, condIdx.length), ...hidden, 2 * transIdx.length];
+    return { kind: 'coupling', firstVar, condIdx, transIdx, sizes, activation, clamp };
+  }
+  if (f instanceof ActNorm || f instanceof ElementwiseAffine) return { kind: 'elementwise', firstVar };
+  if (f instanceof Permutation) return { kind: 'permute', perm: f.perm };
+  return undefined;
+}
+
 /** The plan of `flow`, or undefined when a transform, activation or the prior is not supported. */
 export function planFor(flow: NormalizingFlow): FusedPlan | undefined {
   if (!(flow.prior instanceof StandardNormal)) return undefined;
   const layers: LayerPlan[] = [];
   let firstVar = 0;
   for (const f of flow.flows) {
-    if (f instanceof AffineCoupling) {
-      const { dim, parity, hidden, activation, clamp } = f.config;
-      if (activation === 'elu' || !(clamp > 0)) return undefined;
-      const all = Array.from({ length: dim }, (_, i) => i);
-      const condIdx = dim === 1 ? [] : all.filter((i) => i % 2 === parity);
-      const transIdx = dim === 1 ? [0] : all.filter((i) => i % 2 !== parity);
-      const sizes = [Math.max(1, condIdx.length), ...hidden, 2 * transIdx.length];
-      layers.push({ kind: 'coupling', firstVar, condIdx, transIdx, sizes, activation, clamp });
-    } else if (f instanceof ActNorm || f instanceof ElementwiseAffine) {
-      layers.push({ kind: 'elementwise', firstVar });
-    } else if (f instanceof Permutation) {
-      layers.push({ kind: 'permute', perm: f.perm });
-    } else {
-      return undefined;
-    }
+    const plan = layerPlanFor(f, firstVar);
+    if (plan === undefined) return undefined;
+    layers.push(plan);
     firstVar += f.trainableVariables().length;
   }
   return { dim: flow.dim, maxAbsInput: flow.maxAbsInput, layers };

@@ -46,7 +46,7 @@ export interface MixtureCdfOptions {
 }
 
 /** Component log-scales are clamped to ±MAX_ABS_LOG_SCALE (σ ∈ [6e-6, 1.6e5]) so t² cannot overflow. */
-const MAX_ABS_LOG_SCALE = 12;
+export const MAX_ABS_LOG_SCALE = 12;
 
 function checkOptions(o: MixtureCdfOptions): {
   k: number;
