@@ -188,9 +188,10 @@ export async function detectorRun(
   config: AppConfig,
   topic: string,
   count: number,
-  pauseAfterMs: number | undefined,
+  setting: { readonly pauseAfterMs?: number; readonly writesInFlight?: number },
   onJoined?: () => void,
 ): Promise<JobRun> {
+  const { pauseAfterMs, writesInFlight } = setting;
   const kafka = createKafka(config.kafka, { logger });
   const admin = kafka.admin();
   await admin.connect();
@@ -225,6 +226,7 @@ export async function detectorRun(
       sinks,
       acks,
       serveMetrics: false,
+      ...(writesInFlight === undefined ? {} : { writesInFlight }),
       signal: stop.signal,
       onBatch: (info) => progress(info.results.length),
       onDeadLetter: () => progress(1),
@@ -290,7 +292,7 @@ export async function latencyRun(
   brokers: string[],
   backend: string,
   load: { readonly rate: number; readonly seconds: number; readonly highWaterMark: number },
-  pauseAfterMs: number | undefined,
+  setting: { readonly pauseAfterMs?: number; readonly writesInFlight?: number },
 ): Promise<{ latencies: number[]; fetchPauses: number }> {
   const input = topicName('latency-in');
   const scores = topicName('latency-scores');
@@ -306,7 +308,7 @@ export async function latencyRun(
   });
   const perTick = Math.max(1, Math.round((load.rate * 10) / 1000));
   const expected = perTick * Math.round((load.seconds * 1000) / 10);
-  const run = detectorRun(config, input, expected, pauseAfterMs, () => joined());
+  const run = detectorRun(config, input, expected, setting, () => joined());
   await ready;
   await offerLoad(kafka, input, load.rate, load.seconds);
   const { fetchPauses } = await run;
