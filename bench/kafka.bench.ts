@@ -37,7 +37,7 @@ import {
   topicName,
   WARMUP_EVENTS,
 } from './lib/kafka-runs.js';
-import { formatMs, formatRate, markdownTable, quantileSorted } from './lib/stats.js';
+import { formatMs, formatRate, markdownTable, median, quantileSorted } from './lib/stats.js';
 
 const logger = createLogger({ level: 'warn', destination: process.stderr });
 const load = (): string =>
@@ -69,6 +69,7 @@ const variantName = ({ pauseAfterMs, writesInFlight }: Setting): string =>
 /** One latency run of a setting: `rate` events/s offered. */
 interface LatencyRun extends Setting {
   readonly rate: number;
+  readonly round: number;
   readonly latencies: number[];
   readonly fetchPauses: number;
   /** Load average (1 min) when the run ended. */
@@ -95,8 +96,11 @@ async function main(): Promise<void> {
     'pause-after-ms',
     'writes-in-flight',
     'rounds',
+    'latency-rounds',
   ]);
-  const rounds = numberArg(args, 'rounds', args.quick ? 1 : 2);
+  // 0 rounds skips that part.
+  const [rounds = 2] = intList(args, 'rounds', [args.quick ? 1 : 2]);
+  const [latencyRounds = 1] = intList(args, 'latency-rounds', [1]);
   const hwm = numberArg(args, 'hwm', 4096);
   const settings = intList(args, 'pause-after-ms', [DEFAULT_PAUSE_AFTER_MS]).flatMap((pauseAfterMs) =>
     intList(args, 'writes-in-flight', [0, DEFAULT_WRITES_IN_FLIGHT]).map((writesInFlight) => ({
@@ -151,10 +155,12 @@ async function main(): Promise<void> {
       }
     }
     const latency: LatencyRun[] = [];
-    for (const rate of rates) {
-      for (const setting of settings) {
-        const run = await latencyRun(brokers, backend, { rate, seconds, highWaterMark: hwm }, setting);
-        latency.push({ ...setting, rate, ...run, load: load().split(' / ')[0] ?? '' });
+    for (let round = 1; round <= latencyRounds; round++) {
+      for (const rate of rates) {
+        for (const setting of round % 2 === 1 ? settings : [...settings].reverse()) {
+          const run = await latencyRun(brokers, backend, { rate, seconds, highWaterMark: hwm }, setting);
+          latency.push({ ...setting, rate, round, ...run, load: load().split(' / ')[0] ?? '' });
+        }
       }
     }
     report({ events, backend, hwm, seconds, raw, variants, latency, loads: [loadAtStart, load()] });
@@ -246,7 +252,7 @@ function report(r: Report): void {
     `${markdownTable(
       ['run', 'offered ev/s', 'events', 'p50 ms', 'p99 ms', 'max ms', 'fetch pauses', 'load (1 min) after'],
       r.latency.map((run) => [
-        variantName(run),
+        `${variantName(run)} #${run.round}`,
         formatRate(run.rate),
         String(run.latencies.length),
         formatMs(quantileSorted(run.latencies, 0.5)),
@@ -257,12 +263,33 @@ function report(r: Report): void {
       ]),
     )}\n`,
   );
+  const latencyKeys = [...new Set(r.latency.map((l) => `${l.rate}\u0000${variantName(l)}`))];
+  const latencyMedian = latencyKeys.map((key) => {
+    const runs = r.latency.filter((l) => `${l.rate}\u0000${variantName(l)}` === key);
+    const at = (q: number) => median(runs.map((l) => quantileSorted(l.latencies, q)));
+    return { run: runs[0]!, rounds: runs.length, p50: at(0.5), p99: at(0.99) };
+  });
+  if (r.latency.some((l) => l.round > 1)) {
+    out(
+      `\nLatency, medians over rounds\n\n${markdownTable(
+        ['setting', 'offered ev/s', 'rounds', 'p50 ms', 'p99 ms'],
+        latencyMedian.map((m) => [
+          variantName(m.run),
+          formatRate(m.run.rate),
+          String(m.rounds),
+          formatMs(m.p50),
+          formatMs(m.p99),
+        ]),
+      )}\n`,
+    );
+  }
   const target = summaries.at(-1);
   if (target === undefined) return;
   const verdict = (ok: boolean): string => (ok ? 'met' : 'NOT met');
   const perEventUs = (cpuMs: number): string => ((1000 * cpuMs) / r.events).toFixed(1);
-  const first = r.latency.find((l) => variantName(l) === variantName(target));
-  const p99 = first === undefined ? Number.NaN : p99Of(first);
+  const first = latencyMedian.find((l) => variantName(l.run) === variantName(target))?.run;
+  const p99 =
+    latencyMedian.find((l) => l.run === first)?.p99 ?? (first === undefined ? Number.NaN : p99Of(first));
   out(
     `\nTargets (issue 14), ${variantName(target)} (medians)\n\n${markdownTable(
       ['target', 'measured', ''],
@@ -295,11 +322,6 @@ function report(r: Report): void {
 
 /** Per setting (in first-round order), the medians over its rounds. */
 function summarize(variants: readonly Variant[]) {
-  const median = (xs: number[]): number => {
-    const s = [...xs].sort((a, b) => a - b);
-    const m = s.length >> 1;
-    return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-  };
   const names = [...new Set(variants.map(variantName))];
   return names.map((name) => {
     const vs = variants.filter((v) => variantName(v) === name);
