@@ -191,6 +191,8 @@ function report(r: Report): void {
       replay ? (replay.ms / ms).toFixed(2) : '-',
       replay ? (replay.cpuMs / cpuMs).toFixed(2) : '-',
       job ? String(job.anomalies) : '-',
+      job ? String(job.batches) : '-',
+      job ? `${(100 * job.busy).toFixed(0)}%` : '-',
       job ? String(job.fetchPauses) : '-',
       job ? String(job.commits) : '-',
     ];
@@ -217,6 +219,8 @@ function report(r: Report): void {
     'vs replay',
     'vs replay (CPU)',
     'anomalies',
+    'batches',
+    'loop busy',
     'fetch pauses',
     'commits',
   ];

@@ -123,13 +123,14 @@ export async function rawConsume(kafka: KafkaClient, topic: string, count: numbe
  */
 function finishLine(count: number) {
   const stop = new AbortController();
-  const finish = { wallMs: 0, cpuMs: 0 };
+  const finish = { wallMs: 0, cpuMs: 0, elu: performance.eventLoopUtilization() };
   let processed = 0;
   const progress = (n: number): void => {
     processed += n;
     if (processed >= count && finish.wallMs === 0) {
       finish.wallMs = performance.now();
       finish.cpuMs = cpuMs();
+      finish.elu = performance.eventLoopUtilization();
       stop.abort();
     }
   };
@@ -181,6 +182,10 @@ export interface JobRun extends Timed {
   readonly fetchPauses: number;
   /** Offset commits sent. */
   readonly commits: number;
+  /** Micro-batches the detector processed. */
+  readonly batches: number;
+  /** Share of the run's wall time the event loop was busy (not waiting for I/O or timers). */
+  readonly busy: number;
 }
 
 /** flowsentinel end to end over `topic` until `count` records are acknowledged, then a graceful stop. */
@@ -201,6 +206,7 @@ export async function detectorRun(
   const acks = new AckTracker();
   let joinedAt = 0;
   let cpuAtJoin = 0;
+  let eluAtJoin = performance.eventLoopUtilization();
   const source = new KafkaSource({
     client: kafka,
     groupId: topicName('group'),
@@ -212,6 +218,7 @@ export async function detectorRun(
       groupJoin: () => {
         joinedAt = performance.now();
         cpuAtJoin = cpuMs();
+        eluAtJoin = performance.eventLoopUtilization();
         onJoined?.();
       },
     },
@@ -237,6 +244,8 @@ export async function detectorRun(
       ms: finish.wallMs - joinedAt,
       cpuMs: finish.cpuMs - cpuAtJoin,
       anomalies: result.summary.anomalies,
+      batches: result.summary.batches,
+      busy: performance.eventLoopUtilization(finish.elu, eluAtJoin).utilization,
       fetchPauses,
       commits,
     };
