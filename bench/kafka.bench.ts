@@ -72,6 +72,9 @@ interface LatencyRun extends Setting {
   readonly round: number;
   readonly latencies: number[];
   readonly fetchPauses: number;
+  /** Micro-batches, and the event loop's busy share (0–1) of the run. */
+  readonly batches: number;
+  readonly busy: number;
   /** Load average (1 min) when the run ended. */
   readonly load: string;
 }
@@ -254,7 +257,18 @@ function report(r: Report): void {
   const p99Of = (run: LatencyRun): number => quantileSorted(run.latencies, 0.99);
   out(
     `${markdownTable(
-      ['run', 'offered ev/s', 'events', 'p50 ms', 'p99 ms', 'max ms', 'fetch pauses', 'load (1 min) after'],
+      [
+        'run',
+        'offered ev/s',
+        'events',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'batches',
+        'loop busy',
+        'fetch pauses',
+        'load (1 min) after',
+      ],
       r.latency.map((run) => [
         `${variantName(run)} #${run.round}`,
         formatRate(run.rate),
@@ -262,6 +276,8 @@ function report(r: Report): void {
         formatMs(quantileSorted(run.latencies, 0.5)),
         formatMs(p99Of(run)),
         formatMs(run.latencies.at(-1) ?? Number.NaN),
+        String(run.batches),
+        `${(100 * run.busy).toFixed(0)}%`,
         String(run.fetchPauses),
         run.load,
       ]),

@@ -302,7 +302,7 @@ export async function latencyRun(
   backend: string,
   load: { readonly rate: number; readonly seconds: number; readonly highWaterMark: number },
   setting: { readonly pauseAfterMs?: number; readonly writesInFlight?: number },
-): Promise<{ latencies: number[]; fetchPauses: number }> {
+): Promise<{ latencies: number[]; fetchPauses: number; batches: number; busy: number }> {
   const input = topicName('latency-in');
   const scores = topicName('latency-scores');
   const config = benchConfig(brokers, backend, 1, load.highWaterMark, scores);
@@ -320,7 +320,7 @@ export async function latencyRun(
   const run = detectorRun(config, input, expected, setting, () => joined());
   await ready;
   await offerLoad(kafka, input, load.rate, load.seconds);
-  const { fetchPauses } = await run;
+  const { fetchPauses, batches, busy } = await run;
   const published = await readTopic({ kafka, topic: scores });
   const latencies = published
     .map((r) => {
@@ -331,5 +331,5 @@ export async function latencyRun(
     .slice(WARMUP_EVENTS)
     .map((x) => x.latency)
     .sort((a, b) => a - b);
-  return { latencies, fetchPauses };
+  return { latencies, fetchPauses, batches, busy };
 }
