@@ -22,7 +22,7 @@ import { createKafka, produceRecords } from '../src/kafka/index.js';
 import { createLogger } from '../src/logging.js';
 import { generateRecords } from '../src/streams/generator-source.js';
 import type { SourceRecord } from '../src/streams/types.js';
-import { type BenchArgs, numberArg, parseBenchArgs } from './lib/args.js';
+import { numberArg, parseBenchArgs } from './lib/args.js';
 import {
   benchConfig,
   createTopics,
@@ -37,6 +37,7 @@ import {
   topicName,
   WARMUP_EVENTS,
 } from './lib/kafka-runs.js';
+import { intList, type LatencyRun, summarize, type Variant, variantName } from './lib/kafka-summary.js';
 import { formatMs, formatRate, markdownTable, median, quantileSorted } from './lib/stats.js';
 
 const logger = createLogger({ level: 'warn', destination: process.stderr });
@@ -44,50 +45,6 @@ const load = (): string =>
   loadavg()
     .map((l) => l.toFixed(1))
     .join(' / ');
-
-/** `--<key>=a,b,…`: integers ≥ 0 to compare, or `fallback`. */
-function intList(args: BenchArgs, key: string, fallback: number[]): number[] {
-  const raw = args.values.get(key);
-  if (raw === undefined) return fallback;
-  const list = raw.split(',').map(Number);
-  if (list.some((n) => !Number.isSafeInteger(n) || n < 0)) {
-    throw new InvalidOptionError(`--${key} takes integers >= 0 separated by commas, got "${raw}"`);
-  }
-  return list;
-}
-
-/** One set of Kafka-path settings the bench compares. */
-interface Setting {
-  readonly pauseAfterMs: number;
-  readonly writesInFlight: number;
-}
-
-const variantName = ({ pauseAfterMs, writesInFlight }: Setting): string =>
-  `${pauseAfterMs === 0 ? 'pauseAfterMs 0 (pause at every full gate)' : `pauseAfterMs ${pauseAfterMs}`}, ` +
-  `writesInFlight ${writesInFlight}${writesInFlight === 0 ? ' (write, then score the next)' : ''}`;
-
-/** One latency run of a setting: `rate` events/s offered. */
-interface LatencyRun extends Setting {
-  readonly rate: number;
-  readonly round: number;
-  readonly latencies: number[];
-  readonly fetchPauses: number;
-  /** Micro-batches, and the event loop's busy share (0–1) of the run. */
-  readonly batches: number;
-  readonly busy: number;
-  /** Load average (1 min) when the run ended. */
-  readonly load: string;
-}
-
-/** One round of a setting's throughput rows. */
-interface Variant extends Setting {
-  /** Round number (1-based); odd rounds run the settings in the given order, even ones reversed. */
-  readonly round: number;
-  /** The replay path measured right before this variant's rows (the load drifts between rows). */
-  readonly replay: Timed;
-  readonly scoring: JobRun;
-  readonly learning: JobRun;
-}
 
 async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2), [
@@ -338,26 +295,6 @@ function report(r: Report): void {
       ],
     )}\n`,
   );
-}
-
-/** Per setting (in first-round order), the medians over its rounds. */
-function summarize(variants: readonly Variant[]) {
-  const names = [...new Set(variants.map(variantName))];
-  return names.map((name) => {
-    const vs = variants.filter((v) => variantName(v) === name);
-    const v0 = vs[0]!;
-    return {
-      pauseAfterMs: v0.pauseAfterMs,
-      writesInFlight: v0.writesInFlight,
-      rounds: vs.length,
-      scoringMs: median(vs.map((v) => v.scoring.ms)),
-      learningMs: median(vs.map((v) => v.learning.ms)),
-      scoring: median(vs.map((v) => v.replay.ms / v.scoring.ms)),
-      scoringCpu: median(vs.map((v) => v.replay.cpuMs / v.scoring.cpuMs)),
-      learning: median(vs.map((v) => v.replay.ms / v.learning.ms)),
-      plumbingCpuMs: median(vs.map((v) => v.scoring.cpuMs - v.replay.cpuMs)),
-    };
-  });
 }
 
 await main();
