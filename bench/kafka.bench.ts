@@ -37,7 +37,14 @@ import {
   topicName,
   WARMUP_EVENTS,
 } from './lib/kafka-runs.js';
-import { intList, type LatencyRun, summarize, type Variant, variantName } from './lib/kafka-summary.js';
+import {
+  intList,
+  type LatencyRun,
+  type Setting,
+  summarize,
+  type Variant,
+  variantName,
+} from './lib/kafka-summary.js';
 import { formatMs, formatRate, markdownTable, median, quantileSorted } from './lib/stats.js';
 
 const logger = createLogger({ level: 'warn', destination: process.stderr });
@@ -57,7 +64,9 @@ async function main(): Promise<void> {
     'writes-in-flight',
     'rounds',
     'latency-rounds',
+    'sink-delay-ms',
   ]);
+  const [sinkDelayMs = 0] = intList(args, 'sink-delay-ms', [0]);
   // 0 rounds skips that part.
   const [rounds = 2] = intList(args, 'rounds', [args.quick ? 1 : 2]);
   const [latencyRounds = 1] = intList(args, 'latency-rounds', [1]);
@@ -114,6 +123,13 @@ async function main(): Promise<void> {
         variants.push({ ...setting, round, replay, scoring, learning });
       }
     }
+    const simulated: SimulatedRun[] = [];
+    for (let round = 1; sinkDelayMs > 0 && round <= rounds; round++) {
+      for (const setting of round % 2 === 1 ? settings : [...settings].reverse()) {
+        const slow = { delayMs: sinkDelayMs, writesInFlight: setting.writesInFlight };
+        simulated.push({ ...setting, round, ...(await replayRun(base, records, events, slow)) });
+      }
+    }
     const latency: LatencyRun[] = [];
     for (let round = 1; round <= latencyRounds; round++) {
       for (const rate of rates) {
@@ -124,6 +140,7 @@ async function main(): Promise<void> {
       }
     }
     report({ events, backend, hwm, seconds, raw, variants, latency, loads: [loadAtStart, load()] });
+    reportSimulated(simulated, events, sinkDelayMs);
   } finally {
     await broker?.stop();
   }
@@ -293,6 +310,20 @@ function report(r: Report): void {
           '-',
         ],
       ],
+    )}\n`,
+  );
+}
+
+/** A replay-path run whose sinks answer after a fixed delay. */
+type SimulatedRun = Setting & Timed & { readonly round: number };
+
+function reportSimulated(runs: readonly SimulatedRun[], events: number, delayMs: number): void {
+  if (runs.length === 0) return;
+  const rate = (ms: number): string => formatRate((events * 1000) / ms);
+  process.stdout.write(
+    `\nReplay path, scoring only, anomalies and every score written to sinks that answer ${delayMs} ms later (a simulated broker round trip, no CPU)\n\n${markdownTable(
+      ['setting', 'round', 'events/s', 'events/CPU-s'],
+      runs.map((r) => [variantName(r), String(r.round), rate(r.ms), rate(r.cpuMs)]),
     )}\n`,
   );
 }

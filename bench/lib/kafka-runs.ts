@@ -15,7 +15,7 @@ import { AckTracker } from '../../src/streams/acks.js';
 import { generateRecords } from '../../src/streams/generator-source.js';
 import { MemorySink } from '../../src/streams/sinks.js';
 import { iterableSource } from '../../src/streams/source.js';
-import type { DeadLetter, ScoredEvent, SourceRecord } from '../../src/streams/types.js';
+import type { DeadLetter, ScoredEvent, Sink, SourceRecord } from '../../src/streams/types.js';
 
 const logger = createLogger({ level: 'warn', destination: process.stderr });
 export const FIELDS = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5'];
@@ -137,6 +137,20 @@ function finishLine(count: number) {
   return { stop, progress, finish };
 }
 
+/** Replay-path sinks that answer like a remote broker: each write resolves `delayMs` later, CPU-free. */
+export interface SlowSinks {
+  readonly delayMs: number;
+  readonly writesInFlight: number;
+}
+
+/** A sink whose writes resolve after `delayMs` (a simulated produce round trip), keeping nothing. */
+function delayed(delayMs: number): Sink<ScoredEvent> {
+  return {
+    write: () => new Promise<void>((resolve) => setTimeout(resolve, delayMs)),
+    close: () => Promise.resolve(),
+  };
+}
+
 /**
  * The same job and records without Kafka: an in-memory source (generated, not read from a file) and
  * in-memory sinks. ms from the first read of the source until `count` records were acknowledged, as the
@@ -146,6 +160,7 @@ export async function replayRun(
   config: AppConfig,
   records: () => Iterable<SourceRecord>,
   count: number,
+  slow?: SlowSinks,
 ): Promise<Timed> {
   const { stop, progress, finish } = finishLine(count);
   // Timed from the first read of the source, like the Kafka runs from the group join (model set-up excluded).
@@ -160,7 +175,10 @@ export async function replayRun(
     config,
     logger,
     source: iterableSource(timedRecords),
-    sinks: { anomalies: new MemorySink<ScoredEvent>(), deadLetters: new MemorySink<DeadLetter>() },
+    sinks: slow
+      ? { anomalies: delayed(slow.delayMs), scores: delayed(slow.delayMs), deadLetters: new MemorySink() }
+      : { anomalies: new MemorySink<ScoredEvent>(), deadLetters: new MemorySink<DeadLetter>() },
+    ...(slow ? { writesInFlight: slow.writesInFlight } : {}),
     serveMetrics: false,
     signal: stop.signal,
     onBatch: (info) => progress(info.results.length),
