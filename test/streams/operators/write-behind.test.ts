@@ -1,4 +1,13 @@
-import { concatMap, identity, type MonoTypeOperatorFunction, map, tap, throwError, timer } from 'rxjs';
+import {
+  concatMap,
+  finalize,
+  identity,
+  type MonoTypeOperatorFunction,
+  map,
+  tap,
+  throwError,
+  timer,
+} from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../../src/errors.js';
 import { writeBehind } from '../../../src/streams/operators/index.js';
@@ -114,6 +123,27 @@ describe('writeBehind', () => {
       expectObservable(cold('ab|').pipe(writeBehind(stages, 1))).toBe('ab|');
       expectObservable(cold('|').pipe(writeBehind(stages, 1))).toBe('|');
     });
+  });
+
+  it('unsubscribing tears down the source, the lane and the write in flight', () => {
+    const finalized: string[] = [];
+    const ts = testScheduler();
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const slow = (what: string, frames: number): MonoTypeOperatorFunction<string> =>
+        concatMap((x: string) =>
+          timer(frames).pipe(
+            map(() => x),
+            finalize(() => finalized.push(`${what} ${x} @${ts.now()}`)),
+          ),
+        );
+      const source = cold('ab---c|');
+      const stages = { score: slow('score', 2), write: slow('write', 10), finish: same };
+      expectObservable(source.pipe(writeBehind(stages, 1)), '^---!').toBe('----');
+      expectSubscriptions(source.subscriptions).toBe('^---!');
+    });
+    // At frame 4, a's write (2–12) is cut off; nothing runs on after the unsubscription.
+    expect(finalized).toContain('write a @4');
+    expect(finalized.every((f) => Number(f.split('@')[1]) <= 4)).toBe(true);
   });
 
   it('rejects a writesInFlight outside 0–8 with a message that says the range', () => {
