@@ -15,7 +15,7 @@ import { AckTracker } from '../../src/streams/acks.js';
 import { generateRecords } from '../../src/streams/generator-source.js';
 import { MemorySink } from '../../src/streams/sinks.js';
 import { iterableSource } from '../../src/streams/source.js';
-import type { DeadLetter, ScoredEvent, SourceRecord } from '../../src/streams/types.js';
+import type { DeadLetter, ScoredEvent, Sink, SourceRecord } from '../../src/streams/types.js';
 
 const logger = createLogger({ level: 'warn', destination: process.stderr });
 export const FIELDS = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5'];
@@ -123,17 +123,32 @@ export async function rawConsume(kafka: KafkaClient, topic: string, count: numbe
  */
 function finishLine(count: number) {
   const stop = new AbortController();
-  const finish = { wallMs: 0, cpuMs: 0 };
+  const finish = { wallMs: 0, cpuMs: 0, elu: performance.eventLoopUtilization() };
   let processed = 0;
   const progress = (n: number): void => {
     processed += n;
     if (processed >= count && finish.wallMs === 0) {
       finish.wallMs = performance.now();
       finish.cpuMs = cpuMs();
+      finish.elu = performance.eventLoopUtilization();
       stop.abort();
     }
   };
   return { stop, progress, finish };
+}
+
+/** Replay-path sinks that answer like a remote broker: each write resolves `delayMs` later, CPU-free. */
+export interface SlowSinks {
+  readonly delayMs: number;
+  readonly writesInFlight: number;
+}
+
+/** A sink whose writes resolve after `delayMs` (a simulated produce round trip), keeping nothing. */
+function delayed(delayMs: number): Sink<ScoredEvent> {
+  return {
+    write: () => new Promise<void>((resolve) => setTimeout(resolve, delayMs)),
+    close: () => Promise.resolve(),
+  };
 }
 
 /**
@@ -145,6 +160,7 @@ export async function replayRun(
   config: AppConfig,
   records: () => Iterable<SourceRecord>,
   count: number,
+  slow?: SlowSinks,
 ): Promise<Timed> {
   const { stop, progress, finish } = finishLine(count);
   // Timed from the first read of the source, like the Kafka runs from the group join (model set-up excluded).
@@ -159,7 +175,10 @@ export async function replayRun(
     config,
     logger,
     source: iterableSource(timedRecords),
-    sinks: { anomalies: new MemorySink<ScoredEvent>(), deadLetters: new MemorySink<DeadLetter>() },
+    sinks: slow
+      ? { anomalies: delayed(slow.delayMs), scores: delayed(slow.delayMs), deadLetters: new MemorySink() }
+      : { anomalies: new MemorySink<ScoredEvent>(), deadLetters: new MemorySink<DeadLetter>() },
+    ...(slow ? { writesInFlight: slow.writesInFlight } : {}),
     serveMetrics: false,
     signal: stop.signal,
     onBatch: (info) => progress(info.results.length),
@@ -181,6 +200,10 @@ export interface JobRun extends Timed {
   readonly fetchPauses: number;
   /** Offset commits sent. */
   readonly commits: number;
+  /** Micro-batches the detector processed. */
+  readonly batches: number;
+  /** Share of the run's wall time the event loop was busy (not waiting for I/O or timers). */
+  readonly busy: number;
 }
 
 /** flowsentinel end to end over `topic` until `count` records are acknowledged, then a graceful stop. */
@@ -188,9 +211,10 @@ export async function detectorRun(
   config: AppConfig,
   topic: string,
   count: number,
-  pauseAfterMs: number | undefined,
+  setting: { readonly pauseAfterMs?: number; readonly writesInFlight?: number },
   onJoined?: () => void,
 ): Promise<JobRun> {
+  const { pauseAfterMs, writesInFlight } = setting;
   const kafka = createKafka(config.kafka, { logger });
   const admin = kafka.admin();
   await admin.connect();
@@ -200,6 +224,7 @@ export async function detectorRun(
   const acks = new AckTracker();
   let joinedAt = 0;
   let cpuAtJoin = 0;
+  let eluAtJoin = performance.eventLoopUtilization();
   const source = new KafkaSource({
     client: kafka,
     groupId: topicName('group'),
@@ -211,6 +236,7 @@ export async function detectorRun(
       groupJoin: () => {
         joinedAt = performance.now();
         cpuAtJoin = cpuMs();
+        eluAtJoin = performance.eventLoopUtilization();
         onJoined?.();
       },
     },
@@ -225,6 +251,7 @@ export async function detectorRun(
       sinks,
       acks,
       serveMetrics: false,
+      ...(writesInFlight === undefined ? {} : { writesInFlight }),
       signal: stop.signal,
       onBatch: (info) => progress(info.results.length),
       onDeadLetter: () => progress(1),
@@ -235,6 +262,8 @@ export async function detectorRun(
       ms: finish.wallMs - joinedAt,
       cpuMs: finish.cpuMs - cpuAtJoin,
       anomalies: result.summary.anomalies,
+      batches: result.summary.batches,
+      busy: performance.eventLoopUtilization(finish.elu, eluAtJoin).utilization,
       fetchPauses,
       commits,
     };
@@ -290,8 +319,8 @@ export async function latencyRun(
   brokers: string[],
   backend: string,
   load: { readonly rate: number; readonly seconds: number; readonly highWaterMark: number },
-  pauseAfterMs: number | undefined,
-): Promise<{ latencies: number[]; fetchPauses: number }> {
+  setting: { readonly pauseAfterMs?: number; readonly writesInFlight?: number },
+): Promise<{ latencies: number[]; fetchPauses: number; batches: number; busy: number }> {
   const input = topicName('latency-in');
   const scores = topicName('latency-scores');
   const config = benchConfig(brokers, backend, 1, load.highWaterMark, scores);
@@ -306,10 +335,10 @@ export async function latencyRun(
   });
   const perTick = Math.max(1, Math.round((load.rate * 10) / 1000));
   const expected = perTick * Math.round((load.seconds * 1000) / 10);
-  const run = detectorRun(config, input, expected, pauseAfterMs, () => joined());
+  const run = detectorRun(config, input, expected, setting, () => joined());
   await ready;
   await offerLoad(kafka, input, load.rate, load.seconds);
-  const { fetchPauses } = await run;
+  const { fetchPauses, batches, busy } = await run;
   const published = await readTopic({ kafka, topic: scores });
   const latencies = published
     .map((r) => {
@@ -320,5 +349,5 @@ export async function latencyRun(
     .slice(WARMUP_EVENTS)
     .map((x) => x.latency)
     .sort((a, b) => a - b);
-  return { latencies, fetchPauses };
+  return { latencies, fetchPauses, batches, busy };
 }

@@ -6,6 +6,9 @@ import { int, nonEmpty } from './schema-common.js';
 /** Default `kafka.pauseAfterMs`, ms; chosen with `npm run bench:kafka` (docs/kafka.md "Backpressure"). */
 export const DEFAULT_PAUSE_AFTER_MS = 500;
 
+/** Default `kafka.writesInFlight`; chosen with `npm run bench:kafka` (docs/kafka.md "Output writes overlap scoring"). */
+export const DEFAULT_WRITES_IN_FLIGHT = 1;
+
 export const brokerSchema = z.string().regex(/^[^\s:,]+:\d{1,5}$/, { message: 'must be host:port' });
 
 export const saslSchema = z
@@ -65,6 +68,12 @@ export const kafkaSchema = z.strictObject({
    * (0 = pause at once). Pausing costs a `maxWaitTimeMs` (500 ms) fetch sleep after the resume.
    */
   pauseAfterMs: int(0).default(DEFAULT_PAUSE_AFTER_MS),
+  /**
+   * Micro-batches whose outputs may still be waiting for the broker's acknowledgement while the next
+   * batch is scored (0 = write and acknowledge each batch before scoring the next). Commits still wait
+   * for every earlier output. At most 8 (`runPipeline`'s limit).
+   */
+  writesInFlight: int(0, 8).default(DEFAULT_WRITES_IN_FLIGHT),
 });
 
 export const replaySchema = z.strictObject({

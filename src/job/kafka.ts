@@ -93,6 +93,7 @@ export async function runKafkaDetector(o: RunKafkaDetectorOptions): Promise<Kafk
       acks,
       outputRejection: recordRejection,
       liveSource: true,
+      writesInFlight: config.kafka.writesInFlight,
       readiness: () => {
         const stall = health.stall();
         if (stall !== undefined) return { ready: false, reason: stall.detail };

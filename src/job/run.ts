@@ -69,6 +69,11 @@ export interface JobOptions {
   /** Micro-batch wait override; `Infinity` batches by count only (deterministic replays). */
   readonly maxWaitMs?: number;
   /**
+   * Batches whose output writes may still be pending while the next is scored (`runPipeline`'s
+   * `writesInFlight`); default 0. The Kafka job passes `kafka.writesInFlight`.
+   */
+  readonly writesInFlight?: number;
+  /**
    * The source has its own arrival rate (Kafka, replays at speed `recorded` or N): with
    * `training.budget.enabled` the learned share adapts to the backlog. Default false (max-speed replays,
    * the demo and `evaluate` learn from every batch, deterministically).
@@ -203,6 +208,7 @@ async function drive(options: JobOptions, job: JobParts, detector: BatchDetector
     ...(driftMonitor ? { drift: driftMonitor } : {}),
     acks: job.acks,
     highWaterMark: config.batching.highWaterMark,
+    ...(options.writesInFlight === undefined ? {} : { writesInFlight: options.writesInFlight }),
     ...(options.scheduler ? { scheduler: options.scheduler } : {}),
     onBatch: async (info) => {
       recordBatchInfo({ metrics, jobMetrics, driftMonitor, logger, now }, info);

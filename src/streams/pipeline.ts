@@ -33,6 +33,8 @@ import {
   type StageFailure,
   scoreBatches,
   stageFailure,
+  validateWritesInFlight,
+  writeBehind,
   writeDeadLetters,
   writeOutputs,
 } from './operators/index.js';
@@ -80,6 +82,15 @@ export interface PipelineOptions {
   readonly highWaterMark: number;
   /** Scheduler of the batch timer; default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
+  /**
+   * Batches whose outputs may still be being written while the next batch is scored (0–8, default 0:
+   * each batch is written and acknowledged before the next is scored). Overlapping the wait for a
+   * broker's acknowledgement with scoring raises throughput; acknowledgements, `onBatch` and the order
+   * of each sink's writes stay as they are, and `onBatch` never runs while the detector is busy. With
+   * more than 0, the detector may have learned from up to that many batches newer than the one
+   * `onBatch` reports.
+   */
+  readonly writesInFlight?: number;
   /** Called after each batch is durable and acknowledged (metrics, progress). */
   readonly onBatch?: (info: BatchInfo) => void;
   /** Called after each dead letter is durable and acknowledged. */
@@ -121,6 +132,7 @@ function validate(options: PipelineOptions): void {
       { context: { highWaterMark: hwm, maxSize: options.batch.maxSize } },
     );
   }
+  if (options.writesInFlight !== undefined) validateWritesInFlight(options.writesInFlight);
   if (typeof options.detector?.process !== 'function') {
     throw new InvalidOptionError('detector must implement BatchDetector.process(batch)');
   }
@@ -171,7 +183,8 @@ function batchInfo(batch: ObservedBatch, inFlight: number): BatchInfo {
 
 /**
  * Events: micro-batched, then each batch scored, gated, observed for drift, written, counted,
- * acknowledged and reported before the next batch reaches the detector.
+ * acknowledged and reported, in order. With `writesInFlight` > 0 the next batches are scored while
+ * earlier ones are still being written (`writeBehind`); a batch is still acknowledged only after its writes.
  */
 function batches({ options, gate, counters, fail }: Branch): OperatorFunction<Decoded, BatchInfo> {
   const { batch, scheduler } = options;
@@ -179,17 +192,22 @@ function batches({ options, gate, counters, fail }: Branch): OperatorFunction<De
     filter(isEvent),
     map((d) => d.event),
     microBatch<FeatureEvent>({ ...batch, ...(scheduler ? { scheduler } : {}) }),
-    oneAtATime(
-      pipe(
-        scoreBatches(options.detector, fail),
-        gateAlerts(options.alertGate, fail),
-        observeDrift(options.drift, fail),
-        writeOutputs(options.sinks, fail),
-        tap((written) => counters.batchWritten(written)),
-        acknowledge(options.acks, gate, (written) => written.events.map((e) => e.ref)),
-        map((done) => batchInfo(done, gate.inFlight)),
-        notify(options.onBatch, fail),
-      ),
+    writeBehind(
+      {
+        score: pipe(
+          scoreBatches(options.detector, fail),
+          gateAlerts(options.alertGate, fail),
+          observeDrift(options.drift, fail),
+        ),
+        write: writeOutputs(options.sinks, fail),
+        finish: pipe(
+          tap((written: ObservedBatch) => counters.batchWritten(written)),
+          acknowledge(options.acks, gate, (written) => written.events.map((e) => e.ref)),
+          map((done) => batchInfo(done, gate.inFlight)),
+          notify(options.onBatch, fail),
+        ),
+      },
+      options.writesInFlight ?? 0,
     ),
   );
 }

@@ -145,6 +145,7 @@ describeKafka('Kafka end to end: KafkaSource → detector → KafkaSinks', () =>
       sinks,
       acks,
       highWaterMark: HIGH_WATER_MARK,
+      writesInFlight: 1, // `run`'s default (kafka.writesInFlight): the next batch is scored during the writes
     });
     handle.done.catch(() => undefined);
     try {
@@ -200,6 +201,14 @@ describeKafka('Kafka end to end: KafkaSource → detector → KafkaSinks', () =>
 
     expect(scores.length).toBe(summary.scored);
     expect(new Set(scores.map(sourceRef)).size).toBe(summary.scored);
+    // Writes stay in scoring order: within an output partition, each input partition's offsets increase.
+    const last = new Map<string, number>();
+    for (const r of scores) {
+      const key = `${r.partition}/${text(r.headers[OUTPUT_HEADERS.sourcePartition])}`;
+      const offset = Number(text(r.headers[OUTPUT_HEADERS.sourceOffset]));
+      expect(offset).toBeGreaterThan(last.get(key) ?? -1);
+      last.set(key, offset);
+    }
 
     const ends = await admin.fetchTopicOffsets(input);
     const [committed] = await admin.fetchOffsets({ groupId, topics: [input] });

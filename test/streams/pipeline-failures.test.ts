@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriftEvent } from '../../src/detector/drift.js';
 import { FlowsentinelError, InvalidOptionError } from '../../src/errors.js';
+import { AckTracker } from '../../src/streams/acks.js';
+import { MALFORMED_HEADER } from '../../src/streams/generator-source.js';
 import {
   PipelineError,
   type PipelineOptions,
@@ -64,6 +66,7 @@ describe('runPipeline failures', () => {
   it('validates options', () => {
     expect(() => runPipeline(baseOptions({ highWaterMark: 10 }))).toThrow(InvalidOptionError);
     expect(() => runPipeline(baseOptions({ batch: { maxSize: 0, maxWaitMs: 1 } }))).toThrow(/maxSize/);
+    expect(() => runPipeline(baseOptions({ writesInFlight: 9 }))).toThrow(/writesInFlight/);
   });
 
   const rejecting = <T>(message: string): Sink<T> => ({
@@ -118,12 +121,43 @@ describe('runPipeline failures', () => {
     ['callback', { onDeadLetter: throwing('onDeadLetter down') }],
   ];
 
-  it.each(stageCases)('fails in stage %s, with the counts so far', async (stage, overrides) => {
-    const error = await runPipeline(baseOptions(overrides)).done.catch((err: unknown) => err);
-    expect(error).toBeInstanceOf(PipelineError);
-    expect(error).toMatchObject({ stage, retriable: false, message: expect.stringMatching(/ down$/) });
-    const summary = (error as PipelineError).context.summary as PipelineSummary;
-    expect(summary.in).toBeGreaterThan(0);
+  const withOverlap = stageCases.flatMap(([stage, o]) => [0, 2].map((n) => [stage, n, o] as const));
+  it.each(withOverlap)(
+    'fails in stage %s (writesInFlight %i), with the counts so far',
+    async (stage, n, o) => {
+      const error = await runPipeline(baseOptions({ ...o, writesInFlight: n })).done.catch(
+        (err: unknown) => err,
+      );
+      expect(error).toBeInstanceOf(PipelineError);
+      expect(error).toMatchObject({ stage, retriable: false, message: expect.stringMatching(/ down$/) });
+      const summary = (error as PipelineError).context.summary as PipelineSummary;
+      expect(summary.in).toBeGreaterThan(0);
+    },
+  );
+
+  it('with writes in flight, a failed write still acknowledges every batch before it and nothing after', async () => {
+    let writes = 0;
+    const scores: Sink<unknown> = {
+      write: () =>
+        ++writes === 3
+          ? Promise.reject(new FlowsentinelError('broker away', { retriable: true }))
+          : Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    const valid = fixture.filter((r) => r.partition === 0 && r.headers[MALFORMED_HEADER] === undefined);
+    const acks = new AckTracker();
+    const error = await runPipeline(
+      baseOptions({
+        source: iterableSource(() => valid),
+        acks,
+        writesInFlight: 2,
+        sinks: { anomalies: new MemorySink(), scores, deadLetters: new MemorySink() },
+      }),
+    ).done.catch((err: unknown) => err);
+    expect(error).toMatchObject({ stage: 'scores-sink', retriable: true });
+    expect((error as PipelineError).context.summary).toMatchObject({ batches: 2 });
+    // Two batches of 64 acknowledged: the commit position is the last event of the second batch.
+    expect(acks.committable()).toEqual([expect.objectContaining({ offset: valid[127]!.offset })]);
   });
 
   it('fails in stage acks when a source repeats an offset', async () => {

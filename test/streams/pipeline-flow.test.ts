@@ -142,4 +142,66 @@ describe('runPipeline ordering', () => {
     expect(summary.batches).toBe(3);
     expect(acks.pending).toBe(0);
   });
+
+  it('with writesInFlight 1 scores the next batch during the writes, but writes, acknowledges and reports in order', async () => {
+    const valid = fixture.filter((r) => r.headers[MALFORMED_HEADER] === undefined).slice(0, 12);
+    const log: string[] = [];
+    const batchNo = (refs: readonly RecordRef[]) =>
+      valid.findIndex((r) => r.partition === refs[0]!.partition && r.offset === refs[0]!.offset);
+    const acks = new AckTracker();
+    const acked = (refs: readonly RecordRef[]) =>
+      refs.every((ref) => {
+        const done = acks.committable().find((c) => c.partition === ref.partition);
+        return done !== undefined && BigInt(done.offset) >= BigInt(ref.offset);
+      });
+    const detector = new ThresholdDetector();
+    const scores: Sink<ScoredEvent> = {
+      async write(items) {
+        const n = batchNo(items.map((i) => i.ref));
+        log.push(`write ${n}`);
+        for (let i = 0; i < 5; i++) await tick(); // the broker is slower than the detector
+        log.push(`written ${n} acked=${acked(items.map((i) => i.ref))}`);
+      },
+      close: () => Promise.resolve(),
+    };
+    const summary = await runPipeline(
+      baseOptions({
+        source: iterableSource(() => valid),
+        acks,
+        batch: { maxSize: 3, maxWaitMs: Number.POSITIVE_INFINITY },
+        writesInFlight: 1,
+        detector: {
+          process: async (batch) => {
+            const n = batchNo(batch.map((e) => e.ref));
+            log.push(`score ${n}`);
+            await tick();
+            log.push(`scored ${n}`);
+            return detector.process(batch);
+          },
+        },
+        sinks: { anomalies: new MemorySink(), scores, deadLetters: new MemorySink() },
+        onBatch: (info) => {
+          const refs = info.events.map((e) => e.ref);
+          log.push(`report ${batchNo(refs)} acked=${acked(refs)}`);
+        },
+      }),
+    ).done;
+    const at = (line: string) => log.indexOf(line);
+    expect(at('score 3')).toBeLessThan(at('written 0 acked=false')); // the overlap
+    expect(log.filter((l) => l.startsWith('write '))).toEqual(['write 0', 'write 3', 'write 6', 'write 9']);
+    expect(log.filter((l) => l.startsWith('report'))).toEqual(
+      [0, 3, 6, 9].map((n) => `report ${n} acked=true`),
+    );
+    for (const n of [0, 3, 6, 9]) {
+      expect(log).toContain(`written ${n} acked=false`);
+      expect(at(`write ${n}`)).toBeGreaterThan(at(`scored ${n}`));
+      if (n > 0) expect(at(`write ${n}`)).toBeGreaterThan(at(`written ${n - 3} acked=false`));
+      // Never reported while the detector is busy.
+      expect(log.slice(at(`score ${n}`), at(`scored ${n}`)).some((l) => l.startsWith('report'))).toBe(false);
+      // At most one batch scored ahead of the oldest unreported one.
+      if (n >= 6) expect(at(`score ${n}`)).toBeGreaterThan(at(`report ${n - 6} acked=true`));
+    }
+    expect(summary.batches).toBe(4);
+    expect(acks.pending).toBe(0);
+  });
 });

@@ -23,4 +23,10 @@ export type {
   OutputSink,
   ScoredBatch,
 } from './types.js';
+export {
+  MAX_WRITES_IN_FLIGHT,
+  validateWritesInFlight,
+  type WriteBehindStages,
+  writeBehind,
+} from './write-behind.js';
 export { type OutputSinks, writeDeadLetters, writeOutputs, writeTo } from './write-outputs.js';
