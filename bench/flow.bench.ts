@@ -231,7 +231,11 @@ function rateOf(r: RateResult | undefined): number {
   return r?.kind === 'measured' ? r.rowsPerSecond : 0;
 }
 
-/** One row per cell, one rate column per backend and mode, and the fastest backend per mode. */
+/** The measured modes of a cell, in column order. */
+const MODES = ['score', 'train', 'fusedScore', 'fusedTrain'] as const;
+type Mode = (typeof MODES)[number];
+
+/** One row per cell, one rate column per backend and mode (autodiff, then fused), and the fastest backend per mode. */
 function comparisonTable(
   results: ReadonlyMap<ConcreteBackendName, readonly CellResult[]>,
   plan: TimingPlan,
@@ -243,13 +247,17 @@ function comparisonTable(
     'batch',
     ...names.map((n) => `score ${n}`),
     ...names.map((n) => `train ${n}`),
+    ...names.map((n) => `fused score ${n}`),
+    ...names.map((n) => `fused train ${n}`),
     'fastest score',
     'fastest train',
+    'fastest fused score',
+    'fastest fused train',
   ];
   const first = results.get(names[0] ?? 'wasm') ?? [];
   const rows = first.map((cell, i) => {
     const cells = names.map((n) => results.get(n)?.[i]);
-    const fastest = (mode: 'score' | 'train'): string => {
+    const fastest = (mode: Mode): string => {
       const rates = cells.map((c) => rateOf(c?.[mode]));
       const best = Math.max(...rates);
       if (best === 0) return '-';
@@ -261,10 +269,8 @@ function comparisonTable(
       String(cell.dim),
       cell.model,
       String(cell.batch),
-      ...cells.map((c) => rateCells(c?.score, cell.batch, plan)[0]),
-      ...cells.map((c) => rateCells(c?.train, cell.batch, plan)[0]),
-      fastest('score'),
-      fastest('train'),
+      ...MODES.flatMap((mode) => cells.map((c) => rateCells(c?.[mode], cell.batch, plan)[0])),
+      ...MODES.map(fastest),
     ];
   });
   return markdownTable(header, rows);

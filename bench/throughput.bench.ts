@@ -9,8 +9,12 @@
  * alone and the whole job, at the default 6×64 and at 4×64, all in the same run (compare ratios, not
  * absolute rates, on a shared machine). `--only=engines` prints just that table (no Python peers).
  *
+ * And the whole job before and after issue 14 (`--before=<commit>`, default 181663d, checked out into a
+ * temporary git worktree; `--before=none` skips it), each run a fresh child process, interleaved:
+ * bench/lib/throughput-before.ts. `--only=before` prints just that table.
+ *
  *   npm run bench:throughput -- [--events=50000] [--repeats=3] [--backend=auto|wasm|cpu] [--explain=off]
- *                               [--only=engines]
+ *                               [--only=engines|before] [--before=181663d|none]
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -24,6 +28,7 @@ import { allowedCpus, reexecOnOneCore } from './lib/pin.js';
 import { ensureVenv, runPython } from './lib/python.js';
 import { writeResults } from './lib/results.js';
 import { formatRate, markdownTable, median } from './lib/stats.js';
+import { beforeAfterRates } from './lib/throughput-before.js';
 import { type Breakdown, breakdownTable, measureBreakdown } from './lib/throughput-breakdown.js';
 import {
   detectorRun,
@@ -225,9 +230,18 @@ function peerRates(raw: Record<string, unknown>): Rates {
 
 async function main(): Promise<void> {
   if (reexecOnOneCore(0)) return;
-  const args = parseBenchArgs(process.argv.slice(2), ['events', 'repeats', 'backend', 'explain', 'only']);
+  const args = parseBenchArgs(process.argv.slice(2), [
+    'events',
+    'repeats',
+    'backend',
+    'explain',
+    'only',
+    'before',
+  ]);
   explain = args.values.get('explain') !== 'off';
-  const enginesOnly = args.values.get('only') === 'engines';
+  const only = args.values.get('only');
+  const enginesOnly = only === 'engines';
+  const beforeCommit = args.values.get('before') ?? '181663d';
   const events = Math.round(numberArg(args, 'events', args.quick ? 10_000 : 50_000));
   const repeats = Math.round(numberArg(args, 'repeats', args.quick ? 1 : 3));
   const backend = (await initBackend((args.backend ?? 'auto') as AppConfig['backend'])).name;
@@ -239,6 +253,17 @@ async function main(): Promise<void> {
     await writeGeneratedFixture(file, options);
     const rows = generatedRows(options);
     await writeRowsCsv(csv, rows);
+    const beforeAfter = await beforeAfterRates(beforeCommit, {
+      only,
+      events,
+      repeats,
+      backend,
+      dir,
+      explain,
+      fields: FIELDS,
+      targets: { scoreOnly: TARGET_SCORE, scoreLearn: TARGET_LEARN },
+    });
+    if (only === 'before') return;
     await runJobOnce(benchConfig(backend, 1), file, dir); // untimed warm-up: JIT, kernels, file cache
     const engines = await engineRates(backend, rows, file, dir, repeats);
     const engineMeta =
@@ -307,6 +332,7 @@ async function main(): Promise<void> {
       targets: { scoreOnly: TARGET_SCORE, scoreLearn: TARGET_LEARN },
       flowsentinel: fs,
       engines,
+      beforeAfter,
       breakdown,
       riverHst: hstRaw,
       torch: torchRaw,
