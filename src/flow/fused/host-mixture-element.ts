@@ -11,8 +11,8 @@
  */
 import { HALF_LOG_2PI } from '../priors/prior-common.js';
 import { ERFC_COEFFS } from '../special.js';
-import type { MixtureSaved, MixtureWeights } from './host-mixture.js';
 import { logNormalCdfPairWithSlopes } from './host-mixture-math.js';
+import type { MixtureSaved, MixtureWeights } from './host-mixture-types.js';
 
 const [C0, C1, C2, C3, C4, C5, C6, C7, C8, C9] = ERFC_COEFFS;
 
