@@ -1,0 +1,33 @@
+/**
+ * The candidates of the tabular-default selection (bench/tabular-loso.bench.ts): each is a set of config
+ * overrides over config/tabular.yaml, one principled knob (or a pair that belongs together) at a time; none
+ * is tuned to a set. docs/evaluation.md, "The tabular default", has the table and the reasons.
+ */
+import type { ConfigOverrides } from '../../src/config/load.js';
+
+/** A candidate: its name, its overrides over the base config and how many knobs they change. */
+export interface TabularCandidate {
+  readonly name: string;
+  readonly overrides: ConfigOverrides;
+  readonly knobs: number;
+}
+
+/** The candidates, the base config (no overrides) first. */
+export const TABULAR_CANDIDATES: readonly TabularCandidate[] = [
+  { name: 'base', overrides: {}, knobs: 0 },
+  // More optimisation per event: the joint layer learns sooner (the masked metric rewards early quality).
+  { name: 'steps 4', overrides: { training: { stepsPerBatch: 4 } }, knobs: 1 },
+  { name: 'steps 4, lr 0.001', overrides: { training: { stepsPerBatch: 4, learningRate: 0.001 } }, knobs: 2 },
+  { name: 'lr 0.004', overrides: { training: { learningRate: 0.004 } }, knobs: 1 },
+  { name: 'batch 256', overrides: { training: { batchSize: 256 } }, knobs: 1 },
+  // A shorter warm-up: fewer rows ranked lowest, if the model is already good by then.
+  { name: 'warm-up 128', overrides: { warmup: { events: 128 } }, knobs: 1 },
+  // Richer marginals (the old marginal-only default had 8).
+  { name: 'components 8', overrides: { model: { components: 8 } }, knobs: 1 },
+  // Wider couplings (the peer RealNVP that wins cardio and shuttle is 4 × 64).
+  {
+    name: 'hidden 16, steps 4',
+    overrides: { model: { hidden: 16 }, training: { stepsPerBatch: 4 } },
+    knobs: 2,
+  },
+];
