@@ -6,7 +6,7 @@
  * set, the candidate with the best worst regret on the other five; the final choice is the best worst
  * regret over all six. flowsentinel only, no peers; results cached per (candidate, seed, set).
  *
- *   npm run bench:tabular-loso -- [--data=../shared/data] [--candidates=base,steps 4] [--seeds=42,1,2]
+ *   npm run bench:tabular-loso -- [--data=../shared/data] [--candidates=base,steps 4 + lr 0.001] [--seeds=42,1,2]
  *     [--jobs=2] [--cache=/tmp/flowsentinel-tabular-loso]
  */
 import { createHash } from 'node:crypto';
