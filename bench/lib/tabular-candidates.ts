@@ -17,7 +17,11 @@ export const TABULAR_CANDIDATES: readonly TabularCandidate[] = [
   { name: 'base', overrides: {}, knobs: 0 },
   // More optimisation per event: the joint layer learns sooner (the masked metric rewards early quality).
   { name: 'steps 4', overrides: { training: { stepsPerBatch: 4 } }, knobs: 1 },
-  { name: 'steps 4 + lr 0.001', overrides: { training: { stepsPerBatch: 4, learningRate: 0.001 } }, knobs: 2 },
+  {
+    name: 'steps 4 + lr 0.001',
+    overrides: { training: { stepsPerBatch: 4, learningRate: 0.001 } },
+    knobs: 2,
+  },
   { name: 'lr 0.004', overrides: { training: { learningRate: 0.004 } }, knobs: 1 },
   // No effect: a training step takes the micro-batch's new rows (≤ batching.maxSize = 64) and as many
   // replayed ones (fraction 0.5), so any batchSize ≥ 128 gives the same steps.
