@@ -1,6 +1,7 @@
 /**
  * Selection of the tabular default by leave-one-set-out cross-validation (docs/evaluation.md, "The tabular
- * default"): every candidate of bench/lib/tabular-candidates.ts (overrides over config/tabular.yaml) is
+ * default"): every candidate of bench/lib/tabular-candidates.ts (overrides over config/tabular.yaml that
+ * set every knob the candidates vary, so the table does not depend on the default's values of them) is
  * evaluated on every dev set with each seed (`evaluate tabular`, ROC-AUC over all rows with the warm-up
  * rows ranked lowest); its score on a set is the mean over the seeds. Then bench/lib/loso.ts: per held-out
  * set, the candidate with the best worst regret on the other five; the final choice is the best worst
@@ -10,11 +11,12 @@
  *     [--jobs=2] [--cache=/tmp/flowsentinel-tabular-loso]
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidOptionError } from '../src/errors.js';
+import { loadEvaluationConfig, TABULAR_DEFAULTS } from '../src/evaluate/config.js';
 import { datasetName, type TabularResult } from '../src/evaluate/tabular.js';
 import { numberArg, parseBenchArgs } from './lib/args.js';
 import { bestPerSet, type LosoScores, losoFolds, worstRegret } from './lib/loso.js';
@@ -26,13 +28,16 @@ import { TABULAR_CANDIDATES, type TabularCandidate } from './lib/tabular-candida
 
 const BASE_CONFIG = join(REPO_ROOT, 'config', 'tabular.yaml');
 
-/** The cache file of one run: keyed by the base config's text, the overrides, the seed and the set. */
+/** The cache file of one run: keyed by the resolved config (base file + overrides), the seed and the set. */
 function cacheFile(dir: string, c: TabularCandidate, seed: number, file: string): string {
-  const key = createHash('sha256')
-    .update(readFileSync(BASE_CONFIG, 'utf8'))
-    .update(JSON.stringify(c.overrides))
-    .digest('hex')
-    .slice(0, 16);
+  const { config } = loadEvaluationConfig({
+    file: BASE_CONFIG,
+    defaultFile: BASE_CONFIG,
+    defaults: TABULAR_DEFAULTS,
+    overrides: c.overrides,
+    fields: ['x'],
+  });
+  const key = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
   return join(dir, `${datasetName(file)}-${seed}-${key}.json`);
 }
 
