@@ -5,10 +5,12 @@
  * evaluated on every dev set with each seed (`evaluate tabular`, ROC-AUC over all rows with the warm-up
  * rows ranked lowest); its score on a set is the mean over the seeds. Then bench/lib/loso.ts: per held-out
  * set, the candidate with the best worst regret on the other five; the final choice is the best worst
- * regret over all six. flowsentinel only, no peers; results cached per (candidate, seed, set).
+ * regret over all six. Regret: minus the best online peer's ROC-AUC under the same warm-up mask (W rows), from
+ * `--peers` (bench:quality results, one per W the candidates have), else minus the best candidate's. The
+ * peers are not run here; flowsentinel's runs are cached per (resolved config, seed, set).
  *
  *   npm run bench:tabular-loso -- [--data=../shared/data] [--candidates=base,steps 4 + lr 0.001] [--seeds=42,1,2]
- *     [--jobs=2] [--cache=/tmp/flowsentinel-tabular-loso]
+ *     [--peers=bench/results/quality.json,...] [--jobs=2] [--cache=/tmp/flowsentinel-tabular-loso]
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
@@ -19,8 +21,10 @@ import { InvalidOptionError } from '../src/errors.js';
 import { loadEvaluationConfig, TABULAR_DEFAULTS } from '../src/evaluate/config.js';
 import { datasetName, type TabularResult } from '../src/evaluate/tabular.js';
 import { numberArg, parseBenchArgs } from './lib/args.js';
-import { bestPerSet, type LosoScores, losoFolds, worstRegret } from './lib/loso.js';
+import { bestPerSet, type LosoScores, losoFolds, regret, worstRegret } from './lib/loso.js';
 import { REPO_ROOT } from './lib/python.js';
+import { PEER_INFO, PEERS } from './lib/quality-peers.js';
+import type { TabularRow } from './lib/quality-tables.js';
 import { evaluateInChild, pool } from './lib/quality-worker.js';
 import { signed, writeResults } from './lib/results.js';
 import { markdownTable } from './lib/stats.js';
@@ -66,15 +70,41 @@ async function runAll(
 
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
 
+/** `${W}/${set}` → the best online peer's ROC-AUC with the first W rows ranked lowest (bench:quality JSON). */
+async function peerReferences(files: readonly string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const file of files) {
+    const { tabular } = JSON.parse(await readFile(file, 'utf8')) as { tabular: readonly TabularRow[] };
+    for (const row of tabular) {
+      const online = PEERS.filter((p) => PEER_INFO[p].online).map((p) => row.peers[p].masked.rocAuc);
+      out.set(`${row.warmup}/${row.dataset}`, Math.max(...online));
+    }
+  }
+  return out;
+}
+
 function scoresOf(
   c: TabularCandidate,
   results: readonly TabularResult[],
   sets: readonly string[],
+  peers: ReadonlyMap<string, number> | undefined,
 ): LosoScores {
-  const auc = Object.fromEntries(
-    sets.map((s) => [s, mean(results.filter((r) => r.dataset === s).map((r) => r.rocAuc))]),
+  const of = (s: string) => results.filter((r) => r.dataset === s);
+  const auc = Object.fromEntries(sets.map((s) => [s, mean(of(s).map((r) => r.rocAuc))]));
+  if (peers === undefined) return { name: c.name, knobs: c.knobs, auc };
+  const reference = Object.fromEntries(
+    sets.map((s) => {
+      const key = `${of(s)[0]?.warming}/${s}`;
+      const v = peers.get(key);
+      if (v === undefined) {
+        throw new InvalidOptionError(
+          `--peers has no bench:quality row for W/set ${key} (${c.name}); run bench:quality with that warm-up`,
+        );
+      }
+      return [s, v];
+    }),
   );
-  return { name: c.name, knobs: c.knobs, auc };
+  return { name: c.name, knobs: c.knobs, auc, reference };
 }
 
 function tables(
@@ -94,6 +124,11 @@ function tables(
       `${Math.min(...rates).toFixed(2)}–${Math.max(...rates).toFixed(2)}×`,
     ];
   });
+  const regretRows = scores.map((c) => [
+    c.name,
+    ...sets.map((s) => signed(regret(c, s, best), 3)),
+    signed(worstRegret(c, sets, best), 3),
+  ]);
   const folds = losoFolds(scores);
   const foldRows = folds.map((f) => [
     f.heldOut,
@@ -112,8 +147,10 @@ function tables(
     ),
   ]);
   return [
-    `ROC-AUC (warm-up rows ranked lowest), mean over seeds ${seeds.join(', ')}; regret = minus the best candidate's on the set:\n`,
+    `ROC-AUC (warm-up rows ranked lowest), mean over seeds ${seeds.join(', ')}:\n`,
     markdownTable(['candidate', ...sets, 'mean', 'worst regret', 'realised / q'], candidateRows),
+    `\nRegret per set (${scores[0]?.reference ? 'minus the best online peer with the same warm-up mask' : 'minus the best candidate'}):\n`,
+    markdownTable(['candidate', ...sets, 'worst'], regretRows),
     '\nPer fold: chosen on the other sets by the best worst regret (ties within 0.0005: fewer knobs):\n',
     markdownTable(
       ['held-out set', 'chosen on the others', 'worst regret there', 'held-out ROC-AUC', 'held-out regret'],
@@ -125,7 +162,14 @@ function tables(
 }
 
 async function main(): Promise<void> {
-  const args = parseBenchArgs(process.argv.slice(2), ['data', 'candidates', 'seeds', 'jobs', 'cache']);
+  const args = parseBenchArgs(process.argv.slice(2), [
+    'data',
+    'candidates',
+    'seeds',
+    'jobs',
+    'cache',
+    'peers',
+  ]);
   const dir = join(args.values.get('data') ?? '../shared/data', 'tabular');
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.csv.gz') || f.endsWith('.csv'))
@@ -144,7 +188,9 @@ async function main(): Promise<void> {
   const load = loadavg();
   const byCandidate = await runAll(files, candidates, seeds, jobs, cache);
   const sets = files.map(datasetName);
-  const scores = candidates.map((c) => scoresOf(c, byCandidate.get(c.name) ?? [], sets));
+  const peerFiles = args.values.get('peers')?.split(',');
+  const peers = peerFiles === undefined ? undefined : await peerReferences(peerFiles);
+  const scores = candidates.map((c) => scoresOf(c, byCandidate.get(c.name) ?? [], sets, peers));
   const text = tables(scores, byCandidate, sets, seeds);
   process.stdout.write(
     `# Tabular default: leave-one-set-out\n\nLoad average at the start: ${load.map((l) => l.toFixed(1)).join(' / ')}\n\n${text}\n`,

@@ -1,6 +1,8 @@
 /**
  * Leave-one-set-out (LOSO) selection of one tabular config (bench/tabular-loso.bench.ts): every candidate
- * has one ROC-AUC per dev set; its regret on a set is that ROC-AUC minus the best candidate's there. Per
+ * has one ROC-AUC per dev set; its regret on a set is that ROC-AUC minus a reference: the best online
+ * peer's under the same warm-up mask when the candidate has one (`reference`), else the best candidate's
+ * there. Per
  * fold (one set held out), the candidate with the best worst regret on the other sets is chosen and scored
  * on the held-out one; the final config is the candidate with the best worst regret over every set.
  */
@@ -12,6 +14,11 @@ export interface LosoScores {
   /** Number of config knobs changed against the base config: the tie-breaker (fewer wins). */
   readonly knobs: number;
   readonly auc: Readonly<Record<string, number>>;
+  /**
+   * Per set, the ROC-AUC the regret is measured against (the best online peer, ranked with the same warm-up
+   * mask as this candidate); when absent, the best candidate's.
+   */
+  readonly reference?: Readonly<Record<string, number>>;
 }
 
 /** One fold of the selection. */
@@ -32,13 +39,18 @@ export function bestPerSet(candidates: readonly LosoScores[]): Record<string, nu
   return Object.fromEntries(sets.map((s) => [s, Math.max(...candidates.map((c) => c.auc[s] ?? Number.NaN))]));
 }
 
-/** A candidate's worst regret over `sets` (≤ 0; 0 = best on every one of them). */
+/** A candidate's regret on `set`: its ROC-AUC minus its reference there (else `best`'s). */
+export function regret(c: LosoScores, set: string, best: Readonly<Record<string, number>>): number {
+  return (c.auc[set] ?? Number.NaN) - (c.reference?.[set] ?? best[set]!);
+}
+
+/** A candidate's worst regret over `sets`. */
 export function worstRegret(
   c: LosoScores,
   sets: readonly string[],
   best: Readonly<Record<string, number>>,
 ): number {
-  return Math.min(...sets.map((s) => (c.auc[s] ?? Number.NaN) - best[s]!));
+  return Math.min(...sets.map((s) => regret(c, s, best)));
 }
 
 /**
@@ -80,7 +92,7 @@ export function losoFolds(candidates: readonly LosoScores[]): LosoFold[] {
       chosen: chosen.name,
       trainWorst: worst,
       heldOutAuc,
-      heldOutRegret: heldOutAuc - best[heldOut]!,
+      heldOutRegret: regret(chosen, heldOut, best),
     };
   });
 }

@@ -36,3 +36,15 @@ describe('leave-one-set-out selection', () => {
     expect(() => losoFolds([{ name: 'x', knobs: 0, auc: { a: 1 } }])).toThrow(/at least 2 sets/);
   });
 });
+
+describe('leave-one-set-out against the peers', () => {
+  it('measures regret against each candidate its own reference when it has one', () => {
+    const early: LosoScores = { ...spiky, name: 'early', reference: { a: 0.96, b: 0.8, c: 0.45 } };
+    const late: LosoScores = { ...steady, name: 'late', reference: { a: 0.9, b: 0.8, c: 0.7 } };
+    const best = bestPerSet([early, late]);
+    expect(worstRegret(early, ['a', 'b', 'c'], best)).toBeCloseTo(-0.01, 12);
+    expect(worstRegret(late, ['a', 'b', 'c'], best)).toBeCloseTo(0, 12);
+    expect(chooseOn([early, late], ['a', 'b', 'c']).chosen.name).toBe('late');
+    expect(losoFolds([early, late])[2]).toMatchObject({ heldOut: 'c', chosen: 'late', heldOutRegret: 0 });
+  });
+});
