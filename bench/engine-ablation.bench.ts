@@ -2,9 +2,10 @@
  * Ablation of issue 14's changes, all in one process so that ratios are comparable on a shared machine:
  * one training step and one scoring call of RealNVP 6×64 at d = 8, batch 256 (autodiff, host optimizer
  * with autodiff gradients, the full fused step), then the detector alone (decoded rows, explanations on)
- * per cumulative change. Prints tables; process CPU time; asserts nothing.
+ * per cumulative change; and where a fused step's time goes (bench/lib/step-parts.ts). Prints tables; process
+ * CPU time; asserts nothing. `--only=parts` prints just the step-parts table.
  *
- *   npx tsx bench/engine-ablation.bench.ts [--events=20000] [--repeats=3] [--backend=wasm]
+ *   npx tsx bench/engine-ablation.bench.ts [--events=20000] [--repeats=3] [--backend=wasm] [--only=parts]
  */
 import { loadavg } from 'node:os';
 import { loadConfig } from '../src/config/index.js';
@@ -19,6 +20,7 @@ import type { FeatureEvent } from '../src/streams/types.js';
 import { numberArg, parseBenchArgs } from './lib/args.js';
 import { generatedRows } from './lib/fixture.js';
 import { markdownTable, median } from './lib/stats.js';
+import { stepPartsTable } from './lib/step-parts.js';
 import { clockMs } from './lib/timing.js';
 
 const FIELDS = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7'];
@@ -155,7 +157,7 @@ async function detectorTable(backend: string, events: number, repeats: number): 
 }
 
 async function main(): Promise<void> {
-  const args = parseBenchArgs(process.argv.slice(2), ['events', 'repeats', 'backend']);
+  const args = parseBenchArgs(process.argv.slice(2), ['events', 'repeats', 'backend', 'only']);
   const events = Math.round(numberArg(args, 'events', args.quick ? 5_000 : 20_000));
   const repeats = Math.round(numberArg(args, 'repeats', args.quick ? 1 : 3));
   const backend = (await initBackend((args.backend ?? 'wasm') as 'wasm')).name;
@@ -166,6 +168,13 @@ async function main(): Promise<void> {
   process.stdout.write(
     `# Engine ablation (${backend}, process CPU time)\n\nload average ${load()} at the start\n\n`,
   );
+  const partsRepeats = Math.max(repeats, 5);
+  process.stdout.write(`Where a fused step goes, median of ${partsRepeats}:\n\n`);
+  process.stdout.write(`${await stepPartsTable(partsRepeats)}\n\n`);
+  if (args.values.get('only') === 'parts') {
+    process.stdout.write(`load average ${load()} at the end\n`);
+    return;
+  }
   process.stdout.write(`${await microTables(repeats)}\n\n`);
   process.stdout.write(
     `Detector alone, RealNVP 6×64, d = 8, ${events} events, explanations on, median of ${repeats}:\n\n`,

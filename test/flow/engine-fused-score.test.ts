@@ -74,6 +74,26 @@ describe('fused scoring', () => {
     expect(tf.memory().numTensors).toBe(count);
   });
 
+  it('builds permutation constants once, keeps them across refolds and frees everything on dispose', () => {
+    const flow = track(mixedFlow(4, 3, 8, createRng(3), 'relu'));
+    const count = tf.memory().numTensors;
+    const model = new FusedModel(planFor(flow)!, flow);
+    const permutes = (): tf.Tensor[] =>
+      model.layers.flatMap((l) => (l.plan.kind === 'permute' && 'p' in l ? [l.p, l.pT] : []));
+    const x = rows(createRng(7), 16, 4);
+    model.scoreSync(x, 16);
+    const first = permutes();
+    expect(first.length).toBeGreaterThan(0);
+    randomizeWeights(flow, createRng(8));
+    expectClose(model.scoreSync(x, 16), autodiffScore(flow, x, 16), 1e-5);
+    model.refold();
+    expect(permutes()).toEqual(first);
+    expect(first.every((t) => !t.isDisposed)).toBe(true);
+    model.dispose();
+    expect(first.every((t) => t.isDisposed)).toBe(true);
+    expect(tf.memory().numTensors).toBe(count);
+  });
+
   it('is not planned for unsupported flows (they keep the autodiff scorer)', async () => {
     const flow = track(splineFlow({ dim: 2, layers: 1, hidden: 4 }));
     expect(planFor(flow)).toBeUndefined();

@@ -10,6 +10,7 @@ import {
   foldOutput,
   type LayerPlan,
   transposed,
+  transposeInto,
 } from './plan.js';
 
 /** Folded weights of one coupling: `w[0]` is full-width `[dim, h1]`; `wT` are the transposes. */
@@ -66,6 +67,8 @@ export class FusedModel {
   readonly store: ParamStore;
   private weights: LayerWeights[] = [];
   private constants: tf.Tensor[] = [];
+  /** Permutation matrices by layer index: they do not depend on the parameters, so built once. */
+  private readonly permutes = new Map<number, PermuteWeights>();
   /** −(dim/2)·log 2π plus the elementwise layers' log-determinants. */
   private offset = 0;
   /** Float64 weights for `scoreHost`, built on first use after each fold. */
@@ -97,7 +100,7 @@ export class FusedModel {
     this.host = undefined;
     const d = this.plan.dim;
     this.offset = -d * HALF_LOG_2PI;
-    this.weights = this.plan.layers.map((l) => this.foldLayer(l, d));
+    this.weights = this.plan.layers.map((l, i) => this.foldLayer(l, i, d));
   }
 
   /** log p(x) per row (floored like `NormalizingFlow.logProb`), from row-major `values` of `n` rows. */
@@ -131,6 +134,8 @@ export class FusedModel {
 
   dispose(): void {
     this.disposeWeights();
+    for (const p of this.permutes.values()) tf.dispose([p.p, p.pT]);
+    this.permutes.clear();
   }
 
   private launchScore(clean: Float32Array, n: number): tf.Tensor1D {
@@ -194,7 +199,7 @@ export class FusedModel {
     return out;
   }
 
-  private foldLayer(l: LayerPlan, d: number): LayerWeights {
+  private foldLayer(l: LayerPlan, index: number, d: number): LayerWeights {
     const { store } = this;
     const value = (i: number): Float32Array => store.slice(store.values, i);
     const keep = <T extends tf.Tensor>(t: T): T => {
@@ -202,9 +207,14 @@ export class FusedModel {
       return t;
     };
     if (l.kind === 'permute') {
-      const m = new Float32Array(d * d);
-      for (const [j, p] of l.perm.entries()) m[p * d + j] = 1;
-      return { plan: l, p: keep(tf.tensor2d(m, [d, d])), pT: keep(tf.tensor2d(transposed(m, d, d), [d, d])) };
+      let cached = this.permutes.get(index);
+      if (cached === undefined) {
+        const m = new Float32Array(d * d);
+        for (const [j, p] of l.perm.entries()) m[p * d + j] = 1;
+        cached = { plan: l, p: tf.tensor2d(m, [d, d]), pT: tf.tensor2d(transposed(m, d, d), [d, d]) };
+        this.permutes.set(index, cached);
+      }
+      return cached;
     }
     if (l.kind === 'elementwise') {
       const shift = value(l.firstVar);
@@ -233,15 +243,16 @@ export class FusedModel {
       const raw = value(l.firstVar + 2 * i);
       const wi = i === 0 ? foldInput(l, d, raw) : raw;
       const [r, c] = [sizes[i]!, sizes[i + 1]!];
-      w.push(keep(tf.tensor2d(wi.slice(), [r, c])));
+      // The first layer is a fresh fold; the others alias the store (updated in place), so copy them.
+      w.push(keep(tf.tensor2d(i === 0 ? wi : wi.slice(), [r, c])));
       wT.push(keep(tf.tensor2d(transposed(wi, r, c), [c, r])));
       b.push(keep(tf.tensor1d(value(l.firstVar + 2 * i + 1).slice())));
     }
     const hL = sizes[nHidden]!;
     const out = foldOutput(l, d, value(l.firstVar + 2 * nHidden), value(l.firstVar + 2 * nHidden + 1));
     const stacked = new Float32Array(2 * d * hL);
-    stacked.set(transposed(out.wt, hL, d), 0);
-    stacked.set(transposed(out.ws, hL, d), d * hL);
+    transposeInto(out.wt, hL, d, stacked, 0);
+    transposeInto(out.ws, hL, d, stacked, d * hL);
     return {
       plan: l,
       w,

@@ -132,9 +132,11 @@ function lossAndGradients(model: FusedModel, x: tf.Tensor2D): tf.Tensor1D {
   });
 }
 
-/** Maps the packed folded gradients to `[loss, gradients in the store's variable layout]`. */
-function unpack(model: FusedModel, packed: Float32Array, store: ParamStore): Float32Array {
-  const out = new Float32Array(1 + store.size);
+/**
+ * Maps the packed folded gradients to `[loss, gradients in the store's variable layout]`, written into
+ * `out` (`1 + store.size` values; every gradient is overwritten) and returned.
+ */
+function unpack(model: FusedModel, packed: Float32Array, store: ParamStore, out: Float32Array): Float32Array {
   out[0] = packed[0]!;
   const grads = out.subarray(1);
   const d = model.plan.dim;
@@ -174,12 +176,17 @@ function unpack(model: FusedModel, packed: Float32Array, store: ParamStore): Flo
 
 /** The tape-free gradient source for a supported flow with its default objective (mean NLL). */
 export function fusedGradients(model: FusedModel): GradientSource {
+  // Reused every step: the stepper reads the unpacked gradients only within `finish`.
+  let buffer: Float32Array | undefined;
   return {
     launch: (x) => {
       model.refresh();
       return lossAndGradients(model, x);
     },
-    unpack: (packed, store) => unpack(model, packed, store),
+    unpack: (packed, store) => {
+      if (buffer?.length !== 1 + store.size) buffer = new Float32Array(1 + store.size);
+      return unpack(model, packed, store, buffer);
+    },
     paramsChanged: () => model.refold(),
     dispose: () => model.dispose(),
   };

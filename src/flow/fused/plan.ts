@@ -82,8 +82,21 @@ export function planFor(flow: NormalizingFlow): FusedPlan | undefined {
 /** Row-major transpose of a `[rows, cols]` array. */
 export function transposed(a: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(a.length);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j]!;
+  transposeInto(a, rows, cols, out, 0);
   return out;
+}
+
+/** Writes the transpose of row-major `a` (`[rows, cols]`) into `out` from `offset`, as `[cols, rows]`. */
+export function transposeInto(
+  a: Float32Array,
+  rows: number,
+  cols: number,
+  out: Float32Array,
+  offset: number,
+): void {
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) out[offset + j * rows + i] = a[i * cols + j]!;
+  }
 }
 
 /** Folded first layer `[dim, h1]`: the conditioner's input weights on the conditioning rows, 0 elsewhere. */
