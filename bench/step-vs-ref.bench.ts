@@ -69,7 +69,14 @@ async function main(): Promise<void> {
   try {
     for (const t of trainers) for (let i = 0; i < 30; i++) await t.step(x);
     const kernels: number[] = [];
-    for (const t of trainers) kernels.push((await tf.profile(() => t.step(x))).kernels.length);
+    for (const t of trainers)
+      kernels.push(
+        (
+          await tf.profile(async () => {
+            await t.step(x);
+          })
+        ).kernels.length,
+      );
     const runs: number[][] = [[], []];
     for (let r = 0; r < blocks; r++) {
       for (const [k, t] of trainers.entries()) {
