@@ -1,12 +1,14 @@
 /**
  * Where one fused training step's CPU time goes (issue 14 follow-up): the whole `Trainer.step` of RealNVP
- * 6×64 at d = 8, batch 256, against the host parts of `HostStepper.finish` timed alone on the same sizes
- * (AdamW over the flat parameters, the upload of the new weights, the refold), plus the rejected
- * alternative upload (one flat tensor sliced on the tfjs side). Process CPU time, parts interleaved.
+ * 6×64 at d = 8, batch 256, against its parts timed alone on the same sizes: the gradient kernels with
+ * their readback, and the host parts of `HostStepper.finish` (AdamW over the flat parameters, the upload of
+ * the new weights, the refold), plus the rejected alternative upload (one flat tensor sliced on the tfjs
+ * side). Process CPU time, parts interleaved.
  */
 import { createRng } from '../../src/core/rng.js';
 import { realNVP } from '../../src/flow/builders.js';
 import { FusedModel } from '../../src/flow/fused/fused-model.js';
+import { fusedGradients } from '../../src/flow/fused/fused-step.js';
 import { HostAdamW } from '../../src/flow/fused/host-adamw.js';
 import { planFor } from '../../src/flow/fused/plan.js';
 import * as tf from '../../src/flow/tf.js';
@@ -46,6 +48,12 @@ export async function stepPartsTable(repeats: number): Promise<string> {
   const optimizer = new HostAdamW(store.vars.map((v) => ({ shape: v.shape })));
   const grads = Float32Array.from({ length: store.size }, (_, i) => 1e-3 * Math.sin(i));
   const theta = store.values.slice();
+  const source = fusedGradients(model);
+  const gradients = (): void => {
+    const packed = source.launch(x, store);
+    packed.dataSync();
+    packed.dispose();
+  };
   const sliced = (): void => {
     const flat = tf.tensor1d(store.values);
     for (const [i, v] of store.vars.entries()) tf.slice(flat, store.offsets[i]!, v.size).dispose();
@@ -54,6 +62,7 @@ export async function stepPartsTable(repeats: number): Promise<string> {
   try {
     const parts: readonly [string, () => unknown][] = [
       ['whole step (`Trainer.step`, fused)', () => trainer.step(x)],
+      ['gradient kernels + readback (`fusedGradients.launch`)', gradients],
       [`AdamW on ${store.size} parameters (\`HostAdamW.apply\`)`, () => optimizer.apply(theta, grads, 1e-9)],
       [
         `upload new weights: ${store.vars.length} × \`tf.tensor\` + assign (\`commit\`)`,

@@ -5,6 +5,7 @@ import { type HostModel, hostModel, hostScore } from './host-score.js';
 import { ParamStore } from './param-store.js';
 import {
   type CouplingPlan,
+  cleanRows,
   type FusedPlan,
   foldInput,
   foldOutput,
@@ -105,7 +106,7 @@ export class FusedModel {
 
   /** log p(x) per row (floored like `NormalizingFlow.logProb`), from row-major `values` of `n` rows. */
   async score(values: Float32Array, n: number): Promise<Float32Array> {
-    const { clean, valid } = this.cleanRows(values, n);
+    const { clean, valid } = cleanRows(values, n, this.plan.dim, this.plan.maxAbsInput);
     const lp = this.launchScore(clean, n);
     try {
       return this.floor((await lp.data()) as Float32Array, valid);
@@ -116,7 +117,7 @@ export class FusedModel {
 
   /** Synchronous `score`. */
   scoreSync(values: Float32Array, n: number): Float32Array {
-    const { clean, valid } = this.cleanRows(values, n);
+    const { clean, valid } = cleanRows(values, n, this.plan.dim, this.plan.maxAbsInput);
     const lp = this.launchScore(clean, n);
     try {
       return this.floor(lp.dataSync() as Float32Array, valid);
@@ -167,27 +168,6 @@ export class FusedModel {
       const quad = tf.mul(tf.square(h), -0.5);
       return tf.add(tf.sum(s === undefined ? quad : tf.add(s, quad), 1), this.offset) as tf.Tensor1D;
     });
-  }
-
-  /** Valid rows (finite, |x| ≤ maxAbsInput) and a copy with invalid rows zeroed (when there are any). */
-  private cleanRows(values: Float32Array, n: number): { clean: Float32Array; valid: Uint8Array } {
-    const d = this.plan.dim;
-    const max = this.plan.maxAbsInput;
-    const valid = new Uint8Array(n);
-    let clean = values;
-    for (let i = 0; i < n; i++) {
-      let ok = 1;
-      for (let j = i * d; j < (i + 1) * d; j++) {
-        const v = values[j]!;
-        if (!(Math.abs(v) <= max)) ok = 0;
-      }
-      valid[i] = ok;
-      if (ok === 0) {
-        if (clean === values) clean = values.slice(0, n * d);
-        clean.fill(0, i * d, (i + 1) * d);
-      }
-    }
-    return { clean: clean.length === n * d ? clean : clean.subarray(0, n * d), valid };
   }
 
   private floor(raw: Float32Array, valid: Uint8Array): Float32Array {

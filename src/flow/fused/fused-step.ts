@@ -17,7 +17,7 @@ import {
 } from './fused-model.js';
 import type { GradientSource } from './host-step.js';
 import type { ParamStore } from './param-store.js';
-import { type CouplingPlan, unfoldInput, unfoldOutput } from './plan.js';
+import { type CouplingPlan, cleanRows, unfoldInput, unfoldOutput } from './plan.js';
 
 /** What the backward pass needs from a layer's forward pass. */
 type Saved =
@@ -50,40 +50,51 @@ function forwardCoupling(
   return { z: tf.add(xe, t) as tf.Tensor2D, s, saved: { kind: 'coupling', acts, th, s, es, xe } };
 }
 
-/** Gradients of one coupling's folded weights (w0, b0, …, wout, bout) and of its input. */
+/**
+ * Gradients of one coupling's folded weights (w0, b0, …, wout, bout) and, when `needDx`, of its input.
+ * Bias gradients are `ones · δ` (a `[1, n]` row of ones): one small matmul instead of a wasm Sum, which
+ * transposes first. Weight gradients keep the explicit transpose: transposed matmuls are slow on wasm.
+ */
 function backwardCoupling(
   gz: tf.Tensor2D,
   gS: tf.Tensor2D,
   c: CouplingWeights,
   sv: Extract<Saved, { kind: 'coupling' }>,
-): { dx: tf.Tensor2D; grads: tf.Tensor[] } {
+  ones: tf.Tensor2D,
+  needDx: boolean,
+): { dx: tf.Tensor2D | undefined; grads: tf.Tensor[] } {
   const ds = tf.add(tf.mul(gz, sv.xe), gS);
-  const dxDirect = tf.mul(gz, sv.es);
   const du = tf.mul(ds, tf.sub(c.plan.clamp, tf.mul(sv.s, sv.th)));
   const dOut = tf.concat([gz, du], 1) as tf.Tensor2D;
   const n = sv.acts.length - 1;
-  const tail = [tf.matMul(tf.transpose(sv.acts[n]!), dOut), tf.sum(dOut, 0)];
+  const tail = [tf.matMul(tf.transpose(sv.acts[n]!), dOut), tf.matMul(ones, dOut)];
   let dh = tf.matMul(dOut, c.woutT);
   const grads: tf.Tensor[] = [];
   for (let i = n - 1; i >= 0; i--) {
     const y = sv.acts[i + 1]!;
     const slope = c.plan.activation === 'relu' ? tf.step(y) : tf.sub(1, tf.square(y));
     const da = tf.mul(dh, slope) as tf.Tensor2D;
-    grads.unshift(tf.matMul(tf.transpose(sv.acts[i]!), da), tf.sum(da, 0));
-    dh = tf.matMul(da, c.wT[i]!);
+    grads.unshift(tf.matMul(tf.transpose(sv.acts[i]!), da), tf.matMul(ones, da));
+    if (i > 0 || needDx) dh = tf.matMul(da, c.wT[i]!);
   }
-  return { dx: tf.add(dxDirect, dh) as tf.Tensor2D, grads: [...grads, ...tail] };
+  const dx = needDx ? (tf.add(tf.mul(gz, sv.es), dh) as tf.Tensor2D) : undefined;
+  return { dx, grads: [...grads, ...tail] };
 }
 
 /** Packed `[loss, folded gradients…]` of the mean NLL of `x` under the folded model. */
 function lossAndGradients(model: FusedModel, x: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => {
     const n = x.shape[0];
-    const valid = tf.logicalAnd(
-      tf.all(tf.isFinite(x), 1),
-      tf.lessEqual(tf.max(tf.abs(x), 1), model.plan.maxAbsInput),
+    // Input validity is checked on the host: kernels only when a row is invalid (zeroed, masked out).
+    const { clean, valid } = cleanRows(
+      x.dataSync() as Float32Array,
+      n,
+      model.plan.dim,
+      model.plan.maxAbsInput,
     );
-    let h = tf.where(tf.expandDims(valid, 1), x, tf.zerosLike(x)) as tf.Tensor2D;
+    const allValid = valid.every((v) => v === 1);
+    let h = allValid ? x : tf.tensor2d(clean, [n, model.plan.dim]);
+    const ones = tf.ones([1, n]) as tf.Tensor2D;
     const layers = model.layers;
     const saved: Saved[] = [];
     let sumS: tf.Tensor2D | undefined;
@@ -104,7 +115,8 @@ function lossAndGradients(model: FusedModel, x: tf.Tensor2D): tf.Tensor1D {
     }
     const quad = tf.mul(tf.square(h), -0.5);
     const raw = tf.add(tf.sum(sumS === undefined ? quad : tf.add(sumS, quad), 1), model.logProbOffset);
-    const ok = tf.logicalAnd(valid, tf.logicalAnd(tf.isFinite(raw), tf.greaterEqual(raw, LOG_PROB_FLOOR)));
+    const finite = tf.logicalAnd(tf.isFinite(raw), tf.greaterEqual(raw, LOG_PROB_FLOOR));
+    const ok = allValid ? finite : tf.logicalAnd(tf.tensor1d(valid, 'bool'), finite);
     const loss = tf.neg(tf.mean(tf.where(ok, raw, tf.fill([n], LOG_PROB_FLOOR))));
     const mn = tf.reshape(tf.div(tf.cast(ok, 'float32'), n), [n, 1]) as tf.Tensor2D;
     const gS = tf.neg(mn) as tf.Tensor2D;
@@ -115,16 +127,16 @@ function lossAndGradients(model: FusedModel, x: tf.Tensor2D): tf.Tensor1D {
       const l = layers[li]!;
       const sv = saved[li]!;
       if (sv.kind === 'coupling') {
-        const r = backwardCoupling(gz, gS, l as CouplingWeights, sv);
+        const r = backwardCoupling(gz, gS, l as CouplingWeights, sv, ones, li > 0);
         perLayer.unshift(r.grads);
-        gz = r.dx;
+        if (r.dx !== undefined) gz = r.dx;
       } else if (sv.kind === 'elementwise') {
         const dx = tf.mul(gz, (l as ElementwiseWeights).a) as tf.Tensor2D;
-        perLayer.unshift([tf.neg(tf.sum(dx, 0)), tf.sub(mSum, tf.sum(tf.mul(gz, sv.z), 0))]);
+        perLayer.unshift([tf.neg(tf.matMul(ones, dx)), tf.sub(mSum, tf.matMul(ones, tf.mul(gz, sv.z)))]);
         gz = dx;
       } else {
         perLayer.unshift([]);
-        gz = tf.matMul(gz, (l as PermuteWeights).pT);
+        if (li > 0) gz = tf.matMul(gz, (l as PermuteWeights).pT);
       }
     }
     const flat = perLayer.flat().map((g) => tf.reshape(g, [-1]));

@@ -79,6 +79,33 @@ export function planFor(flow: NormalizingFlow): FusedPlan | undefined {
   return { dim: flow.dim, maxAbsInput: flow.maxAbsInput, layers };
 }
 
+/**
+ * Valid rows of row-major `values` (`n` rows of `dim`): finite with |x| ≤ `maxAbs` (1) or not (0), and a
+ * copy with the invalid rows zeroed (`values` itself when all are valid).
+ */
+export function cleanRows(
+  values: Float32Array,
+  n: number,
+  dim: number,
+  maxAbs: number,
+): { clean: Float32Array; valid: Uint8Array } {
+  const valid = new Uint8Array(n);
+  let clean = values;
+  for (let i = 0; i < n; i++) {
+    let ok = 1;
+    for (let j = i * dim; j < (i + 1) * dim; j++) {
+      const v = values[j]!;
+      if (!(Math.abs(v) <= maxAbs) || !Number.isFinite(v)) ok = 0;
+    }
+    valid[i] = ok;
+    if (ok === 0) {
+      if (clean === values) clean = values.slice(0, n * dim);
+      clean.fill(0, i * dim, (i + 1) * dim);
+    }
+  }
+  return { clean: clean.length === n * dim ? clean : clean.subarray(0, n * dim), valid };
+}
+
 /** Row-major transpose of a `[rows, cols]` array. */
 export function transposed(a: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(a.length);
