@@ -6,15 +6,21 @@
  * Before the table, `--warmup` events (default 2000) go through a throwaway detector of the default at the
  * first dimension, untimed, so that the first row does not pay the JIT compilation of the host engine.
  *
- *   npx tsx bench/tabular-throughput.bench.ts [--events=6000] [--dims=8,36] [--warmup=2000]
+ * `--candidates=<name>;<name>` measures those candidates of the tabular-default selection
+ * (bench/lib/tabular-candidates.ts) instead of the fixed variants, after the default, in the same run
+ * (the machine is shared, so only rows of one run compare).
+ *
+ *   npx tsx bench/tabular-throughput.bench.ts [--events=6000] [--dims=8,36] [--warmup=2000] [--candidates=a;b]
  */
 import { loadavg } from 'node:os';
 import type { AppConfig } from '../src/config/index.js';
 import type { ConfigOverrides } from '../src/config/load.js';
 import { createRng } from '../src/core/rng.js';
+import { InvalidOptionError } from '../src/errors.js';
 import { loadEvaluationConfig, TABULAR_CONFIG_FILE, TABULAR_DEFAULTS } from '../src/evaluate/config.js';
 import { initBackend } from '../src/flow/backend.js';
 import type { FeatureEvent } from '../src/streams/types.js';
+import { TABULAR_CANDIDATES } from './lib/tabular-candidates.js';
 import { detectorRun } from './lib/throughput-engines.js';
 
 function arg(name: string, fallback: string): string {
@@ -51,6 +57,22 @@ const VARIANTS: Record<string, ConfigOverrides> = {
   'realnvp 4×64 fused (reference)': { model: { type: 'realnvp', layers: 4, hidden: 64 } },
 };
 
+/** The rows to measure: the fixed variants, or the default and the named selection candidates. */
+function variants(names: string | undefined): Record<string, ConfigOverrides> {
+  if (names === undefined) return VARIANTS;
+  const out: Record<string, ConfigOverrides> = { 'config/tabular.yaml (engine fused: host engine)': {} };
+  for (const name of names.split(';')) {
+    const c = TABULAR_CANDIDATES.find((x) => x.name === name);
+    if (c === undefined) {
+      throw new InvalidOptionError(
+        `--candidates: no candidate "${name}"; names: ${TABULAR_CANDIDATES.map((x) => x.name).join('; ')}`,
+      );
+    }
+    out[c.name] = c.overrides;
+  }
+  return out;
+}
+
 /** config/tabular.yaml for `d` features with `overrides`. */
 function tabularConfig(d: number, overrides: ConfigOverrides): AppConfig {
   const fields = Array.from({ length: d }, (_, j) => `f${j}`);
@@ -68,6 +90,7 @@ async function main(): Promise<void> {
   const events = Number(arg('events', '6000'));
   const dims = arg('dims', '8,36').split(',').map(Number);
   const warmup = Number(arg('warmup', '2000'));
+  const rows = variants(process.argv.find((a) => a.startsWith('--candidates='))?.slice(13));
   if (warmup > 0) {
     const config = tabularConfig(dims[0]!, {});
     await detectorRun(config, batches(dims[0]!, warmup, config.batching.maxSize));
@@ -76,7 +99,7 @@ async function main(): Promise<void> {
   console.log('| model | d | score + learn ev/CPU-s | score + learn ev/wall-s |');
   console.log('| --- | --: | --: | --: |');
   for (const d of dims) {
-    for (const [name, overrides] of Object.entries(VARIANTS)) {
+    for (const [name, overrides] of Object.entries(rows)) {
       const config = tabularConfig(d, overrides);
       const run = await detectorRun(config, batches(d, events, config.batching.maxSize));
       console.log(`| ${name} | ${d} | ${Math.round(run.cpu)} | ${Math.round(run.wall)} |`);

@@ -18,7 +18,7 @@ export interface TabularCandidate {
  * candidate sets all of them, so the table does not change when config/tabular.yaml takes the winner.
  */
 const BASE: ConfigOverrides = {
-  model: { components: 4 },
+  model: { components: 4, layers: 2, hidden: 8 },
   training: { stepsPerBatch: 2, learningRate: 0.002, batchSize: 128 },
   warmup: { events: 256 },
   threshold: { minObservations: 256 },
@@ -51,4 +51,18 @@ export const TABULAR_CANDIDATES: readonly TabularCandidate[] = [
     overrides: { warmup: { events: 128 }, training: { stepsPerBatch: 4, learningRate: 0.001 } },
     knobs: 3,
   },
+  // Third selection: more capacity in the joint layers, affordable with the host engine (~10× faster), all
+  // on the second selection's training (4 steps at lr 0.001). Wider conditioners (the PyTorch RealNVP peer
+  // that wins cardio and shuttle has 4 couplings × 64), more couplings, and both.
+  ...[
+    { name: 'couplings × 16', model: { hidden: 16 } },
+    { name: 'couplings × 32', model: { hidden: 32 } },
+    { name: '3 couplings', model: { layers: 3 } },
+    { name: '4 couplings', model: { layers: 4 } },
+    { name: '4 couplings × 16', model: { layers: 4, hidden: 16 }, extra: 1 },
+  ].map(({ name, model, extra = 0 }) => ({
+    name: `steps 4 + lr 0.001 + ${name}`,
+    overrides: { model, training: { stepsPerBatch: 4, learningRate: 0.001 } },
+    knobs: 3 + extra,
+  })),
 ].map((c) => ({ ...c, overrides: mergeOverrides(BASE, c.overrides) }));
