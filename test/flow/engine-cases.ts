@@ -1,5 +1,6 @@
 /** Flows and weights shared by the engine tests (fused scoring and the tape-free step). */
 
+import { expect } from 'vitest';
 import type { Rng } from '../../src/core/rng.js';
 import { NormalizingFlow } from '../../src/flow/normalizing-flow.js';
 import { StandardNormal } from '../../src/flow/priors/standard-normal.js';
@@ -57,4 +58,18 @@ export function mixedFlow(
     flows.push(Permutation.random(dim, rng));
   }
   return new NormalizingFlow(new StandardNormal({ dim }), flows);
+}
+
+/** Per variable: max |a − b| ≤ rel · max(max |b|, 1e-6). */
+export function expectGradsClose(a: Float32Array[], b: Float32Array[], rel: number): void {
+  expect(a.length).toBe(b.length);
+  for (const [i, ref] of b.entries()) {
+    let diff = 0;
+    let scale = 1e-6;
+    for (let k = 0; k < ref.length; k++) {
+      diff = Math.max(diff, Math.abs(a[i]![k]! - ref[k]!));
+      scale = Math.max(scale, Math.abs(ref[k]!));
+    }
+    expect(diff, `variable ${i}`).toBeLessThanOrEqual(rel * scale);
+  }
 }

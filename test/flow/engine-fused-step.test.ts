@@ -9,7 +9,7 @@ import type { NormalizingFlow } from '../../src/flow/normalizing-flow.js';
 import * as tf from '../../src/flow/tf.js';
 import { Trainer } from '../../src/flow/trainer.js';
 import { disposeAfterEach } from '../helpers/track.js';
-import { mixedFlow, randomizeWeights } from './engine-cases.js';
+import { expectGradsClose, mixedFlow, randomizeWeights } from './engine-cases.js';
 
 const track = disposeAfterEach();
 
@@ -42,20 +42,6 @@ function tapeFree(flow: NormalizingFlow, x: tf.Tensor2D): { loss: number; grads:
   packed.dispose();
   const grads = model.store.vars.map((_, i) => model.store.slice(values.subarray(1), i).slice());
   return { loss: values[0]!, grads };
-}
-
-/** Per variable: max |a − b| ≤ rel · max(max |b|, 1e-6). */
-function expectGradsClose(a: Float32Array[], b: Float32Array[], rel: number): void {
-  expect(a.length).toBe(b.length);
-  for (const [i, ref] of b.entries()) {
-    let diff = 0;
-    let scale = 1e-6;
-    for (let k = 0; k < ref.length; k++) {
-      diff = Math.max(diff, Math.abs(a[i]![k]! - ref[k]!));
-      scale = Math.max(scale, Math.abs(ref[k]!));
-    }
-    expect(diff, `variable ${i}`).toBeLessThanOrEqual(rel * scale);
-  }
 }
 
 describe('tape-free step: gradients equal autodiff within 1e-4 relative', () => {

@@ -15,7 +15,7 @@ import { ActNorm } from '../../src/flow/transforms/actnorm.js';
 import { MixtureCdf } from '../../src/flow/transforms/mixture-cdf.js';
 import { Permutation } from '../../src/flow/transforms/permutation.js';
 import { disposeAfterEach } from '../helpers/track.js';
-import { invalidRows, randomizeWeights } from './engine-cases.js';
+import { expectGradsClose, invalidRows, randomizeWeights } from './engine-cases.js';
 
 const track = disposeAfterEach();
 
@@ -68,20 +68,6 @@ function host(flow: NormalizingFlow, x: Float32Array, n: number): { loss: number
   const packed = model.lossAndGradients(x, n);
   const grads = model.store.vars.map((_, i) => model.store.slice(packed.subarray(1), i).slice());
   return { loss: packed[0]!, grads };
-}
-
-/** Per variable: max |a − b| ≤ rel · max(max |b|, 1e-6). */
-function expectGradsClose(a: Float32Array[], b: Float32Array[], rel: number): void {
-  expect(a.length).toBe(b.length);
-  for (const [i, ref] of b.entries()) {
-    let diff = 0;
-    let scale = 1e-6;
-    for (let k = 0; k < ref.length; k++) {
-      diff = Math.max(diff, Math.abs(a[i]![k]! - ref[k]!));
-      scale = Math.max(scale, Math.abs(ref[k]!));
-    }
-    expect(diff, `variable ${i}`).toBeLessThanOrEqual(rel * scale);
-  }
 }
 
 const CASES = [1, 2, 3, 5, 8, 16].flatMap((dim) =>

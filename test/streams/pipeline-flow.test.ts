@@ -87,19 +87,27 @@ describe('runPipeline flow control', () => {
   });
 });
 
+/**
+ * For the ordering tests: which of `valid`'s batches a batch is (by its first record), and whether every
+ * record of `refs` is committable, i.e. acknowledged with everything read before it.
+ */
+function orderingProbe(valid: readonly { partition: number; offset: string }[]) {
+  const acks = new AckTracker();
+  const batchNo = (refs: readonly RecordRef[]) =>
+    valid.findIndex((r) => r.partition === refs[0]!.partition && r.offset === refs[0]!.offset);
+  const acked = (refs: readonly RecordRef[]) =>
+    refs.every((ref) => {
+      const done = acks.committable().find((c) => c.partition === ref.partition);
+      return done !== undefined && BigInt(done.offset) >= BigInt(ref.offset);
+    });
+  return { acks, batchNo, acked };
+}
+
 describe('runPipeline ordering', () => {
   it('scores, writes, acknowledges and reports a batch before the next one reaches the detector', async () => {
     const valid = fixture.filter((r) => r.headers[MALFORMED_HEADER] === undefined).slice(0, 9);
     const log: string[] = [];
-    const batchNo = (refs: readonly RecordRef[]) =>
-      valid.findIndex((r) => r.partition === refs[0]!.partition && r.offset === refs[0]!.offset);
-    const acks = new AckTracker();
-    /** Every record of `refs` is committable, i.e. acknowledged (with everything read before it). */
-    const acked = (refs: readonly RecordRef[]) =>
-      refs.every((ref) => {
-        const done = acks.committable().find((c) => c.partition === ref.partition);
-        return done !== undefined && BigInt(done.offset) >= BigInt(ref.offset);
-      });
+    const { acks, batchNo, acked } = orderingProbe(valid);
     const detector = new ThresholdDetector();
     const scores: Sink<ScoredEvent> = {
       async write(items) {
@@ -146,14 +154,7 @@ describe('runPipeline ordering', () => {
   it('with writesInFlight 1 scores the next batch during the writes, but writes, acknowledges and reports in order', async () => {
     const valid = fixture.filter((r) => r.headers[MALFORMED_HEADER] === undefined).slice(0, 12);
     const log: string[] = [];
-    const batchNo = (refs: readonly RecordRef[]) =>
-      valid.findIndex((r) => r.partition === refs[0]!.partition && r.offset === refs[0]!.offset);
-    const acks = new AckTracker();
-    const acked = (refs: readonly RecordRef[]) =>
-      refs.every((ref) => {
-        const done = acks.committable().find((c) => c.partition === ref.partition);
-        return done !== undefined && BigInt(done.offset) >= BigInt(ref.offset);
-      });
+    const { acks, batchNo, acked } = orderingProbe(valid);
     const detector = new ThresholdDetector();
     const scores: Sink<ScoredEvent> = {
       async write(items) {
