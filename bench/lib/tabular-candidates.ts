@@ -19,7 +19,13 @@ export interface TabularCandidate {
  */
 const BASE: ConfigOverrides = {
   model: { components: 4, layers: 2, hidden: 8 },
-  training: { stepsPerBatch: 2, learningRate: 0.002, batchSize: 128 },
+  training: {
+    stepsPerBatch: 2,
+    learningRate: 0.002,
+    batchSize: 128,
+    trimTail: 0.05,
+    trainOnAnomalies: false,
+  },
   warmup: { events: 256 },
   threshold: { minObservations: 256 },
 };
@@ -65,4 +71,16 @@ export const TABULAR_CANDIDATES: readonly TabularCandidate[] = [
     overrides: { model, training: { stepsPerBatch: 4, learningRate: 0.001 } },
     knobs: 3 + extra,
   })),
+  // Fourth selection: learn from more rows, as the PyTorch RealNVP peer does (it learns every row,
+  // anomalies included): no likelihood trim, then also the flagged rows.
+  {
+    name: 'steps 4 + lr 0.001 + no trim',
+    overrides: { training: { stepsPerBatch: 4, learningRate: 0.001, trimTail: 0 } },
+    knobs: 3,
+  },
+  {
+    name: 'steps 4 + lr 0.001 + learn every row',
+    overrides: { training: { stepsPerBatch: 4, learningRate: 0.001, trimTail: 0, trainOnAnomalies: true } },
+    knobs: 4,
+  },
 ].map((c) => ({ ...c, overrides: mergeOverrides(BASE, c.overrides) }));
