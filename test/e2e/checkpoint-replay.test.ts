@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { watch } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -260,14 +261,31 @@ function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: Nod
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
-/** Polls `d` until a checkpoint file appears; fails if the process exits first. */
+/**
+ * Waits until a checkpoint file appears in `d`, woken by the directory's change events (no polling, no
+ * sleep); fails if the process exits first.
+ */
 async function waitForCheckpoint(d: string, child: ChildProcess): Promise<string> {
-  for (;;) {
-    const files = await checkpointFiles(d).catch(() => []);
-    if (files[0] !== undefined) return files[0];
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error('the replay exited before writing a checkpoint');
+  await mkdir(d, { recursive: true });
+  let wake: () => void = () => {};
+  const watcher = watch(d, () => wake());
+  const onExit = (): void => wake();
+  child.on('exit', onExit);
+  try {
+    for (;;) {
+      // Armed before the check, so a change between the check and the wait is not missed.
+      const changed = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      const files = await checkpointFiles(d);
+      if (files[0] !== undefined) return files[0];
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error('the replay exited before writing a checkpoint');
+      }
+      await changed;
     }
-    await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    watcher.close();
+    child.off('exit', onExit);
   }
 }

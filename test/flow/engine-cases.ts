@@ -2,6 +2,7 @@
 
 import { expect } from 'vitest';
 import type { Rng } from '../../src/core/rng.js';
+import { realNVP } from '../../src/flow/builders.js';
 import { NormalizingFlow } from '../../src/flow/normalizing-flow.js';
 import { StandardNormal } from '../../src/flow/priors/standard-normal.js';
 import * as tf from '../../src/flow/tf.js';
@@ -72,4 +73,29 @@ export function expectGradsClose(a: Float32Array[], b: Float32Array[], rel: numb
     }
     expect(diff, `variable ${i}`).toBeLessThanOrEqual(rel * scale);
   }
+}
+
+/** A case per (dim, layer count), relu or tanh alternating, for the engine-equivalence tests. */
+export function shapeCases(
+  dims: readonly number[],
+  layerCounts: readonly number[],
+): { dim: number; layers: number; activation: 'relu' | 'tanh' }[] {
+  return dims.flatMap((dim) =>
+    layerCounts.map(
+      (layers) => ({ dim, layers, activation: (dim + layers) % 2 === 0 ? 'relu' : 'tanh' }) as const,
+    ),
+  );
+}
+
+/** The two flows every engine-equivalence case checks: a RealNVP and a mixed flow of the same shape. */
+export function caseFlows(
+  dim: number,
+  layers: number,
+  activation: 'relu' | 'tanh',
+  rng: Rng,
+): NormalizingFlow[] {
+  return [
+    realNVP({ dim, layers, hidden: 16, activation, seed: dim }),
+    mixedFlow(dim, layers, 12, rng, activation),
+  ];
 }

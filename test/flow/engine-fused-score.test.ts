@@ -8,7 +8,7 @@ import { LOG_PROB_FLOOR, type NormalizingFlow } from '../../src/flow/normalizing
 import * as tf from '../../src/flow/tf.js';
 import { Trainer } from '../../src/flow/trainer.js';
 import { disposeAfterEach } from '../helpers/track.js';
-import { invalidRows, mixedFlow, randomizeWeights } from './engine-cases.js';
+import { caseFlows, invalidRows, mixedFlow, randomizeWeights, shapeCases } from './engine-cases.js';
 
 const track = disposeAfterEach();
 
@@ -28,19 +28,12 @@ function expectClose(a: Float32Array, b: Float32Array, rel: number): void {
 }
 
 describe('fused scoring', () => {
-  const cases = [1, 2, 3, 5, 8, 16].flatMap((dim) =>
-    [1, 3, 6].map(
-      (layers) => ({ dim, layers, activation: (dim + layers) % 2 === 0 ? 'relu' : 'tanh' }) as const,
-    ),
-  );
+  const cases = shapeCases([1, 2, 3, 5, 8, 16], [1, 3, 6]);
   it.each(cases)(
     'equals flow.score within 1e-5 (dim $dim, $layers layers, $activation)',
     ({ dim, layers, activation }) => {
       const rng = createRng(dim * 31 + layers);
-      const flows = [
-        track(realNVP({ dim, layers, hidden: 16, activation, seed: dim })),
-        track(mixedFlow(dim, layers, 12, rng, activation)),
-      ];
+      const flows = caseFlows(dim, layers, activation, rng).map(track);
       for (const flow of flows) {
         randomizeWeights(flow, rng);
         const model = track(new FusedModel(planFor(flow)!, flow));

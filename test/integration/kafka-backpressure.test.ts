@@ -20,6 +20,8 @@ const HIGH_WATER_MARK = 100;
 const BATCH = 50;
 /** The broker's minimum; the run below lasts longer than this, paused most of the time. */
 const SESSION_TIMEOUT_MS = 6000;
+/** Simulated work of the fake detector per micro-batch (ms): enough batches of it outlast the session timeout. */
+const DETECTOR_DELAY_MS = 200;
 
 /** Takes `delayMs` per batch, far slower than Kafka delivers. */
 function slowDetector(delayMs: number): BatchDetector {
@@ -48,14 +50,13 @@ describeKafka('Kafka backpressure with a slow detector', () => {
   it('keeps in-flight records under the high-water mark by pausing, without the member being kicked out', async () => {
     const events = { joins: 0, rebalancing: 0, paused: 0, resumed: 0 };
     let maxPending = 0;
-    const started = Date.now();
     const job = await startPipelineJob({
       kafka: k.kafka,
       groupId,
       input: t.input,
       outputs: t.outputs,
       fields: ['x'],
-      detector: slowDetector(150),
+      detector: slowDetector(DETECTOR_DELAY_MS),
       batch: { maxSize: BATCH, maxWaitMs: 20 },
       highWaterMark: HIGH_WATER_MARK,
       source: {
@@ -80,8 +81,9 @@ describeKafka('Kafka backpressure with a slow detector', () => {
       },
     );
     const summary = await job.stop();
-    // The slow run outlasted the session timeout while paused most of the time.
-    expect(Date.now() - started).toBeGreaterThan(SESSION_TIMEOUT_MS);
+    // The run outlasted the session timeout while paused most of the time: the fake detector alone spent
+    // DETECTOR_DELAY_MS of simulated work per batch (counted, not timed, so a loaded machine cannot flake it).
+    expect(summary.batches * DETECTOR_DELAY_MS).toBeGreaterThan(SESSION_TIMEOUT_MS);
     expect(summary.in).toBe(COUNT);
     expect(summary.maxInFlight).toBeLessThanOrEqual(HIGH_WATER_MARK);
     expect(maxPending).toBeLessThanOrEqual(HIGH_WATER_MARK);

@@ -70,13 +70,14 @@ describe.skipIf(!present && !isCI())('evaluation reports in headless Chromium', 
     await rm(dir, { recursive: true, force: true });
   });
 
+  let profiles = 0;
   async function render(file: string): Promise<PageCheck> {
     if (!existsSync(CHROMIUM)) {
       throw new Error(
         `${CHROMIUM} is missing: run bash .ci/pre.d/chromium.sh (it installs Debian's chromium)`,
       );
     }
-    const context = await chromium.launchPersistentContext(join(dir, `profile-${Date.now()}`), {
+    const context = await chromium.launchPersistentContext(join(dir, `profile-${++profiles}`), {
       executablePath: CHROMIUM,
       headless: true,
       args: ARGS,
