@@ -59,22 +59,66 @@ export function duplicateWindows(counts: ReadonlyMap<string, number>, m: FaultMa
   return { ...w, ranges };
 }
 
-/** Samples of a monotonic counter over time. */
+/** One probe of a job's counters. */
+export interface CounterPoint {
+  /** When the probe was sent, ms (Date.now()). */
+  readonly t: number;
+  /** Records consumed so far (`flowsentinel_kafka_records_consumed_total`). */
+  readonly consumed: number;
+  /** Offset commits the broker accepted so far (`flowsentinel_kafka_commits_total`). */
+  readonly commits: number;
+}
+
+/** Samples of a job's consumed and commit counters over time. */
 export interface RateSamples {
-  /** The largest increase between two samples at most `windowMs` apart. */
+  /** The largest increase of `consumed` between two samples at most `windowMs` apart. */
   maxIn(windowMs: number): number;
+  /**
+   * How long before `at` (ms) the job's last accepted commit may have read its positions: everything
+   * acknowledged after that is uncommitted at `at`. Commits are serialised, so the last commit accepted
+   * before `at` started after the one before it was accepted, which was after the last sample showing
+   * at most (final count − 2) commits. Without two observed commits, the span since the first sample.
+   */
+  uncommittedSpanMs(at: number): number;
   readonly samples: number;
 }
 
-/** Polls `read()` (a counter) every `everyMs` until `stop()`; failed reads are skipped. */
-export function rateSampler(read: () => Promise<number>, everyMs = 200): { stop(): RateSamples } {
-  const points: { t: number; v: number }[] = [];
+/** The samples of `points`, analysed (see `RateSamples`); exported for its unit test. */
+export function rateSamples(points: readonly CounterPoint[]): RateSamples {
+  return {
+    samples: points.length,
+    maxIn(windowMs) {
+      let max = 0;
+      for (let i = 0; i < points.length; i++) {
+        for (let j = i + 1; j < points.length && points[j]!.t - points[i]!.t <= windowMs; j++) {
+          max = Math.max(max, points[j]!.consumed - points[i]!.consumed);
+        }
+      }
+      return max;
+    },
+    uncommittedSpanMs(at) {
+      const seen = points.filter((p) => p.t <= at);
+      const last = seen.at(-1);
+      if (last === undefined) return Number.POSITIVE_INFINITY;
+      const before = [...seen].reverse().find((p) => p.commits <= last.commits - 2) ?? seen[0]!;
+      return at - before.t;
+    },
+  };
+}
+
+/** Polls `read()` (a job's counters) every `everyMs` until `stop()`; failed reads are skipped. */
+export function rateSampler(
+  read: () => Promise<Omit<CounterPoint, 't'>>,
+  everyMs = 200,
+): { stop(): RateSamples } {
+  const points: CounterPoint[] = [];
   let running = true;
   const loop = async (): Promise<void> => {
     while (running) {
       const t = Date.now();
       const v = await read().catch(() => undefined);
-      if (v !== undefined && Number.isFinite(v)) points.push({ t, v });
+      if (v !== undefined && Number.isFinite(v.consumed) && Number.isFinite(v.commits))
+        points.push({ t, ...v });
       await new Promise((r) => setTimeout(r, everyMs));
     }
   };
@@ -82,18 +126,7 @@ export function rateSampler(read: () => Promise<number>, everyMs = 200): { stop(
   return {
     stop() {
       running = false;
-      return {
-        samples: points.length,
-        maxIn(windowMs) {
-          let max = 0;
-          for (let i = 0; i < points.length; i++) {
-            for (let j = i + 1; j < points.length && points[j]!.t - points[i]!.t <= windowMs; j++) {
-              max = Math.max(max, points[j]!.v - points[i]!.v);
-            }
-          }
-          return max;
-        },
-      };
+      return rateSamples(points);
     },
   };
 }
