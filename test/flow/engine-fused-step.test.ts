@@ -40,6 +40,7 @@ function tapeFree(flow: NormalizingFlow, x: tf.Tensor2D): { loss: number; grads:
   const packed = source.launch(x, model.store);
   const values = source.unpack!(packed.dataSync() as Float32Array, model.store);
   packed.dispose();
+  source.dispose?.();
   const grads = model.store.vars.map((_, i) => model.store.slice(values.subarray(1), i).slice());
   return { loss: values[0]!, grads };
 }
