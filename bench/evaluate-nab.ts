@@ -14,7 +14,8 @@
  * instead (bench/lib/nab-protocol.ts, docs/evaluation.md "NAB protocol"): `--models=base,joint,base+joint,…` limits
  * the model variants (a pair `a+b`: the two models' p-values combined, bench/lib/nab-combine.ts), `--cache=dir` sets where per-series surprise streams are cached ($TMPDIR/
  * flowsentinel-nab-cache), `--config` the joint baseline's config (config/nab-joint.yaml), `--json=file` writes every
- * candidate's per-category summary.
+ * candidate's per-category summary, `--post=tail,learnall` adds opt-in post-processing families
+ * (`EXTRA_POST`).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -132,6 +133,7 @@ async function main(): Promise<void> {
     'protocol',
     'models',
     'cache',
+    'post',
   ]);
   const dir = args.values.get('data') ?? '../shared/data/nab';
   const protocol = args.values.get('protocol');
@@ -146,7 +148,8 @@ async function main(): Promise<void> {
     const pairs = COMBINE_PAIRS.filter((pair) => only === undefined || only.includes(pairName(pair)));
     const cache = args.values.get('cache');
     const dedupe = Number(args.values.get('dedupe') ?? 100);
-    const { summaries } = await runLocoProtocol(corpus, dedupe, models, jointConfig, cache, pairs);
+    const post = args.values.get('post')?.split(',') ?? [];
+    const { summaries } = await runLocoProtocol(corpus, dedupe, models, jointConfig, cache, pairs, post);
     const json = args.values.get('json');
     if (json !== undefined) {
       await mkdir(dirname(json), { recursive: true });
