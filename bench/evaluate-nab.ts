@@ -12,7 +12,7 @@
  *
  * `--protocol loco` (or `--protocol=loco`) runs the leave-one-category-out selection of the NAB config
  * instead (bench/lib/nab-protocol.ts, docs/evaluation.md "NAB protocol"): `--models=base,joint,base+joint,…` limits
- * the model variants (a pair `a+b`: the two models' p-values combined, bench/lib/nab-combine.ts), `--cache=dir` sets where per-series surprise streams are cached ($TMPDIR/
+ * the model variants (`seasonal` and `dailymix` run only when named) (a pair `a+b`: the two models' p-values combined, bench/lib/nab-combine.ts), `--cache=dir` sets where per-series surprise streams are cached ($TMPDIR/
  * flowsentinel-nab-cache), `--config` the joint baseline's config (config/nab-joint.yaml), `--json=file` writes every
  * candidate's per-category summary, `--post=tail,learnall` adds opt-in post-processing families
  * (`EXTRA_POST`).
@@ -46,7 +46,7 @@ import { initBackend } from '../src/flow/backend.js';
 import type { FeatureEvent } from '../src/streams/types.js';
 import { parseBenchArgs } from './lib/args.js';
 import { COMBINE_PAIRS, pairName } from './lib/nab-combine.js';
-import { MODEL_GRID, runLocoProtocol } from './lib/nab-protocol.js';
+import { MODEL_GRID, OPT_IN_MODELS, runLocoProtocol } from './lib/nab-protocol.js';
 import { markdownTable } from './lib/stats.js';
 
 /** Published detectors on the same subset, standard profile, threshold swept on the subset. */
@@ -144,7 +144,9 @@ async function main(): Promise<void> {
     const jointConfig = loadConfig({ env: {}, file: args.values.get('config') ?? 'config/nab-joint.yaml' });
     await initBackend((args.backend ?? jointConfig.backend) as Parameters<typeof initBackend>[0]);
     const only = args.values.get('models')?.split(',');
-    const models = MODEL_GRID.filter(([name]) => only === undefined || only.includes(name));
+    const models = MODEL_GRID.filter(([name]) =>
+      only === undefined ? !OPT_IN_MODELS.has(name) : only.includes(name),
+    );
     const pairs = COMBINE_PAIRS.filter((pair) => only === undefined || only.includes(pairName(pair)));
     const cache = args.values.get('cache');
     const dedupe = Number(args.values.get('dedupe') ?? 100);

@@ -4,7 +4,7 @@
  * profile, fixed threshold). Reads the protocol's cached surprise streams (computes them when missing).
  *
  *   npx tsx bench/nab-breakdown.ts --data=../shared/data/nab [--model=base] [--range=0] [--threshold=0.999]
- *     [--series] [--cache=dir]
+ *     [--tail=exponential] [--refractory=points] [--series] [--cache=dir] [--filter=regex]
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,11 +18,33 @@ import { MODEL_GRID } from './lib/nab-protocol.js';
 import { corpusStreams, postProcess } from './lib/nab-streams.js';
 import { markdownTable } from './lib/stats.js';
 
+/**
+ * Detections at `threshold`, each silencing the next `refractory` points whatever their score (a hard
+ * suppression after an alert; 0 = off).
+ */
+function withRefractory(scores: readonly number[], threshold: number, refractory: number): boolean[] {
+  let last = Number.NEGATIVE_INFINITY;
+  return scores.map((v, k) => {
+    if (!(v > 0 && v >= threshold) || k - last <= refractory) return false;
+    last = k;
+    return true;
+  });
+}
+
 const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '–');
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2).filter((a) => a !== '--series');
-  const args = parseBenchArgs(argv, ['data', 'model', 'range', 'threshold', 'cache', 'filter', 'tail']);
+  const args = parseBenchArgs(argv, [
+    'data',
+    'model',
+    'range',
+    'threshold',
+    'cache',
+    'filter',
+    'tail',
+    'refractory',
+  ]);
   const dir = args.values.get('data') ?? '../shared/data/nab';
   const modelName = args.values.get('model') ?? 'base';
   const variant = MODEL_GRID.find(([name]) => name === modelName);
@@ -45,16 +67,13 @@ async function main(): Promise<void> {
     rangeTolerance: range,
     tail,
   } as const;
+  const refractory = Number(args.values.get('refractory') ?? 0);
   const losses = corpus.map((s, i) => {
     const scores = postProcess(s, streams.surprise[i]!, options, 100);
-    return seriesLoss(
-      s,
-      scores.map((v) => v > 0 && v >= threshold),
-      profile,
-    );
+    return seriesLoss(s, withRefractory(scores, threshold, refractory), profile);
   });
   console.log(
-    `\n${modelName} pvalue tail ${tail} range ${range} @${threshold}, standard profile, fixed threshold\n`,
+    `\n${modelName} pvalue tail ${tail} range ${range} @${threshold}, refractory ${refractory}, standard profile, fixed threshold\n`,
   );
   console.log(
     markdownTable(

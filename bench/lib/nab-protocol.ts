@@ -61,6 +61,12 @@ export const MODEL_GRID: readonly ModelVariant[] = [
   ['dailymix', { daily: true, seasonal: 1 }],
 ];
 
+/**
+ * Variants run only when `--models` names them (added after the recorded default grid, and lost:
+ * docs/evaluation.md "NAB protocol", the nab3 round), so the default command keeps its candidates.
+ */
+export const OPT_IN_MODELS: ReadonlySet<string> = new Set(['seasonal', 'dailymix']);
+
 /** A post-processing candidate: of the surprise, or (joint only) of the flow detector's own p-value. */
 export interface PostCandidate {
   readonly name: string;
