@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONDITIONAL_OPTIONS } from '../src/detector/timeseries/conditional.js';
 import { InvalidOptionError } from '../src/errors.js';
+import { newMaxOnly } from '../src/evaluate/nab-anomaly-score.js';
 import { readNabCorpus } from '../src/evaluate/nab-corpus.js';
 import { NAB_PROFILES } from '../src/evaluate/nab-score.js';
 import { parseBenchArgs } from './lib/args.js';
@@ -69,8 +70,9 @@ async function main(): Promise<void> {
   } as const;
   const refractory = Number(args.values.get('refractory') ?? 0);
   const losses = corpus.map((s, i) => {
-    const scores = postProcess(s, streams.surprise[i]!, options, 100);
-    return seriesLoss(s, withRefractory(scores, threshold, refractory), profile);
+    const raw = postProcess(s, streams.surprise[i]!, options, 0);
+    const scores = newMaxOnly(raw, 100);
+    return seriesLoss(s, withRefractory(scores, threshold, refractory), profile, raw);
   });
   console.log(
     `\n${modelName} pvalue tail ${tail} range ${range} @${threshold}, refractory ${refractory}, standard profile, fixed threshold\n`,
@@ -106,10 +108,24 @@ async function main(): Promise<void> {
     ),
   );
   if (process.argv.includes('--series')) {
-    console.log('\nper series (raw NAB units: late = Σ(1 − credit), FP cost = Σ cost)\n');
+    console.log(
+      '\nper series (raw NAB units: late = Σ(1 − credit), FP cost = Σ cost; best score before repeat suppression)\n',
+    );
     console.log(
       markdownTable(
-        ['series', 'n', 'windows', 'found', 'missed', 'FP', 'FP before', 'late', 'FP cost', 'positions'],
+        [
+          'series',
+          'n',
+          'windows',
+          'found',
+          'missed',
+          'FP',
+          'FP before',
+          'late',
+          'FP cost',
+          'positions',
+          'best score in missed windows',
+        ],
         losses.map((l, i) => [
           l.name,
           String(corpus[i]!.values.length),
@@ -121,6 +137,7 @@ async function main(): Promise<void> {
           l.lateLoss.toFixed(2),
           l.fpCost.toFixed(2),
           l.positions.map((p) => p.toFixed(2)).join(' '),
+          l.missedBest.map((p) => p.toFixed(4)).join(' '),
         ]),
       ),
     );

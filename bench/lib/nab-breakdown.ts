@@ -28,10 +28,20 @@ export interface SeriesLoss {
   readonly fpBefore: number;
   /** Position of each first detection inside its window, 0 = first point, 1 = last. */
   readonly positions: readonly number[];
+  /** Per missed window, the highest of `raw` inside it after probation (0 when none is scored). */
+  readonly missedBest: readonly number[];
 }
 
-/** Loss parts of one series under `detected` (one flag per point). */
-export function seriesLoss(series: NabSeries, detected: readonly boolean[], profile: NabProfile): SeriesLoss {
+/**
+ * Loss parts of one series under `detected` (one flag per point); `raw`: the anomaly scores before
+ * repeat suppression, read for the missed windows' best score (default: the detections).
+ */
+export function seriesLoss(
+  series: NabSeries,
+  detected: readonly boolean[],
+  profile: NabProfile,
+  raw: readonly number[] = detected.map(Number),
+): SeriesLoss {
   const points = sweepPoints(series, detected.map(Number), profile);
   const ranges = series.windows.map(([a, b]) => windowIndices(series.timestamps, a, b));
   const probation = probationLength(series.values.length);
@@ -39,11 +49,15 @@ export function seriesLoss(series: NabSeries, detected: readonly boolean[], prof
   let lateLoss = 0;
   let missed = 0;
   const positions: number[] = [];
+  const missedBest: number[] = [];
   for (const [left, right] of ranges) {
     if (right < probation) continue;
-    const first = detected.findIndex((d, i) => d && i >= Math.max(left, probation) && i <= right);
-    if (first < 0) missed++;
-    else {
+    const from = Math.max(left, probation);
+    const first = detected.findIndex((d, i) => d && i >= from && i <= right);
+    if (first < 0) {
+      missed++;
+      missedBest.push(Math.max(0, ...raw.slice(from, right + 1)));
+    } else {
       found++;
       lateLoss += profile.tpWeight - points[first]!.sweepScore;
       positions.push((first - left) / Math.max(1, right - left));
@@ -59,7 +73,7 @@ export function seriesLoss(series: NabSeries, detected: readonly boolean[], prof
     if (ranges.some(([l, r]) => i < l && i >= l - (r - l + 1))) fpBefore++;
   });
   const windows = found + missed;
-  return { name: series.name, windows, found, lateLoss, missed, fp, fpCost, fpBefore, positions };
+  return { name: series.name, windows, found, lateLoss, missed, fp, fpCost, fpBefore, positions, missedBest };
 }
 
 /** Sums of `SeriesLoss` over a group, in normalised points of that group. */

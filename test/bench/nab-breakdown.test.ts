@@ -31,6 +31,13 @@ describe('seriesLoss', () => {
     expect(l.lateLoss).toBeCloseTo(0, 10);
     expect(l.fpCost).toBeCloseTo(2 * profile.fpWeight, 10);
     expect(l.positions).toEqual([0]);
+    expect(l.missedBest).toEqual([0]);
+  });
+
+  it("reports a missed window's best score before suppression", () => {
+    const raw = Array.from({ length: 1000 }, (_, i) => (i === 450 ? 0.99 : i === 300 ? 0.999 : 0));
+    const l = seriesLoss(seriesOf('cat/c.csv', [[400, 499]]), flags([]), profile, raw);
+    expect(l.missedBest).toEqual([0.99]);
   });
 
   it('charges a detection at the end of a window almost its whole credit', () => {
