@@ -4,7 +4,7 @@
  * profile, fixed threshold). Reads the protocol's cached surprise streams (computes them when missing).
  *
  *   npx tsx bench/nab-breakdown.ts --data=../shared/data/nab [--model=base] [--range=0] [--threshold=0.999]
- *     [--tail=exponential] [--refractory=points] [--series] [--cache=dir] [--filter=regex]
+ *     [--tail=exponential] [--flagged-budget=off] [--refractory=points] [--series] [--cache=dir] [--filter=regex]
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     'filter',
     'tail',
     'refractory',
+    'flagged-budget',
   ]);
   const dir = args.values.get('data') ?? '../shared/data/nab';
   const modelName = args.values.get('model') ?? 'base';
@@ -67,6 +68,7 @@ async function main(): Promise<void> {
     average: 1,
     rangeTolerance: range,
     tail,
+    flaggedBudget: args.values.get('flagged-budget') !== 'off',
   } as const;
   const refractory = Number(args.values.get('refractory') ?? 0);
   const losses = corpus.map((s, i) => {
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
     return seriesLoss(s, withRefractory(scores, threshold, refractory), profile, raw);
   });
   console.log(
-    `\n${modelName} pvalue tail ${tail} range ${range} @${threshold}, refractory ${refractory}, standard profile, fixed threshold\n`,
+    `\n${modelName} pvalue tail ${tail}${options.flaggedBudget ? '' : ' learnall'} range ${range} @${threshold}, refractory ${refractory}, standard profile, fixed threshold\n`,
   );
   console.log(
     markdownTable(
