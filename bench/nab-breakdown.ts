@@ -126,7 +126,7 @@ async function main(): Promise<void> {
           'late',
           'FP cost',
           'positions',
-          'best score in missed windows',
+          'missed windows: first point (best score)',
         ],
         losses.map((l, i) => [
           l.name,
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
           l.lateLoss.toFixed(2),
           l.fpCost.toFixed(2),
           l.positions.map((p) => p.toFixed(2)).join(' '),
-          l.missedBest.map((p) => p.toFixed(4)).join(' '),
+          l.missedAt.map((at, k) => `${at} (${l.missedBest[k]!.toFixed(4)})`).join(' '),
         ]),
       ),
     );

@@ -30,6 +30,8 @@ export interface SeriesLoss {
   readonly positions: readonly number[];
   /** Per missed window, the highest of `raw` inside it after probation (0 when none is scored). */
   readonly missedBest: readonly number[];
+  /** Per missed window, the index of its first point. */
+  readonly missedAt: readonly number[];
 }
 
 /**
@@ -50,6 +52,7 @@ export function seriesLoss(
   let missed = 0;
   const positions: number[] = [];
   const missedBest: number[] = [];
+  const missedAt: number[] = [];
   for (const [left, right] of ranges) {
     if (right < probation) continue;
     const from = Math.max(left, probation);
@@ -57,6 +60,7 @@ export function seriesLoss(
     if (first < 0) {
       missed++;
       missedBest.push(Math.max(0, ...raw.slice(from, right + 1)));
+      missedAt.push(left);
     } else {
       found++;
       lateLoss += profile.tpWeight - points[first]!.sweepScore;
@@ -73,7 +77,19 @@ export function seriesLoss(
     if (ranges.some(([l, r]) => i < l && i >= l - (r - l + 1))) fpBefore++;
   });
   const windows = found + missed;
-  return { name: series.name, windows, found, lateLoss, missed, fp, fpCost, fpBefore, positions, missedBest };
+  return {
+    name: series.name,
+    windows,
+    found,
+    lateLoss,
+    missed,
+    fp,
+    fpCost,
+    fpBefore,
+    positions,
+    missedBest,
+    missedAt,
+  };
 }
 
 /** Sums of `SeriesLoss` over a group, in normalised points of that group. */

@@ -38,6 +38,7 @@ describe('seriesLoss', () => {
     const raw = Array.from({ length: 1000 }, (_, i) => (i === 450 ? 0.99 : i === 300 ? 0.999 : 0));
     const l = seriesLoss(seriesOf('cat/c.csv', [[400, 499]]), flags([]), profile, raw);
     expect(l.missedBest).toEqual([0.99]);
+    expect(l.missedAt).toEqual([400]);
   });
 
   it('charges a detection at the end of a window almost its whole credit', () => {
