@@ -12,9 +12,10 @@
  *
  * `--protocol loco` (or `--protocol=loco`) runs the leave-one-category-out selection of the NAB config
  * instead (bench/lib/nab-protocol.ts, docs/evaluation.md "NAB protocol"): `--models=base,joint,base+joint,…` limits
- * the model variants (a pair `a+b`: the two models' p-values combined, bench/lib/nab-combine.ts), `--cache=dir` sets where per-series surprise streams are cached ($TMPDIR/
+ * the model variants (`seasonal` and `dailymix` run only when named) (a pair `a+b`: the two models' p-values combined, bench/lib/nab-combine.ts), `--cache=dir` sets where per-series surprise streams are cached ($TMPDIR/
  * flowsentinel-nab-cache), `--config` the joint baseline's config (config/nab-joint.yaml), `--json=file` writes every
- * candidate's per-category summary.
+ * candidate's per-category summary, `--post=tail,learnall` adds opt-in post-processing families
+ * (`EXTRA_POST`).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -45,7 +46,7 @@ import { initBackend } from '../src/flow/backend.js';
 import type { FeatureEvent } from '../src/streams/types.js';
 import { parseBenchArgs } from './lib/args.js';
 import { COMBINE_PAIRS, pairName } from './lib/nab-combine.js';
-import { MODEL_GRID, runLocoProtocol } from './lib/nab-protocol.js';
+import { MODEL_GRID, OPT_IN_MODELS, runLocoProtocol } from './lib/nab-protocol.js';
 import { markdownTable } from './lib/stats.js';
 
 /** Published detectors on the same subset, standard profile, threshold swept on the subset. */
@@ -132,6 +133,7 @@ async function main(): Promise<void> {
     'protocol',
     'models',
     'cache',
+    'post',
   ]);
   const dir = args.values.get('data') ?? '../shared/data/nab';
   const protocol = args.values.get('protocol');
@@ -142,11 +144,14 @@ async function main(): Promise<void> {
     const jointConfig = loadConfig({ env: {}, file: args.values.get('config') ?? 'config/nab-joint.yaml' });
     await initBackend((args.backend ?? jointConfig.backend) as Parameters<typeof initBackend>[0]);
     const only = args.values.get('models')?.split(',');
-    const models = MODEL_GRID.filter(([name]) => only === undefined || only.includes(name));
+    const models = MODEL_GRID.filter(([name]) =>
+      only === undefined ? !OPT_IN_MODELS.has(name) : only.includes(name),
+    );
     const pairs = COMBINE_PAIRS.filter((pair) => only === undefined || only.includes(pairName(pair)));
     const cache = args.values.get('cache');
     const dedupe = Number(args.values.get('dedupe') ?? 100);
-    const { summaries } = await runLocoProtocol(corpus, dedupe, models, jointConfig, cache, pairs);
+    const post = args.values.get('post')?.split(',') ?? [];
+    const { summaries } = await runLocoProtocol(corpus, dedupe, models, jointConfig, cache, pairs, post);
     const json = args.values.get('json');
     if (json !== undefined) {
       await mkdir(dirname(json), { recursive: true });

@@ -57,10 +57,18 @@ export const MODEL_GRID: readonly ModelVariant[] = [
   ['h12', { hidden: 12 }],
   ['daily', { daily: true }],
   ['scales', { scales: [10, 100] }],
+  ['seasonal', { daily: true, seasonalTarget: true }],
+  ['dailymix', { daily: true, seasonal: 1 }],
 ];
 
+/**
+ * Variants run only when `--models` names them (added after the recorded default grid, and lost:
+ * docs/evaluation.md "NAB protocol", the nab3 round), so the default command keeps its candidates.
+ */
+export const OPT_IN_MODELS: ReadonlySet<string> = new Set(['seasonal', 'dailymix']);
+
 /** A post-processing candidate: of the surprise, or (joint only) of the flow detector's own p-value. */
-interface PostCandidate {
+export interface PostCandidate {
   readonly name: string;
   readonly options: SurpriseScoreOptions | { readonly score: 'detector'; readonly rangeTolerance: number };
   readonly thresholds: readonly number[];
@@ -86,6 +94,24 @@ export const POST_GRID: readonly PostCandidate[] = [
     thresholds: [0.3, 0.4, 0.5, 0.6],
   })),
 ];
+
+/**
+ * Opt-in post-processing families (`--post=tail,learnall`), each the p-value with one detail changed,
+ * range breakout off, 0 or 0.02: `tail`, an exponential tail beyond the largest recent surprise;
+ * `learnall`, flagged surprises learned without the tail budget. Both lost (docs/evaluation.md).
+ */
+export const EXTRA_POST: Readonly<Record<string, readonly PostCandidate[]>> = {
+  tail: pvalueFamily('pvalue+tail', { tail: 'exponential' }),
+  learnall: pvalueFamily('pvalue+learnall', { flaggedBudget: false }),
+};
+
+function pvalueFamily(name: string, extra: Partial<SurpriseScoreOptions>): PostCandidate[] {
+  return [-1, 0, 0.02].map((tol) => ({
+    name: `${name}${tol < 0 ? '' : `+range${tol}`}`,
+    options: { score: 'pvalue', window: 2000, minHistory: 100, average: 1, rangeTolerance: tol, ...extra },
+    thresholds: [0.998, 0.999, 0.9995, 0.9998, 0.9999],
+  }));
+}
 
 const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '–');
 
@@ -116,9 +142,10 @@ function singleCandidates(
   modelName: string,
   streams: CorpusStreams,
   dedupe: number,
+  posts: readonly PostCandidate[],
 ): CandidateSummary[] {
   const out: CandidateSummary[] = [];
-  for (const post of POST_GRID) {
+  for (const post of posts) {
     const o = post.options;
     if (o.score === 'detector' && streams.pvalue === undefined) continue;
     const scores = corpus.map((s, i) =>
@@ -153,7 +180,16 @@ export async function runLocoProtocol(
   jointConfig?: AppConfig,
   cacheDir = join(tmpdir(), 'flowsentinel-nab-cache'),
   pairs: readonly (readonly [string, string])[] = COMBINE_PAIRS,
+  extraPost: readonly string[] = [],
 ): Promise<{ summaries: CandidateSummary[]; final: CandidateSummary }> {
+  const posts = [...POST_GRID];
+  for (const name of extraPost) {
+    const family = EXTRA_POST[name];
+    if (family === undefined) {
+      throw new InvalidOptionError(`--post must name ${Object.keys(EXTRA_POST).join(', ')}; got "${name}"`);
+    }
+    posts.push(...family);
+  }
   const summaries: CandidateSummary[] = [];
   const evidence = new Map<string, Evidence>();
   const needed = new Set([...models.map(([name]) => name), ...pairs.flat().map(evidenceModel)]);
@@ -161,7 +197,8 @@ export async function runLocoProtocol(
     const streams = await modelStreams(corpus, variant, jointConfig, cacheDir);
     evidence.set(variant[0], { kind: 'surprise', streams: streams.surprise });
     if (streams.pvalue !== undefined) evidence.set('jointdet', detectorEvidence(streams.pvalue));
-    if (models.includes(variant)) summaries.push(...singleCandidates(corpus, variant[0], streams, dedupe));
+    if (models.includes(variant))
+      summaries.push(...singleCandidates(corpus, variant[0], streams, dedupe, posts));
   }
   for (const pair of pairs) {
     summaries.push(...combinedCandidates(corpus, pair, evidence, NAB_PROFILES.standard, dedupe));

@@ -16,6 +16,11 @@ export interface ConditionalOptions extends ContextOptions {
   readonly hidden: number;
   /** Gaussian components of the conditional density. */
   readonly components: number;
+  /**
+   * Of the components, how many are centred on the change over a day instead of the step (needs
+   * `daily`; absent = 0): a step expert and a seasonal expert mixed by the context (`MixtureDensityNet`).
+   */
+  readonly seasonal?: number;
   readonly learningRate: number;
   /** AdamW steps after each micro-batch. */
   readonly stepsPerBatch: number;
@@ -63,6 +68,8 @@ export function conditionalOptionProblems(o: ConditionalOptions): string[] {
     if (!Number.isInteger(s) || s < 1 || s > MAX_DAY_POINTS)
       problems.push(`scales must be integers in [1, ${MAX_DAY_POINTS}], got ${s}`);
   }
+  if ((o.seasonal ?? 0) > 0 && o.daily !== true) problems.push('seasonal components need daily: true');
+  if (o.seasonalTarget === true && o.daily !== true) problems.push('seasonalTarget needs daily: true');
   for (const k of ['slowAlpha', 'fastAlpha'] as const) {
     if (!(o[k] > 0 && o[k] <= 1)) problems.push(`${k} must be in (0, 1], got ${o[k]}`);
   }
@@ -85,6 +92,7 @@ export class ConditionalSurprise {
   private readonly series = new Map<string | null, { context: SeriesContext; seen: number }>();
   private readonly contexts: Float64Array[] = [];
   private readonly targets: number[] = [];
+  private readonly alts: number[] = [];
   private head = 0;
 
   constructor(options: ConditionalOptions) {
@@ -110,8 +118,8 @@ export class ConditionalSurprise {
       s.seen++;
       const step = s.context.next(p.value, p.timestamp);
       if (step.context === null || !Number.isFinite(p.value)) return Number.NaN;
-      const u = step.logScale - this.net.logProb(step.context, step.target);
-      fresh.push(this.remember(step.context, step.target));
+      const u = step.logScale - this.net.logProb(step.context, step.target, step.alt);
+      fresh.push(this.remember(step.context, step.target, step.alt));
       return s.seen > this.options.warmup ? u : Number.NaN;
     });
     this.train(fresh);
@@ -119,15 +127,17 @@ export class ConditionalSurprise {
   }
 
   /** Stores a row in the ring; returns its index. */
-  private remember(context: Float64Array, target: number): number {
+  private remember(context: Float64Array, target: number, alt: number): number {
     if (this.contexts.length < this.options.memory) {
       this.contexts.push(context);
       this.targets.push(target);
+      this.alts.push(alt);
       return this.contexts.length - 1;
     }
     const i = this.head;
     this.contexts[i] = context;
     this.targets[i] = target;
+    this.alts[i] = alt;
     this.head = (this.head + 1) % this.options.memory;
     return i;
   }
@@ -139,7 +149,7 @@ export class ConditionalSurprise {
     for (let s = 0; s < stepsPerBatch; s++) {
       const idx = fresh.slice(0, batchSize);
       while (idx.length < Math.min(batchSize, n)) idx.push(Math.floor(this.rng.uniform() * n));
-      this.net.step(this.contexts, this.targets, idx);
+      this.net.step(this.contexts, this.targets, idx, this.alts);
     }
   }
 }

@@ -22,6 +22,12 @@ export interface ContextOptions {
    */
   readonly daily?: boolean;
   /**
+   * With `daily`: the target is the change since the same time a day earlier, x_t − x_{t−day}, in step
+   * units (the step x_t − x_{t−1} until a day of history exists), so a missing or changed daily shape
+   * is surprising where it starts. The density is still that of x_t given the context.
+   */
+  readonly seasonalTarget?: boolean;
+  /**
    * Longer scales: per entry s, append the change over the last s points, x_{t−1} − x_{t−1−s}, in
    * units of the running standard deviation (0 until s + 1 values were seen). Absent = none.
    */
@@ -50,6 +56,8 @@ export interface ContextStep {
   readonly context: Float64Array | null;
   /** The value's step in scale units (the model's target). */
   readonly target: number;
+  /** Its change over a day in the same units (= `target` until the day is known; needs `daily`). */
+  readonly alt: number;
   /** log of the scale: log p(x) = log p(target) − logScale. */
   readonly logScale: number;
 }
@@ -72,12 +80,25 @@ export class SeriesContext {
   next(value: number, timestamp: number): ContextStep {
     const { lags } = this.options;
     const step = this.scale(this.stepVariance);
-    const prev = this.values[this.values.length - 1];
-    const target = prev === undefined ? 0 : clip((value - prev) / step, TARGET_CLIP);
     this.learnDay(timestamp);
+    const { target, alt } = this.targets(value, step);
     const context = this.values.length > lags ? this.context(timestamp, step) : null;
     this.learn(value);
-    return { context, target, logScale: Math.log(step) };
+    return { context, target, alt, logScale: Math.log(step) };
+  }
+
+  /**
+   * The step of `value` and its change over a day (the step until a day of history exists), in step
+   * units; `target` is the step, or with `seasonalTarget` the change over a day.
+   */
+  private targets(value: number, step: number): { target: number; alt: number } {
+    const v = this.values;
+    const p = this.day ?? 0;
+    const prev = v[v.length - 1];
+    const stepTarget = prev === undefined ? 0 : clip((value - prev) / step, TARGET_CLIP);
+    const dayAgo = p > 0 && v.length >= p ? v[v.length - p] : undefined;
+    const alt = dayAgo === undefined ? stepTarget : clip((value - dayAgo) / step, TARGET_CLIP);
+    return { target: this.options.seasonalTarget === true ? alt : stepTarget, alt };
   }
 
   /** A running standard deviation, floored relative to the level (a flat series has none). */

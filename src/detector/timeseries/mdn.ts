@@ -19,6 +19,13 @@ export interface MdnOptions {
   readonly learningRate: number;
   /** Gradient-norm clip of each step. */
   readonly clipNorm: number;
+  /**
+   * The last `seasonal` of the components are centred on the alternative target (`alt` of `logProb` and
+   * `step`, e.g. the change over a day) instead of the target (absent = 0): a mixture of experts in two
+   * frames whose weights the context sets. Both targets are x_t less a known value, in the same units,
+   * so it is still a density of x_t.
+   */
+  readonly seasonal?: number;
 }
 
 /**
@@ -37,6 +44,9 @@ export function mdnOptionProblems(o: MdnOptions): string[] {
   }
   if (!(o.learningRate > 0)) problems.push(`learningRate must be > 0, got ${o.learningRate}`);
   if (!(o.clipNorm > 0)) problems.push(`clipNorm must be > 0, got ${o.clipNorm}`);
+  const s = o.seasonal ?? 0;
+  if (!Number.isInteger(s) || s < 0 || s >= o.components)
+    problems.push(`seasonal must be an integer in [0, components), got ${s}`);
   return problems;
 }
 
@@ -80,19 +90,24 @@ export class MixtureDensityNet {
     this.grad = new Float64Array(n);
   }
 
-  /** log p(y | c), nats. */
-  logProb(c: ArrayLike<number>, y: number): number {
-    return this.mixtureLogProb(this.forward(c), y).logP;
+  /** log p(y | c), nats; `alt`: the seasonal components' target (default `y`). */
+  logProb(c: ArrayLike<number>, y: number, alt = y): number {
+    return this.mixtureLogProb(this.forward(c), y, alt).logP;
   }
 
   /**
    * One AdamW step on the mean negative log-likelihood of the rows `idx` of (`contexts`, `targets`).
    * Returns the mean NLL before the step (NaN = non-finite, step skipped).
    */
-  step(contexts: readonly ArrayLike<number>[], targets: ArrayLike<number>, idx: readonly number[]): number {
+  step(
+    contexts: readonly ArrayLike<number>[],
+    targets: ArrayLike<number>,
+    idx: readonly number[],
+    alts: ArrayLike<number> = targets,
+  ): number {
     this.grad.fill(0);
     let loss = 0;
-    for (const i of idx) loss -= this.accumulate(contexts[i]!, targets[i]!, 1 / idx.length);
+    for (const i of idx) loss -= this.accumulate(contexts[i]!, targets[i]!, alts[i]!, 1 / idx.length);
     loss /= idx.length;
     let norm = 0;
     for (let i = 0; i < this.grad.length; i++) norm += this.grad[i]! ** 2;
@@ -157,12 +172,17 @@ export class MixtureDensityNet {
     return { h, logPi, mu, logSigma, rawSigma };
   }
 
-  private mixtureLogProb(mx: Mixture, y: number): { logP: number; comp: Float64Array } {
+  /** Target of component `c`: `alt` for the last `seasonal` components, else `y`. */
+  private targetOf(c: number, y: number, alt: number): number {
+    return c >= this.options.components - (this.options.seasonal ?? 0) ? alt : y;
+  }
+
+  private mixtureLogProb(mx: Mixture, y: number, alt: number): { logP: number; comp: Float64Array } {
     const k = this.options.components;
     const comp = new Float64Array(k);
     let max = Number.NEGATIVE_INFINITY;
     for (let c = 0; c < k; c++) {
-      const zc = (y - mx.mu[c]!) * Math.exp(-mx.logSigma[c]!);
+      const zc = (this.targetOf(c, y, alt) - mx.mu[c]!) * Math.exp(-mx.logSigma[c]!);
       comp[c] = mx.logPi[c]! - 0.5 * zc * zc - mx.logSigma[c]! - HALF_LOG_2PI;
       max = Math.max(max, comp[c]!);
     }
@@ -171,17 +191,17 @@ export class MixtureDensityNet {
     return { logP: max + Math.log(s), comp };
   }
 
-  /** Adds `weight` · ∂(−log p(y | c))/∂θ to the gradient; returns log p(y | c). */
-  private accumulate(c: ArrayLike<number>, y: number, weight: number): number {
+  /** Adds `weight` · ∂(−log p(y | c))/∂θ to the gradient; returns log p(y | c) (`alt`: see `seasonal`). */
+  private accumulate(c: ArrayLike<number>, y: number, alt: number, weight: number): number {
     const { inputs: d, hidden: nh, components: k } = this.options;
     const mx = this.forward(c);
-    const { logP, comp } = this.mixtureLogProb(mx, y);
+    const { logP, comp } = this.mixtureLogProb(mx, y, alt);
     if (!Number.isFinite(logP)) return logP;
     const dOut = new Float64Array(3 * k);
     for (let q = 0; q < k; q++) {
       const gamma = Math.exp(comp[q]! - logP);
       const inv = Math.exp(-2 * mx.logSigma[q]!);
-      const r = y - mx.mu[q]!;
+      const r = this.targetOf(q, y, alt) - mx.mu[q]!;
       dOut[q] = Math.exp(mx.logPi[q]!) - gamma;
       dOut[k + q] = -gamma * r * inv;
       const t = Math.tanh(mx.rawSigma[q]! / LOG_SCALE_BOUND);

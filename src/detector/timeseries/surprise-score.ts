@@ -20,7 +20,17 @@ export interface SurpriseScoreOptions {
   readonly average: number;
   /** Range-breakout tolerance (fraction of the range seen); negative = off. */
   readonly rangeTolerance: number;
+  /**
+   * 'pvalue', protocol experiments only (not in the config; both lost, docs/evaluation.md "NAB protocol"):
+   * `tail` 'exponential' extrapolates beyond the largest recent surprise with an exponential tail
+   * (`SurprisePValue`); `flaggedBudget` false learns every surprise, flagged or not.
+   */
+  readonly tail?: PValueTail;
+  readonly flaggedBudget?: boolean;
 }
+
+/** How `SurprisePValue` scores a surprise above every recent one. */
+export type PValueTail = 'none' | 'exponential';
 
 /** Problems of `o`, one message each (empty when valid). */
 export function surpriseScoreProblems(o: SurpriseScoreOptions): string[] {
@@ -35,6 +45,10 @@ export function surpriseScoreProblems(o: SurpriseScoreOptions): string[] {
     problems.push(`average must be an integer >= 1, got ${o.average}`);
   if (!Number.isFinite(o.rangeTolerance))
     problems.push(`rangeTolerance must be finite, got ${o.rangeTolerance}`);
+  if (o.tail !== undefined && o.tail !== 'none' && o.tail !== 'exponential')
+    problems.push(`tail must be 'none' or 'exponential', got ${String(o.tail)}`);
+  if (o.flaggedBudget !== undefined && typeof o.flaggedBudget !== 'boolean')
+    problems.push(`flaggedBudget must be a boolean, got ${String(o.flaggedBudget)}`);
   return problems;
 }
 
@@ -49,6 +63,11 @@ function lowerBound(a: readonly number[], v: number): number {
   }
   return lo;
 }
+
+/** Share of the history the exponential tail is fitted to (SPOT's 98% initial quantile: the top 2%). */
+export const TAIL_SHARE = 0.02;
+/** Fewest history points the exponential tail is fitted to. */
+export const TAIL_MIN = 10;
 
 /** Share of the recent surprises above which a surprise counts as flagged (as `threshold.quantile`). */
 export const FLAGGED_SHARE = 0.005;
@@ -68,10 +87,22 @@ export class SurprisePValue {
   private budget = 0;
   private readonly slack: number;
 
+  private readonly tail: PValueTail;
+  private readonly flaggedBudget: boolean;
+
+  /**
+   * `extra.tail` 'exponential': a surprise above every recent one gets the smaller of 1/(n + 1) and an
+   * exponential tail's p-value (peaks over threshold, `tailLogP`), so it is not capped at 1/(n + 1) and
+   * scores by how far above it lies; 'none' (default) = the rank alone. `extra.flaggedBudget` false:
+   * flagged surprises are learned like any other (default true: within the tail budget only).
+   */
   constructor(
     readonly window: number,
     readonly minHistory: number,
+    extra: { readonly tail?: PValueTail; readonly flaggedBudget?: boolean } = {},
   ) {
+    this.tail = extra.tail ?? 'none';
+    this.flaggedBudget = extra.flaggedBudget ?? true;
     this.slack = 3 * Math.sqrt(FLAGGED_SHARE * window);
   }
 
@@ -83,14 +114,32 @@ export class SurprisePValue {
     if (n >= this.minHistory) {
       const above = n - lowerBound(this.sorted, u);
       logP = Math.log((above + 1) / (n + 1));
+      if (this.tail === 'exponential' && above === 0) logP = Math.min(logP, this.tailLogP(u) ?? logP);
     }
     this.budget = Math.min(this.budget + FLAGGED_SHARE * (1 + BUDGET_DRIFT), this.slack + 1);
-    if (logP >= Math.log(FLAGGED_SHARE)) this.learn(u);
+    if (logP >= Math.log(FLAGGED_SHARE) || !this.flaggedBudget) this.learn(u);
     else if (this.budget >= 1) {
       this.budget -= 1;
       this.learn(u);
     }
     return logP;
+  }
+
+  /**
+   * log p of `u` under an exponential tail over the k = max(TAIL_MIN, ⌈TAIL_SHARE·n⌉) largest surprises:
+   * P(U > u) = k/(n + 1) · exp(−(u − t)/β), t the k-th largest, β the mean excess of the larger ones over
+   * t (maximum likelihood); undefined up to t or when the tail has no spread.
+   */
+  private tailLogP(u: number): number | undefined {
+    const n = this.sorted.length;
+    const k = Math.min(n, Math.max(TAIL_MIN, Math.ceil(TAIL_SHARE * n)));
+    const t = this.sorted[n - k]!;
+    if (!(u > t) || k < 2) return undefined;
+    let excess = 0;
+    for (let i = n - k + 1; i < n; i++) excess += this.sorted[i]! - t;
+    const beta = excess / (k - 1);
+    if (!(beta > 0)) return undefined;
+    return Math.log(k / (n + 1)) - (u - t) / beta;
   }
 
   private learn(u: number): void {
@@ -114,7 +163,11 @@ export class SurpriseScorer {
     const problems = surpriseScoreProblems(options);
     if (problems.length > 0) throw new InvalidOptionError(`surprise scoring: ${problems.join('; ')}`);
     this.range = new RangeBreakout(Math.max(0, options.rangeTolerance));
-    if (options.score === 'pvalue') this.pvalue = new SurprisePValue(options.window, options.minHistory);
+    if (options.score === 'pvalue')
+      this.pvalue = new SurprisePValue(options.window, options.minHistory, {
+        tail: options.tail,
+        flaggedBudget: options.flaggedBudget,
+      });
     else this.likelihood = new AnomalyLikelihood(DEFAULT_LIKELIHOOD_OPTIONS);
   }
 

@@ -115,6 +115,49 @@ describe('SurprisePValue', () => {
     expect(Math.exp(last)).toBeGreaterThan(0.5);
   });
 
+  it("with tail 'exponential', scores a surprise beyond every recent one by how far beyond it lies", () => {
+    const rank = new SurprisePValue(2000, 10);
+    const tail = new SurprisePValue(2000, 10, { tail: 'exponential' });
+    for (let i = 0; i < 100; i++) {
+      const u = ((i * 37) % 100) / 10; // a permutation of 0, 0.1, …, 9.9
+      expect(tail.next(u)).toBe(rank.next(u)); // within the history: the rank
+    }
+    // Top k = 10 surprises 9.0…9.9: t = 9.0, mean excess 0.5 → p = 10/101 · e^{−(u − 9)/0.5}.
+    const far = 9 + 0.5 * Math.log(1e4);
+    expect(rank.next(far)).toBeCloseTo(Math.log(1 / 101), 10); // capped at 1/(n + 1)
+    expect(tail.next(far)).toBeCloseTo(Math.log(10 / 101) - Math.log(1e4), 10);
+    // Just above the largest, the tail's p exceeds 1/(n + 1): the smaller one, the rank, applies.
+    const near = new SurprisePValue(2000, 10, { tail: 'exponential' });
+    for (let i = 0; i < 100; i++) near.next(((i * 37) % 100) / 10);
+    expect(near.next(9.95)).toBeCloseTo(Math.log(1 / 101), 10);
+  });
+
+  it('with flaggedBudget false, learns flagged surprises too, so a repeat is no longer extreme', () => {
+    const budget = new SurprisePValue(2000, 10);
+    const all = new SurprisePValue(2000, 10, { flaggedBudget: false });
+    for (let i = 0; i < 300; i++) {
+      budget.next(((i * 7919) % 300) + 1);
+      all.next(((i * 7919) % 300) + 1);
+    }
+    for (const u of [5000, 6000, 7000]) {
+      budget.next(u);
+      all.next(u);
+    }
+    // Budget: only 5000 was learned; learning all: 5000, 6000 and 7000 are in the history.
+    expect(Math.exp(budget.next(5500))).toBeCloseTo(1 / 302, 10);
+    expect(Math.exp(all.next(5500))).toBeCloseTo(3 / 304, 10);
+  });
+
+  it('rejects unknown tail and flaggedBudget values with a message', () => {
+    const base = { score: 'pvalue', window: 50, minHistory: 5, average: 1, rangeTolerance: 0 } as const;
+    expect(() => new SurpriseScorer({ ...base, tail: 'gpd' as 'none' })).toThrow(
+      /tail must be 'none' or 'exponential'/,
+    );
+    expect(() => new SurpriseScorer({ ...base, flaggedBudget: 1 as unknown as boolean })).toThrow(
+      /flaggedBudget must be a boolean/,
+    );
+  });
+
   it('scores 0 (log p) until the history holds minHistory surprises', () => {
     const p = new SurprisePValue(100, 10);
     for (let i = 0; i < 10; i++) expect(p.next(i)).toBe(0);
