@@ -18,7 +18,7 @@ export interface TabularCandidate {
  * candidate sets all of them, so the table does not change when config/tabular.yaml takes the winner.
  */
 const BASE: ConfigOverrides = {
-  model: { components: 4, layers: 2, hidden: 8, marginalInit: 'quantiles' },
+  model: { components: 4, layers: 2, hidden: 8 },
   training: {
     stepsPerBatch: 2,
     learningRate: 0.002,
@@ -26,7 +26,7 @@ const BASE: ConfigOverrides = {
     trimTail: 0.05,
     trainOnAnomalies: false,
   },
-  warmup: { events: 256, learnAfterFreeze: false },
+  warmup: { events: 256 },
   threshold: { minObservations: 256 },
 };
 
@@ -81,32 +81,6 @@ export const TABULAR_CANDIDATES: readonly TabularCandidate[] = [
   {
     name: 'steps 4 + lr 0.001 + learn every row',
     overrides: { training: { stepsPerBatch: 4, learningRate: 0.001, trimTail: 0, trainOnAnomalies: true } },
-    knobs: 4,
-  },
-  // Fifth selection: the marginal layer starts at the maximum-likelihood (EM) fit of its first batch per
-  // feature, instead of at quantiles with one common scale (a static EM fit of the warm-up rows alone beats
-  // the trained model's scored rows on shuttle, thyroid and mammography).
-  {
-    name: 'steps 4 + lr 0.001 + EM init',
-    overrides: {
-      model: { marginalInit: 'em' as const },
-      training: { stepsPerBatch: 4, learningRate: 0.001 },
-    },
-    knobs: 3,
-  },
-  // ... and the model's first step only once the standardiser is frozen (its coordinates no longer move).
-  {
-    name: 'steps 4 + lr 0.001 + learn after freeze',
-    overrides: { warmup: { learnAfterFreeze: true }, training: { stepsPerBatch: 4, learningRate: 0.001 } },
-    knobs: 3,
-  },
-  {
-    name: 'steps 4 + lr 0.001 + learn after freeze + EM init',
-    overrides: {
-      model: { marginalInit: 'em' as const },
-      warmup: { learnAfterFreeze: true },
-      training: { stepsPerBatch: 4, learningRate: 0.001 },
-    },
     knobs: 4,
   },
 ].map((c) => ({ ...c, overrides: mergeOverrides(BASE, c.overrides) }));

@@ -16,6 +16,4 @@ export const CONFIG_BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow'] as const;
 export const MODEL_TYPES = ['realnvp', 'maf', 'spline', 'mixture-cdf', 'mixture-coupling'] as const;
 /** Flow engines, as in `src/flow/fused/engine.ts` (literal here so config loads without tfjs). */
 export const MODEL_ENGINES = ['fused', 'autodiff'] as const;
-/** Initialisations of the mixture CDF, as `MIXTURE_CDF_INITS` in `src/flow/transforms/mixture-cdf.ts`. */
-export const MIXTURE_INITS = ['quantiles', 'em'] as const;
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;

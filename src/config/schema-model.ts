@@ -1,7 +1,7 @@
 /** Config sections of the data and the model: features, model, training, standardiser, threshold, batching. */
 import { z } from 'zod';
 import { DEFAULT_CLIP_NORM, DEFAULT_WEIGHT_DECAY } from '../core/training-defaults.js';
-import { MIXTURE_INITS, MODEL_ENGINES, MODEL_TYPES } from './enums.js';
+import { MODEL_ENGINES, MODEL_TYPES } from './enums.js';
 import { int, nonEmpty } from './schema-common.js';
 import { adaptiveOptionProblems } from './threshold-rules.js';
 
@@ -38,11 +38,6 @@ export const modelSchema = z.strictObject({
   bound: z.number().positive().default(5),
   /** Mixture components (mixture-cdf). */
   components: int(1, 256).default(8),
-  /**
-   * How the mixture CDF (mixture-cdf, mixture-coupling) initialises on its first training batch: `quantiles`
-   * (means at quantiles, one common scale) or `em` (then the per-feature maximum-likelihood fit by EM).
-   */
-  marginalInit: z.enum(MIXTURE_INITS).default('quantiles'),
   /** Seed of weight initialisation and sampling. */
   seed: int(0).default(42),
   /**

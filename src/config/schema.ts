@@ -43,12 +43,6 @@ export const appConfigSchema = z.strictObject({
     .strictObject({
       /** Events used to fit the standardiser and train before anything alerts. */
       events: int(0).default(2000),
-      /**
-       * The model takes its first optimizer step only once the standardiser is frozen (standardiser.mode
-       * 'freeze'), so it never learns in coordinates that move afterwards; warm-up rows still join the replay
-       * reservoir.
-       */
-      learnAfterFreeze: z.boolean().default(false),
     })
     .prefault({}),
   threshold: thresholdSchema,

@@ -73,19 +73,12 @@ export function buildModel(model: AppConfig['model'], dim: number): NormalizingF
       });
     case 'mixture-cdf':
       return new NormalizingFlow(new Logistic({ dim }), [
-        new MixtureCdf({
-          dim,
-          components: model.components,
-          output: 'logit',
-          init: model.marginalInit,
-          rng: createRng(model.seed),
-        }),
+        new MixtureCdf({ dim, components: model.components, output: 'logit', rng: createRng(model.seed) }),
       ]);
     case 'mixture-coupling':
       return marginalCouplingFlow({
         dim,
         components: model.components,
-        marginalInit: model.marginalInit,
         layers: model.layers,
         hidden: model.hidden,
         seed: model.seed,
@@ -158,7 +151,6 @@ function buildOnline(config: AppConfig, o: OnlineBuildOptions): OnlineDetector {
     ...(reservoir ? { reservoir, replayFraction: Math.min(t.replayReservoir.fraction, 0.95) } : {}),
     trainOnAnomalies: t.trainOnAnomalies,
     trimTail: t.trimTail,
-    learnAfterFreeze: config.warmup.learnAfterFreeze,
     ...(t.dequantise === 'auto' ? { dequantiser: new Dequantiser(dim, DEQUANTISE_DETECTION_ROWS) } : {}),
     budget: o.budget,
     ...(o.observer ? { observer: o.observer } : {}),

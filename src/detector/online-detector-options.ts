@@ -56,8 +56,6 @@ export interface OnlineDetectorOptions {
    * 0 (default) learns every unflagged row.
    */
   readonly trimTail?: number;
-  /** No optimizer step while the standardiser (mode 'freeze') is not yet frozen (default false). */
-  readonly learnAfterFreeze?: boolean;
   /** Training-time noise for discrete features (see `Dequantiser`); omit to learn the rows as they are. */
   readonly dequantiser?: Dequantiser;
   readonly observer?: DetectorObserver;

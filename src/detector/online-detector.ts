@@ -9,7 +9,6 @@ import { DetectorBusyError, type OnlineDetectorOptions } from './online-detector
 import type { Reservoir } from './reservoir.js';
 import type { Standardiser } from './standardiser.js';
 import type { ThresholdPolicy } from './thresholds/types.js';
-import { WarmupRows } from './warmup-rows.js';
 
 export type { OnlineDetectorState } from './detector-state.js';
 
@@ -39,8 +38,6 @@ export class OnlineDetector implements BatchDetector {
   private busy = false;
   private model: { flow: NormalizingFlow; trainer: Trainer };
   private random: Rng;
-  /** Warm-up rows held until the standardiser is frozen (`learnAfterFreeze`), else undefined. */
-  private held: WarmupRows | undefined;
 
   constructor(options: OnlineDetectorOptions) {
     const { flow, standardiser, warmupEvents, stepsPerBatch, batchSize } = options;
@@ -70,13 +67,6 @@ export class OnlineDetector implements BatchDetector {
     this.replayFraction = options.reservoir ? f : 0;
     this.model = { flow, trainer: options.trainer };
     this.random = options.rng;
-    this.held = this.holdsWarmup() ? new WarmupRows(this.dim) : undefined;
-  }
-
-  /** `learnAfterFreeze` with a 'freeze' standardiser not frozen yet. */
-  private holdsWarmup(): boolean {
-    const { learnAfterFreeze, standardiser } = this.o;
-    return learnAfterFreeze === true && standardiser.mode === 'freeze' && !standardiser.frozen;
   }
 
   /** The current flow (replaced by `setState`). */
@@ -171,8 +161,6 @@ export class OnlineDetector implements BatchDetector {
     this.model = { flow: restored.flow, trainer: restored.trainer };
     this.random = restored.rng;
     this.seen = restored.eventsSeen;
-    // Rows held before a restore are not in the state: a restored warm-up holds only the rows after it.
-    this.held = this.holdsWarmup() ? new WarmupRows(this.dim) : undefined;
     this.o.explainer?.restoreCache(restored.flow, restored.explain);
     old.trainer.dispose();
     old.flow.dispose();
@@ -217,13 +205,7 @@ export class OnlineDetector implements BatchDetector {
         )
       : decided;
     const trainRows = this.selectTrainingRows(x, out);
-    if (this.held === undefined) await this.learn(trainRows, n);
-    else if (!standardiser.frozen) this.held.hold(this.selectTrainingRows(raw, out));
-    else {
-      const rows = this.held.release(standardiser, trainRows);
-      this.held = undefined;
-      await this.learn(rows, n);
-    }
+    await this.learn(trainRows, n);
     this.seen += n;
     return out;
   }

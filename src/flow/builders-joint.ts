@@ -11,7 +11,7 @@ import {
 import { NormalizingFlow } from './normalizing-flow.js';
 import { Logistic } from './priors/logistic.js';
 import { AffineCoupling, DEFAULT_AFFINE_CLAMP } from './transforms/affine-coupling.js';
-import { MIXTURE_CDF_INITS, MixtureCdf, type MixtureCdfInit } from './transforms/mixture-cdf.js';
+import { MixtureCdf } from './transforms/mixture-cdf.js';
 import { Permutation } from './transforms/permutation.js';
 import type { Bijector } from './types.js';
 
@@ -21,8 +21,6 @@ export interface MarginalCouplingOptions {
   readonly dim: number;
   /** Gaussian components of the per-feature mixture CDF (the marginal layer). Default 8. */
   readonly components?: number;
-  /** How the marginal layer initialises on its first batch (`MixtureCdfOptions.init`). Default 'quantiles'. */
-  readonly marginalInit?: MixtureCdfInit;
   /** Affine couplings after the marginal layer (0 = marginals only). Default 4. */
   readonly layers?: number;
   /** Conditioner hidden widths; a number n means [n, n]. Default 64. */
@@ -68,13 +66,12 @@ export function marginalCouplingFlow(o: MarginalCouplingOptions): NormalizingFlo
   const hidden = checkHidden(o.hidden, fail, [64, 64]);
   const activation = checkChoice('activation', o.activation, ACTIVATIONS, fail, 'tanh');
   const clamp = checkRange('clamp', o.clamp, 0, 1e3, fail, DEFAULT_AFFINE_CLAMP);
-  const init = checkChoice('marginalInit', o.marginalInit, MIXTURE_CDF_INITS, fail, 'quantiles');
   const seed = o.seed ?? 0;
   if (!Number.isSafeInteger(seed)) fail(`seed must be an integer, got ${String(o.seed)}`);
   const rng = createRng(seed);
   const flows: Bijector[] = [];
   try {
-    flows.push(new MixtureCdf({ dim, components, output: 'logit', init, rng }));
+    flows.push(new MixtureCdf({ dim, components, output: 'logit', rng }));
     for (let i = 0; i < layers; i++) {
       if (dim >= 3 && i % 2 === 0 && i > 0) {
         flows.push(new Permutation({ perm: shuffled(dim, () => rng.uniform()) }));

@@ -14,7 +14,6 @@ import {
   trainableVariable,
 } from './elementwise-common.js';
 import { bisectInverse, type MixtureParams, mixtureLogs } from './mixture-cdf-math.js';
-import { fitMixture1d } from './mixture-em.js';
 
 /**
  * In `unit` output mode z is clamped to [MIXTURE_CDF_Z_EPS, 1 − MIXTURE_CDF_Z_EPS], ε = 2⁻²⁴ ≈ 5.96e-8, the
@@ -29,10 +28,6 @@ export const MIXTURE_CDF_Z_EPS = 2 ** -24;
 /** Where the transform maps to: (0, 1) for a Beta/Uniform prior, or ℝ via the logit for a Logistic prior. */
 export type MixtureCdfOutput = 'unit' | 'logit';
 
-/** Data-dependent initialisations of `MixtureCdf`, see `MixtureCdfOptions.init`. */
-export const MIXTURE_CDF_INITS = ['quantiles', 'em'] as const;
-export type MixtureCdfInit = (typeof MIXTURE_CDF_INITS)[number];
-
 /** Options of `MixtureCdf`. */
 export interface MixtureCdfOptions {
   /** Number of data columns; every column gets its own mixture. */
@@ -41,11 +36,6 @@ export interface MixtureCdfOptions {
   readonly components?: number;
   /** Output space, see `MixtureCdfOutput`. Default `unit`. */
   readonly output?: MixtureCdfOutput;
-  /**
-   * What `initialize(x)` does: `quantiles` (means at quantiles, one common scale) or `em` (then a
-   * maximum-likelihood fit of each column by EM from there). Default `quantiles`.
-   */
-  readonly init?: MixtureCdfInit;
   /**
    * [low, high] over which the initial means are spread evenly (with a small seeded jitter), in data units.
    * Default [−3, 3]; `initialize(x)` replaces them by data quantiles.
@@ -62,7 +52,6 @@ function checkOptions(o: MixtureCdfOptions): {
   k: number;
   output: MixtureCdfOutput;
   range: [number, number];
-  init: MixtureCdfInit;
 } {
   const k = o.components ?? 4;
   if (!Number.isInteger(k) || k < 1) {
@@ -78,33 +67,11 @@ function checkOptions(o: MixtureCdfOptions): {
       `mixture-cdf: initRange must be [low, high] with finite low < high, got [${range.join(', ')}]`,
     );
   }
-  const init = o.init ?? 'quantiles';
-  if (!MIXTURE_CDF_INITS.includes(init)) {
-    throw new InvalidOptionError(`mixture-cdf: init must be "quantiles" or "em", got ${String(init)}`);
-  }
-  return { k, output, range: [range[0], range[1]], init };
+  return { k, output, range: [range[0], range[1]] };
 }
 
-/**
- * EM's floor on a component's variance, relative to the column's variance (as scikit-learn's `reg_covar` on
- * standardised data): a batch of a few dozen rows with repeated values must not collapse a component onto
- * a point mass, which would make every other value of the column absurdly unlikely.
- */
-export const EM_MIN_VARIANCE = 1e-3;
-
-/** Initial logits (log-weights up to a constant), means and log-scales of one column (K each). */
-interface ColumnInit {
-  readonly logits: readonly number[];
-  readonly means: readonly number[];
-  readonly logScales: readonly number[];
-}
-
-/**
- * Means at the (k + ½)/K quantiles of sorted finite values, equal weights and a common log-scale (std/√K,
- * at least 1e-3·(1 + |mean|)); with `em`, then fitted by EM with σ² ≥ `EM_MIN_VARIANCE`·std² and σ at least
- * that floor. Undefined if empty.
- */
-function columnInit(sorted: Float64Array, k: number, init: MixtureCdfInit): ColumnInit | undefined {
+/** Means at the (k + ½)/K quantiles of sorted finite values, and a common log-scale; undefined if empty. */
+function quantileInit(sorted: Float64Array, k: number): { means: number[]; logScale: number } | undefined {
   const n = sorted.length;
   if (n === 0) return undefined;
   const mean = sorted.reduce((a, b) => a + b, 0) / n;
@@ -113,18 +80,7 @@ function columnInit(sorted: Float64Array, k: number, init: MixtureCdfInit): Colu
     { length: k },
     (_, c) => sorted[Math.min(n - 1, Math.floor(((c + 0.5) / k) * n))]!,
   );
-  const floor = 1e-3 * (1 + Math.abs(mean));
-  const logScale = Math.log(Math.max(std / Math.sqrt(k), floor));
-  if (init === 'em') {
-    const fit = fitMixture1d(
-      sorted,
-      { means, logScale },
-      Math.max(EM_MIN_VARIANCE * std * std, floor * floor),
-    );
-    const cap = (l: number) => Math.min(MAX_ABS_LOG_SCALE, Math.max(-MAX_ABS_LOG_SCALE, l));
-    return { logits: fit.weights.map(Math.log), means: fit.means, logScales: fit.logScales.map(cap) };
-  }
-  return { logits: new Array<number>(k).fill(0), means, logScales: new Array<number>(k).fill(logScale) };
+  return { means, logScale: Math.log(Math.max(std / Math.sqrt(k), 1e-3 * (1 + Math.abs(mean)))) };
 }
 
 /**
@@ -147,17 +103,15 @@ export class MixtureCdf implements Bijector {
   readonly dim: number;
   readonly components: number;
   readonly output: MixtureCdfOutput;
-  readonly init: MixtureCdfInit;
   private readonly logits: tf.Variable;
   private readonly means: tf.Variable;
   private readonly logScales: tf.Variable;
 
   constructor(options: MixtureCdfOptions) {
     this.dim = checkDim(options?.dim, MixtureCdf.kind);
-    const { k, output, range, init } = checkOptions(options);
+    const { k, output, range } = checkOptions(options);
     this.components = k;
     this.output = output;
-    this.init = init;
     const [lo, hi] = range;
     const spacing = (hi - lo) / k;
     const rng = options.rng ?? createRng(0);
@@ -201,28 +155,25 @@ export class MixtureCdf implements Bijector {
 
   /**
    * Data-dependent initialisation: per column, means at the (k + ½)/K quantiles of the finite values of `x`,
-   * equal weights, and scales std/√K (at least 1e-3·(1 + |mean|)); with `init: 'em'`, then the EM fit of
-   * the column from there (`fitMixture1d`). A column without finite values keeps its weights, means and
-   * scales. Reads `x` once; keeps no reference to it.
+   * equal weights, and scales std/√K (at least 1e-3·(1 + |mean|)). A column without finite values keeps its
+   * means and scales. Reads `x` once; keeps no reference to it.
    */
   initialize(x: tf.Tensor2D): void {
     checkInput(x, this.dim, this.kind);
     const values = x.dataSync() as Float32Array;
     const k = this.components;
-    const logits = this.logits.dataSync().slice() as Float32Array;
     const means = this.means.dataSync().slice() as Float32Array;
     const logScales = this.logScales.dataSync().slice() as Float32Array;
     for (let j = 0; j < this.dim; j++) {
       const col = values.filter((v, i) => i % this.dim === j && Number.isFinite(v));
-      const init = columnInit(Float64Array.from(col).sort(), k, this.init);
+      const init = quantileInit(Float64Array.from(col).sort(), k);
       if (init === undefined) continue;
-      logits.set(init.logits, j * k);
       means.set(init.means, j * k);
-      logScales.set(init.logScales, j * k);
+      logScales.fill(init.logScale, j * k, (j + 1) * k);
     }
-    assignAndDispose(this.logits, tf.tensor2d(logits, [this.dim, k]));
     assignAndDispose(this.means, tf.tensor2d(means, [this.dim, k]));
     assignAndDispose(this.logScales, tf.tensor2d(logScales, [this.dim, k]));
+    assignAndDispose(this.logits, tf.zeros([this.dim, k]));
   }
 
   trainableVariables(): tf.Variable[] {
