@@ -284,7 +284,8 @@ export class Explainer {
     scorer?: RowScorer,
   ): Promise<readonly ScoredEvent[]> {
     const d = flow.dim;
-    const picked = events.flatMap((e, i) => (e.isAnomaly ? [i] : []));
+    const picked: number[] = [];
+    for (let i = 0; i < events.length; i++) if (events[i]!.isAnomaly) picked.push(i);
     if (picked.length === 0) return events;
     const rows = new Float32Array(picked.length * d);
     for (const [k, i] of picked.entries()) rows.set(raw.subarray(i * d, (i + 1) * d), k * d);

@@ -238,7 +238,10 @@ export class OnlineDetector implements BatchDetector {
     const learnFlags: boolean[] = [];
     const out: ScoredEvent[] = [];
     const calibrateFrom = this.o.warmupEvents;
-    for (const [i, e] of batch.entries()) {
+    let anomalies = 0;
+    let warmingCount = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const e = batch[i]!;
       const index = this.seen + i;
       const warming = index < this.o.warmupEvents || !decision.ready;
       const isAnomaly = !warming && decision.isAnomaly[i] === true;
@@ -247,6 +250,8 @@ export class OnlineDetector implements BatchDetector {
         learn.push(logLik[i]!);
         learnFlags.push(decision.isAnomaly[i] === true);
       }
+      if (isAnomaly) anomalies++;
+      if (warming) warmingCount++;
       out.push({
         ref: e.ref,
         timestamp: e.timestamp,
@@ -260,8 +265,6 @@ export class OnlineDetector implements BatchDetector {
       });
     }
     threshold.update(learn, learnFlags);
-    const anomalies = out.filter((s) => s.isAnomaly).length;
-    const warmingCount = out.filter((s) => s.status === 'warming').length;
     this.o.observer?.onBatchScored?.({
       size: out.length,
       warming: warmingCount,

@@ -46,6 +46,8 @@ function partitionKey(topic: string, partition: number): string {
  */
 export class AckTracker {
   private readonly partitions = new Map<string, PartitionState>();
+  /** The partition `stateOf` found last: records come in runs from one partition. */
+  private last: PartitionState | undefined;
   private pendingCount = 0;
 
   /** Registers a record at arrival. Throws `AckError` unless its offset exceeds the partition's last one. */
@@ -120,9 +122,12 @@ export class AckTracker {
     if (state === undefined) return;
     this.pendingCount -= state.pending.size;
     this.partitions.delete(key);
+    if (this.last === state) this.last = undefined;
   }
 
   private stateOf(topic: string, partition: number, create: boolean): PartitionState | undefined {
+    const last = this.last;
+    if (last !== undefined && last.partition === partition && last.topic === topic) return last;
     const key = partitionKey(topic, partition);
     let state = this.partitions.get(key);
     if (state === undefined && create) {
@@ -137,6 +142,7 @@ export class AckTracker {
       };
       this.partitions.set(key, state);
     }
+    if (state !== undefined) this.last = state;
     return state;
   }
 }

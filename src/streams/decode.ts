@@ -132,9 +132,16 @@ export function decodeRecord(record: SourceRecord, spec: FeatureSpec): Decoded {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     return dead(record, 'not_object', `top-level JSON is ${jsonType(json)}, expected an object`);
   }
-  const features = new Float32Array(spec.fieldPaths.length);
-  for (let i = 0; i < spec.fieldPaths.length; i++) {
-    const result = toFeature(getPath(json, spec.fieldPaths[i]!), spec.fields[i]!);
+  const paths = spec.fieldPaths;
+  const features = new Float32Array(paths.length);
+  for (let i = 0; i < paths.length; i++) {
+    const raw = getPath(json, paths[i]!);
+    // The common case, a finite JSON number within float32 range, without `toFeature`'s result object.
+    if (typeof raw === 'number' && Number.isFinite(Math.fround(raw))) {
+      features[i] = raw;
+      continue;
+    }
+    const result = toFeature(raw, spec.fields[i]!);
     if (!result.ok) return dead(record, result.reason, result.detail);
     features[i] = result.value;
   }

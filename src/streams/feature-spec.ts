@@ -63,7 +63,8 @@ export function parsePath(path: string, what = 'path'): readonly string[] {
  */
 export function getPath(value: unknown, path: readonly string[]): unknown {
   let current: unknown = value;
-  for (const segment of path) {
+  for (let i = 0; i < path.length; i++) {
+    const segment = path[i]!;
     if (typeof current !== 'object' || current === null || !Object.hasOwn(current, segment)) return undefined;
     current = (current as Record<string, unknown>)[segment];
   }

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { InvalidOptionError } from '../errors.js';
 import { parseRecordLine, RecordLineError } from './jsonl.js';
-import { readLines, type TextLine } from './line-reader.js';
+import { readLineBatches, type TextLine } from './line-reader.js';
 import { iterableSource, type RecordSource, SourceError } from './source.js';
 import type { SourceRecord } from './types.js';
 
@@ -80,7 +80,7 @@ function validate(options: ReplaySourceOptions): void {
 }
 
 /**
- * Streams the records of a recorded-topic file line by line (`readLines` over a file stream, so memory
+ * Streams the records of a recorded-topic file line by line (`readLineBatches` over a file stream, so memory
  * does not grow with file size), pacing them as `speed` says. Blank lines are ignored; a leading BOM is
  * stripped. A line that is not valid UTF-8 is malformed (never decoded with replacement characters); so
  * is a cut-off last line, which the error says. Stops reading and closes the file when `signal` aborts or the consumer stops iterating.
@@ -102,12 +102,14 @@ export async function* readRecordFile(
   }
   const stream = handle.createReadStream();
   try {
-    for await (const line of readLines(stream)) {
-      const record = parseOrSkip(line, options);
-      if (record === null) continue;
-      await pace(record.timestamp, signal);
-      if (signal.aborted) return;
-      yield record;
+    for await (const lines of readLineBatches(stream)) {
+      for (const line of lines) {
+        const record = parseOrSkip(line, options);
+        if (record === null) continue;
+        if (pace !== noPacing) await pace(record.timestamp, signal);
+        if (signal.aborted) return;
+        yield record;
+      }
     }
   } catch (err) {
     if (err instanceof RecordLineError) throw err;

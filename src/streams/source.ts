@@ -84,7 +84,8 @@ async function pullAsync<T>(
 ): Promise<void> {
   let done = false;
   try {
-    while (await credits.acquire(signal)) {
+    // A credit at hand is taken without awaiting `acquire` (one promise less per record).
+    while (credits.tryAcquire() || (await credits.acquire(signal))) {
       let step: IteratorResult<T>;
       try {
         step = await iterator.next();

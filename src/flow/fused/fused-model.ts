@@ -13,6 +13,7 @@ import {
   transposed,
   transposeInto,
 } from './plan.js';
+import { rawScore } from './raw-score.js';
 
 /** Folded weights of one coupling: `w[0]` is full-width `[dim, h1]`; `wT` are the transposes. */
 export interface CouplingWeights {
@@ -107,6 +108,8 @@ export class FusedModel {
   /** log p(x) per row (floored like `NormalizingFlow.logProb`), from row-major `values` of `n` rows. */
   async score(values: Float32Array, n: number): Promise<Float32Array> {
     const { clean, valid } = cleanRows(values, n, this.plan.dim, this.plan.maxAbsInput);
+    const raw = this.rawScore(clean, n);
+    if (raw !== undefined) return this.floor(raw, valid);
     const lp = this.launchScore(clean, n);
     try {
       return this.floor((await lp.data()) as Float32Array, valid);
@@ -118,6 +121,8 @@ export class FusedModel {
   /** Synchronous `score`. */
   scoreSync(values: Float32Array, n: number): Float32Array {
     const { clean, valid } = cleanRows(values, n, this.plan.dim, this.plan.maxAbsInput);
+    const raw = this.rawScore(clean, n);
+    if (raw !== undefined) return this.floor(raw, valid);
     const lp = this.launchScore(clean, n);
     try {
       return this.floor(lp.dataSync() as Float32Array, valid);
@@ -137,6 +142,12 @@ export class FusedModel {
     this.disposeWeights();
     for (const p of this.permutes.values()) tf.dispose([p.p, p.pT]);
     this.permutes.clear();
+  }
+
+  /** `launchScore`'s kernels called on the wasm backend directly (raw-score.ts); undefined elsewhere. */
+  private rawScore(clean: Float32Array, n: number): Float32Array | undefined {
+    this.refresh();
+    return rawScore(this.weights, clean, n, this.plan.dim, this.offset);
   }
 
   private launchScore(clean: Float32Array, n: number): tf.Tensor1D {
