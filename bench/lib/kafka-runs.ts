@@ -2,20 +2,14 @@ import { performance } from 'node:perf_hooks';
 import type { Admin } from 'kafkajs';
 import { type AppConfig, loadConfig } from '../../src/config/index.js';
 import { runDetectorJob } from '../../src/job/run.js';
-import {
-  createKafka,
-  createKafkaSinks,
-  type KafkaClient,
-  KafkaSource,
-  readTopic,
-  toReplayMessage,
-} from '../../src/kafka/index.js';
+import { createKafka, type KafkaClient, readTopic, toReplayMessage } from '../../src/kafka/index.js';
 import { createLogger } from '../../src/logging.js';
 import { AckTracker } from '../../src/streams/acks.js';
 import { generateRecords } from '../../src/streams/generator-source.js';
 import { MemorySink } from '../../src/streams/sinks.js';
 import { iterableSource } from '../../src/streams/source.js';
 import type { DeadLetter, ScoredEvent, Sink, SourceRecord } from '../../src/streams/types.js';
+import { CURRENT, type KafkaImpl } from './kafka-before.js';
 
 const logger = createLogger({ level: 'warn', destination: process.stderr });
 export const FIELDS = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5'];
@@ -206,16 +200,25 @@ export interface JobRun extends Timed {
   readonly busy: number;
 }
 
+/** What a Kafka row varies: source and pipeline settings, and which `src/kafka` runs (default this one). */
+export interface KafkaSetting {
+  readonly pauseAfterMs?: number;
+  readonly writesInFlight?: number;
+  readonly maxBytesPerPartition?: number;
+  readonly impl?: KafkaImpl;
+}
+
 /** flowsentinel end to end over `topic` until `count` records are acknowledged, then a graceful stop. */
 export async function detectorRun(
   config: AppConfig,
   topic: string,
   count: number,
-  setting: { readonly pauseAfterMs?: number; readonly writesInFlight?: number },
+  setting: KafkaSetting,
   onJoined?: () => void,
 ): Promise<JobRun> {
-  const { pauseAfterMs, writesInFlight } = setting;
-  const kafka = createKafka(config.kafka, { logger });
+  const { pauseAfterMs, writesInFlight, maxBytesPerPartition } = setting;
+  const impl = setting.impl ?? CURRENT;
+  const kafka = impl.createKafka(config.kafka, { logger });
   const admin = kafka.admin();
   await admin.connect();
   const outputs = Object.values(config.kafka.outputs).filter((t): t is string => t !== undefined);
@@ -225,13 +228,14 @@ export async function detectorRun(
   let joinedAt = 0;
   let cpuAtJoin = 0;
   let eluAtJoin = performance.eventLoopUtilization();
-  const source = new KafkaSource({
+  const source = new impl.KafkaSource({
     client: kafka,
     groupId: topicName('group'),
     topics: [topic],
     start: 'earliest',
     acks,
     ...(pauseAfterMs === undefined ? {} : { pauseAfterMs }),
+    ...(maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition }),
     observer: {
       groupJoin: () => {
         joinedAt = performance.now();
@@ -241,7 +245,7 @@ export async function detectorRun(
       },
     },
   });
-  const sinks = await createKafkaSinks(kafka, config.kafka.outputs);
+  const sinks = await impl.createKafkaSinks(kafka, config.kafka.outputs);
   const { stop, progress, finish } = finishLine(count);
   try {
     const result = await runDetectorJob({
@@ -319,7 +323,7 @@ export async function latencyRun(
   brokers: string[],
   backend: string,
   load: { readonly rate: number; readonly seconds: number; readonly highWaterMark: number },
-  setting: { readonly pauseAfterMs?: number; readonly writesInFlight?: number },
+  setting: KafkaSetting,
 ): Promise<{ latencies: number[]; fetchPauses: number; batches: number; busy: number }> {
   const input = topicName('latency-in');
   const scores = topicName('latency-scores');
