@@ -184,11 +184,12 @@ interface Report {
 
 function report(r: Report): void {
   const rateOf = (ms: number): number => (r.events * 1000) / ms;
-  const row = (name: string, { ms, cpuMs }: Timed, replay?: Timed, job?: JobRun): string[] => {
+  const row = (name: string, { ms, cpuMs, gcMs }: Timed, replay?: Timed, job?: JobRun): string[] => {
     return [
       name,
       formatRate(rateOf(ms)),
       formatRate(rateOf(cpuMs)),
+      gcMs === undefined ? '-' : ((1000 * gcMs) / r.events).toFixed(1),
       (r.raw.ms / ms).toFixed(2),
       replay ? (replay.ms / ms).toFixed(2) : '-',
       replay ? (replay.cpuMs / cpuMs).toFixed(2) : '-',
@@ -219,6 +220,7 @@ function report(r: Report): void {
     'run',
     'events/s',
     'events/CPU-s',
+    'GC µs/event',
     'vs raw',
     'vs replay',
     'vs replay (CPU)',

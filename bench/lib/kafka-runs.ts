@@ -1,4 +1,4 @@
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import type { Admin } from 'kafkajs';
 import { type AppConfig, loadConfig } from '../../src/config/index.js';
 import { runDetectorJob } from '../../src/job/run.js';
@@ -22,10 +22,17 @@ const cpuMs = (): number => {
   return (user + system) / 1000;
 };
 
-/** Wall and process CPU time of a run, ms. */
+/** Main-thread GC pauses so far, ms (entries arrive a tick late: a run's last pauses may be missed). */
+let gcTotalMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcTotalMs += e.duration;
+}).observe({ entryTypes: ['gc'] });
+
+/** Wall and process CPU time of a run, ms, and the GC pauses in it. */
 export interface Timed {
   readonly ms: number;
   readonly cpuMs: number;
+  readonly gcMs?: number;
 }
 export const topicName = (what: string): string =>
   `bench-${what}-${Date.now().toString(36)}-${++topicCounter}`;
@@ -117,13 +124,14 @@ export async function rawConsume(kafka: KafkaClient, topic: string, count: numbe
  */
 function finishLine(count: number) {
   const stop = new AbortController();
-  const finish = { wallMs: 0, cpuMs: 0, elu: performance.eventLoopUtilization() };
+  const finish = { wallMs: 0, cpuMs: 0, gcMs: 0, elu: performance.eventLoopUtilization() };
   let processed = 0;
   const progress = (n: number): void => {
     processed += n;
     if (processed >= count && finish.wallMs === 0) {
       finish.wallMs = performance.now();
       finish.cpuMs = cpuMs();
+      finish.gcMs = gcTotalMs;
       finish.elu = performance.eventLoopUtilization();
       stop.abort();
     }
@@ -160,9 +168,11 @@ export async function replayRun(
   // Timed from the first read of the source, like the Kafka runs from the group join (model set-up excluded).
   let startedAt = performance.now();
   let cpuAtStart = cpuMs();
+  let gcAtStart = gcTotalMs;
   const timedRecords = (): Iterable<SourceRecord> => {
     startedAt = performance.now();
     cpuAtStart = cpuMs();
+    gcAtStart = gcTotalMs;
     return records();
   };
   const result = await runDetectorJob({
@@ -182,6 +192,7 @@ export async function replayRun(
   return {
     ms: (finish.wallMs || performance.now()) - startedAt,
     cpuMs: (finish.cpuMs || cpuMs()) - cpuAtStart,
+    gcMs: (finish.gcMs || gcTotalMs) - gcAtStart,
   };
 }
 
@@ -227,6 +238,7 @@ export async function detectorRun(
   const acks = new AckTracker();
   let joinedAt = 0;
   let cpuAtJoin = 0;
+  let gcAtJoin = 0;
   let eluAtJoin = performance.eventLoopUtilization();
   const source = new impl.KafkaSource({
     client: kafka,
@@ -240,6 +252,7 @@ export async function detectorRun(
       groupJoin: () => {
         joinedAt = performance.now();
         cpuAtJoin = cpuMs();
+        gcAtJoin = gcTotalMs;
         eluAtJoin = performance.eventLoopUtilization();
         onJoined?.();
       },
@@ -265,6 +278,7 @@ export async function detectorRun(
     return {
       ms: finish.wallMs - joinedAt,
       cpuMs: finish.cpuMs - cpuAtJoin,
+      gcMs: finish.gcMs - gcAtJoin,
       anomalies: result.summary.anomalies,
       batches: result.summary.batches,
       busy: performance.eventLoopUtilization(finish.elu, eluAtJoin).utilization,
