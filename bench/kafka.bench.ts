@@ -10,6 +10,10 @@
  *
  *   npm run bench:kafka -- [--quick] [--events=N] [--rate=5000] [--seconds=N] [--backend=wasm|cpu]
  *                          [--hwm=4096] [--pause-after-ms=500] [--writes-in-flight=0,1]
+ *                          [--max-bytes-per-partition=N,…] [--before=<commit>]
+ *
+ * `--before=<commit>` adds rows with that commit's `src/kafka` (a temporary git worktree) in this
+ * checkout's pipeline: before and after the Kafka plumbing changed, in the same run.
  *
  * Uses KAFKA_BROKERS when set, else starts a local broker (scripts/kafka/broker.ts).
  */
@@ -23,6 +27,7 @@ import { createLogger } from '../src/logging.js';
 import { generateRecords } from '../src/streams/generator-source.js';
 import type { SourceRecord } from '../src/streams/types.js';
 import { numberArg, parseBenchArgs } from './lib/args.js';
+import { CURRENT, loadBefore } from './lib/kafka-before.js';
 import {
   benchConfig,
   createTopics,
@@ -65,17 +70,34 @@ async function main(): Promise<void> {
     'rounds',
     'latency-rounds',
     'sink-delay-ms',
+    'before',
+    'max-bytes-per-partition',
+    'learning',
   ]);
+  // --learning=0 skips the scoring + learning rows (the issue-14 ratio is about scoring only).
+  const [learningFlag = 1] = intList(args, 'learning', [1]);
+  const withLearning = learningFlag > 0;
   const [sinkDelayMs = 0] = intList(args, 'sink-delay-ms', [0]);
   // 0 rounds skips that part.
   const [rounds = 2] = intList(args, 'rounds', [args.quick ? 1 : 2]);
   const [latencyRounds = 1] = intList(args, 'latency-rounds', [1]);
   const hwm = numberArg(args, 'hwm', 4096);
-  const settings = intList(args, 'pause-after-ms', [DEFAULT_PAUSE_AFTER_MS]).flatMap((pauseAfterMs) =>
-    intList(args, 'writes-in-flight', [0, DEFAULT_WRITES_IN_FLIGHT]).map((writesInFlight) => ({
-      pauseAfterMs,
-      writesInFlight,
-    })),
+  const before = args.values.get('before');
+  const loaded = before === undefined ? undefined : await loadBefore(before);
+  const fetchSizes: (number | undefined)[] = args.values.has('max-bytes-per-partition')
+    ? intList(args, 'max-bytes-per-partition', [])
+    : [undefined];
+  const settings: Setting[] = [...(loaded ? [loaded.impl] : []), CURRENT].flatMap((impl) =>
+    intList(args, 'pause-after-ms', [DEFAULT_PAUSE_AFTER_MS]).flatMap((pauseAfterMs) =>
+      intList(args, 'writes-in-flight', [0, DEFAULT_WRITES_IN_FLIGHT]).flatMap((writesInFlight) =>
+        fetchSizes.map((maxBytesPerPartition) => ({
+          pauseAfterMs,
+          writesInFlight,
+          ...(maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition }),
+          ...(impl === CURRENT ? {} : { impl }),
+        })),
+      ),
+    ),
   );
   const events = numberArg(args, 'events', args.quick ? 20_000 : 100_000);
   const rates = intList(args, 'rate', [5000]);
@@ -119,8 +141,10 @@ async function main(): Promise<void> {
       for (const setting of round % 2 === 1 ? settings : [...settings].reverse()) {
         const replay = await replayRun(base, records, events);
         const scoring = await detectorRun(base, input, events, setting);
-        const learning = await detectorRun(benchConfig(brokers, backend, 1, hwm), input, events, setting);
-        variants.push({ ...setting, round, replay, scoring, learning });
+        const learning = withLearning
+          ? await detectorRun(benchConfig(brokers, backend, 1, hwm), input, events, setting)
+          : undefined;
+        variants.push({ ...setting, round, replay, scoring, ...(learning ? { learning } : {}) });
       }
     }
     const simulated: SimulatedRun[] = [];
@@ -143,6 +167,7 @@ async function main(): Promise<void> {
     reportSimulated(simulated, events, sinkDelayMs);
   } finally {
     await broker?.stop();
+    loaded?.remove();
   }
 }
 
@@ -159,11 +184,12 @@ interface Report {
 
 function report(r: Report): void {
   const rateOf = (ms: number): number => (r.events * 1000) / ms;
-  const row = (name: string, { ms, cpuMs }: Timed, replay?: Timed, job?: JobRun): string[] => {
+  const row = (name: string, { ms, cpuMs, gcMs }: Timed, replay?: Timed, job?: JobRun): string[] => {
     return [
       name,
       formatRate(rateOf(ms)),
       formatRate(rateOf(cpuMs)),
+      gcMs === undefined ? '-' : ((1000 * gcMs) / r.events).toFixed(1),
       (r.raw.ms / ms).toFixed(2),
       replay ? (replay.ms / ms).toFixed(2) : '-',
       replay ? (replay.cpuMs / cpuMs).toFixed(2) : '-',
@@ -181,7 +207,9 @@ function report(r: Report): void {
     ...r.variants.flatMap((v) => [
       row(`replay path, scoring only (no Kafka), before ${label(v)}`, v.replay),
       row(`Kafka job, scoring only, ${label(v)}`, v.scoring, v.replay, v.scoring),
-      row(`Kafka job, scoring + learning, ${label(v)}`, v.learning, v.replay, v.learning),
+      ...(v.learning
+        ? [row(`Kafka job, scoring + learning, ${label(v)}`, v.learning, v.replay, v.learning)]
+        : []),
     ]),
   ];
   const out = (s: string): boolean => process.stdout.write(s);
@@ -192,6 +220,7 @@ function report(r: Report): void {
     'run',
     'events/s',
     'events/CPU-s',
+    'GC µs/event',
     'vs raw',
     'vs replay',
     'vs replay (CPU)',
@@ -211,6 +240,7 @@ function report(r: Report): void {
         'scoring only ev/s',
         'vs replay',
         'vs replay (CPU)',
+        'Kafka plumbing CPU µs/event',
         'learning ev/s',
         'vs replay',
       ],
@@ -220,8 +250,9 @@ function report(r: Report): void {
         formatRate(rateOf(m.scoringMs)),
         m.scoring.toFixed(2),
         m.scoringCpu.toFixed(2),
-        formatRate(rateOf(m.learningMs)),
-        m.learning.toFixed(2),
+        ((1000 * m.plumbingCpuMs) / r.events).toFixed(1),
+        Number.isNaN(m.learningMs) ? '-' : formatRate(rateOf(m.learningMs)),
+        Number.isNaN(m.learning) ? '-' : m.learning.toFixed(2),
       ]),
     )}\n`,
   );

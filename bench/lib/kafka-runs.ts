@@ -1,21 +1,15 @@
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import type { Admin } from 'kafkajs';
 import { type AppConfig, loadConfig } from '../../src/config/index.js';
 import { runDetectorJob } from '../../src/job/run.js';
-import {
-  createKafka,
-  createKafkaSinks,
-  type KafkaClient,
-  KafkaSource,
-  readTopic,
-  toReplayMessage,
-} from '../../src/kafka/index.js';
+import { createKafka, type KafkaClient, readTopic, toReplayMessage } from '../../src/kafka/index.js';
 import { createLogger } from '../../src/logging.js';
 import { AckTracker } from '../../src/streams/acks.js';
 import { generateRecords } from '../../src/streams/generator-source.js';
 import { MemorySink } from '../../src/streams/sinks.js';
 import { iterableSource } from '../../src/streams/source.js';
 import type { DeadLetter, ScoredEvent, Sink, SourceRecord } from '../../src/streams/types.js';
+import { CURRENT, type KafkaImpl } from './kafka-before.js';
 
 const logger = createLogger({ level: 'warn', destination: process.stderr });
 export const FIELDS = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5'];
@@ -28,10 +22,17 @@ const cpuMs = (): number => {
   return (user + system) / 1000;
 };
 
-/** Wall and process CPU time of a run, ms. */
+/** Main-thread GC pauses so far, ms (entries arrive a tick late: a run's last pauses may be missed). */
+let gcTotalMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcTotalMs += e.duration;
+}).observe({ entryTypes: ['gc'] });
+
+/** Wall and process CPU time of a run, ms, and the GC pauses in it. */
 export interface Timed {
   readonly ms: number;
   readonly cpuMs: number;
+  readonly gcMs?: number;
 }
 export const topicName = (what: string): string =>
   `bench-${what}-${Date.now().toString(36)}-${++topicCounter}`;
@@ -123,13 +124,14 @@ export async function rawConsume(kafka: KafkaClient, topic: string, count: numbe
  */
 function finishLine(count: number) {
   const stop = new AbortController();
-  const finish = { wallMs: 0, cpuMs: 0, elu: performance.eventLoopUtilization() };
+  const finish = { wallMs: 0, cpuMs: 0, gcMs: 0, elu: performance.eventLoopUtilization() };
   let processed = 0;
   const progress = (n: number): void => {
     processed += n;
     if (processed >= count && finish.wallMs === 0) {
       finish.wallMs = performance.now();
       finish.cpuMs = cpuMs();
+      finish.gcMs = gcTotalMs;
       finish.elu = performance.eventLoopUtilization();
       stop.abort();
     }
@@ -166,9 +168,11 @@ export async function replayRun(
   // Timed from the first read of the source, like the Kafka runs from the group join (model set-up excluded).
   let startedAt = performance.now();
   let cpuAtStart = cpuMs();
+  let gcAtStart = gcTotalMs;
   const timedRecords = (): Iterable<SourceRecord> => {
     startedAt = performance.now();
     cpuAtStart = cpuMs();
+    gcAtStart = gcTotalMs;
     return records();
   };
   const result = await runDetectorJob({
@@ -188,6 +192,7 @@ export async function replayRun(
   return {
     ms: (finish.wallMs || performance.now()) - startedAt,
     cpuMs: (finish.cpuMs || cpuMs()) - cpuAtStart,
+    gcMs: (finish.gcMs || gcTotalMs) - gcAtStart,
   };
 }
 
@@ -206,16 +211,25 @@ export interface JobRun extends Timed {
   readonly busy: number;
 }
 
+/** What a Kafka row varies: source and pipeline settings, and which `src/kafka` runs (default this one). */
+export interface KafkaSetting {
+  readonly pauseAfterMs?: number;
+  readonly writesInFlight?: number;
+  readonly maxBytesPerPartition?: number;
+  readonly impl?: KafkaImpl;
+}
+
 /** flowsentinel end to end over `topic` until `count` records are acknowledged, then a graceful stop. */
 export async function detectorRun(
   config: AppConfig,
   topic: string,
   count: number,
-  setting: { readonly pauseAfterMs?: number; readonly writesInFlight?: number },
+  setting: KafkaSetting,
   onJoined?: () => void,
 ): Promise<JobRun> {
-  const { pauseAfterMs, writesInFlight } = setting;
-  const kafka = createKafka(config.kafka, { logger });
+  const { pauseAfterMs, writesInFlight, maxBytesPerPartition } = setting;
+  const impl = setting.impl ?? CURRENT;
+  const kafka = impl.createKafka(config.kafka, { logger });
   const admin = kafka.admin();
   await admin.connect();
   const outputs = Object.values(config.kafka.outputs).filter((t): t is string => t !== undefined);
@@ -224,24 +238,27 @@ export async function detectorRun(
   const acks = new AckTracker();
   let joinedAt = 0;
   let cpuAtJoin = 0;
+  let gcAtJoin = 0;
   let eluAtJoin = performance.eventLoopUtilization();
-  const source = new KafkaSource({
+  const source = new impl.KafkaSource({
     client: kafka,
     groupId: topicName('group'),
     topics: [topic],
     start: 'earliest',
     acks,
     ...(pauseAfterMs === undefined ? {} : { pauseAfterMs }),
+    ...(maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition }),
     observer: {
       groupJoin: () => {
         joinedAt = performance.now();
         cpuAtJoin = cpuMs();
+        gcAtJoin = gcTotalMs;
         eluAtJoin = performance.eventLoopUtilization();
         onJoined?.();
       },
     },
   });
-  const sinks = await createKafkaSinks(kafka, config.kafka.outputs);
+  const sinks = await impl.createKafkaSinks(kafka, config.kafka.outputs);
   const { stop, progress, finish } = finishLine(count);
   try {
     const result = await runDetectorJob({
@@ -261,6 +278,7 @@ export async function detectorRun(
     return {
       ms: finish.wallMs - joinedAt,
       cpuMs: finish.cpuMs - cpuAtJoin,
+      gcMs: finish.gcMs - gcAtJoin,
       anomalies: result.summary.anomalies,
       batches: result.summary.batches,
       busy: performance.eventLoopUtilization(finish.elu, eluAtJoin).utilization,
@@ -319,7 +337,7 @@ export async function latencyRun(
   brokers: string[],
   backend: string,
   load: { readonly rate: number; readonly seconds: number; readonly highWaterMark: number },
-  setting: { readonly pauseAfterMs?: number; readonly writesInFlight?: number },
+  setting: KafkaSetting,
 ): Promise<{ latencies: number[]; fetchPauses: number; batches: number; busy: number }> {
   const input = topicName('latency-in');
   const scores = topicName('latency-scores');

@@ -1,6 +1,7 @@
 /** The settings bench:kafka compares, its rows, and their medians over rounds. */
 import { InvalidOptionError } from '../../src/errors.js';
 import type { BenchArgs } from './args.js';
+import type { KafkaImpl } from './kafka-before.js';
 import type { JobRun, Timed } from './kafka-runs.js';
 import { median } from './stats.js';
 
@@ -19,11 +20,17 @@ export function intList(args: BenchArgs, key: string, fallback: number[]): numbe
 export interface Setting {
   readonly pauseAfterMs: number;
   readonly writesInFlight: number;
+  /** Fetch size per partition, bytes (`KafkaSource` option); undefined = its default. */
+  readonly maxBytesPerPartition?: number;
+  /** The `src/kafka` that runs (`--before`); undefined = this checkout's. */
+  readonly impl?: KafkaImpl;
 }
 
-export const variantName = ({ pauseAfterMs, writesInFlight }: Setting): string =>
+export const variantName = ({ pauseAfterMs, writesInFlight, maxBytesPerPartition, impl }: Setting): string =>
+  `${impl === undefined || impl.label === 'after' ? '' : `${impl.label}, `}` +
   `${pauseAfterMs === 0 ? 'pauseAfterMs 0 (pause at every full gate)' : `pauseAfterMs ${pauseAfterMs}`}, ` +
-  `writesInFlight ${writesInFlight}${writesInFlight === 0 ? ' (write, then score the next)' : ''}`;
+  `writesInFlight ${writesInFlight}${writesInFlight === 0 ? ' (write, then score the next)' : ''}` +
+  `${maxBytesPerPartition === undefined ? '' : `, maxBytesPerPartition ${maxBytesPerPartition}`}`;
 
 /** One latency run of a setting: `rate` events/s offered. */
 export interface LatencyRun extends Setting {
@@ -45,7 +52,8 @@ export interface Variant extends Setting {
   /** The replay path measured right before this variant's rows (the load drifts between rows). */
   readonly replay: Timed;
   readonly scoring: JobRun;
-  readonly learning: JobRun;
+  /** Absent with `--learning=0`. */
+  readonly learning?: JobRun;
 }
 
 /** Per setting (in first-round order), the medians over its rounds. */
@@ -55,14 +63,14 @@ export function summarize(variants: readonly Variant[]) {
     const vs = variants.filter((v) => variantName(v) === name);
     const v0 = vs[0]!;
     return {
-      pauseAfterMs: v0.pauseAfterMs,
-      writesInFlight: v0.writesInFlight,
+      ...v0,
       rounds: vs.length,
       scoringMs: median(vs.map((v) => v.scoring.ms)),
-      learningMs: median(vs.map((v) => v.learning.ms)),
+      learningMs: median(vs.map((v) => v.learning?.ms ?? Number.NaN)),
       scoring: median(vs.map((v) => v.replay.ms / v.scoring.ms)),
       scoringCpu: median(vs.map((v) => v.replay.cpuMs / v.scoring.cpuMs)),
-      learning: median(vs.map((v) => v.replay.ms / v.learning.ms)),
+      learning: median(vs.map((v) => v.replay.ms / (v.learning?.ms ?? Number.NaN))),
+
       plumbingCpuMs: median(vs.map((v) => v.scoring.cpuMs - v.replay.cpuMs)),
     };
   });

@@ -6,9 +6,8 @@ import type { SourceRecord } from '../streams/types.js';
 import { assignmentKeys, fromKey, logCommitError, revocation, tpKey } from './assignment.js';
 import { OffsetCommitter, type OffsetToCommit } from './committer.js';
 import { crashIsFatal } from './consumer-crash.js';
-import { awaitCredit } from './credit-wait.js';
+import { type BatchTarget, emitBatch } from './emit-batch.js';
 import { KafkaError } from './errors.js';
-import { toSourceRecord } from './messages.js';
 import { SessionMonitor } from './session-monitor.js';
 import {
   emptyStats,
@@ -46,6 +45,7 @@ export class ConsumerSession {
     eachBatchAutoResolve: false,
     eachBatch: (payload: EachBatchPayload) => this.eachBatch(payload),
   };
+  private readonly batchTarget: BatchTarget;
   /** COMMIT_OFFSETS events seen: kafkajs silently skips a commit while its runner is not running. */
   private commitEvents = 0;
 
@@ -67,6 +67,18 @@ export class ConsumerSession {
       // never once closing or past the outage tolerance, so a failed run can end.
       retry: { restartOnFailure: () => Promise.resolve(!this.gaveUp && this.closing === null) },
     });
+    this.batchTarget = {
+      credits: this.credits,
+      settings: this.settings,
+      signal: this.detaching.signal,
+      lastEmitted: this.lastEmitted,
+      detached: () => this.detached,
+      emit: (record) => this.subscriber.next(record),
+      pauseFetching: () => {
+        this.stats.fetchPauses++;
+        this.applyPause();
+      },
+    };
     this.monitor = new SessionMonitor({
       settings,
       positions: () => new Map([...this.lastEmitted].map(([k, last]) => [k, last + 1n])),
@@ -176,53 +188,9 @@ export class ConsumerSession {
     return this.settings.acks.committable().filter((p) => this.assigned.has(tpKey(p.topic, p.partition)));
   }
 
-  /**
-   * Emits the batch's records, one credit each. kafkajs's `isRunning`/`isStale` only change across an
-   * await (we never `seek`), so they are checked after waits; offsets are resolved before a wait and at
-   * the end, not per record (kafkajs then fetches from the same position).
-   */
-  private async eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat } = payload;
-    const { topic, partition } = batch;
-    const k = tpKey(topic, partition);
-    const live = (): boolean => !this.detached && payload.isRunning() && !payload.isStale();
-    let emitted = 0;
-    let next: bigint | undefined; // next offset this member reads from the partition, as far as we know
-    let unresolved: string | undefined; // last offset handed on or skipped, not yet resolved
-    const resolve = (): void => {
-      if (unresolved !== undefined) resolveOffset(unresolved);
-      unresolved = undefined;
-    };
-    const running = live();
-    for (const message of batch.messages) {
-      if (!running || this.detached) break;
-      const offset = BigInt(message.offset);
-      next = offset;
-      const last = this.lastEmitted.get(k);
-      if (last === undefined || offset > last) {
-        if (this.credits.available === 0) {
-          resolve(); // out of credit: wait for the pipeline to drain; a longer stall pauses fetching
-          await awaitCredit(this.credits, this.settings, heartbeat, this.detaching.signal);
-          if (!live()) break;
-        }
-        if (!this.credits.tryAcquire()) {
-          this.stats.fetchPauses++; // stalled longer than pauseAfterMs: pause until a credit comes back
-          this.applyPause();
-          break;
-        }
-        this.lastEmitted.set(k, offset);
-        emitted++;
-        this.subscriber.next(toSourceRecord(topic, partition, message));
-      } // else a re-delivery after a rejoin, already emitted: skipped
-      unresolved = message.offset;
-      next = offset + 1n;
-    }
-    resolve();
-    if (next !== undefined) {
-      const behind = BigInt(batch.highWatermark) - next;
-      this.settings.observer?.fetched?.({ topic, partition, emitted, lag: behind > 0n ? Number(behind) : 0 });
-    }
-    await heartbeat();
+  /** Emits the batch's records, one credit each (`emitBatch`). */
+  private eachBatch(payload: EachBatchPayload): Promise<void> {
+    return emitBatch(payload, this.batchTarget);
   }
 
   private listen(): void {

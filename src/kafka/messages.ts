@@ -31,15 +31,21 @@ export function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/** The headers of every record without any (most records): one shared, frozen, prototype-free object. */
+const NO_HEADERS: Readonly<Record<string, Uint8Array>> = Object.freeze(Object.create(null));
+
 /** kafkajs header values (Buffer, string, or repeated) as bytes; a repeated header keeps its last value. */
-function headerBytes(headers: IHeaders | undefined): Record<string, Uint8Array> {
-  const out = Object.create(null) as Record<string, Uint8Array>;
-  for (const [name, raw] of Object.entries(headers ?? {})) {
+function headerBytes(headers: IHeaders | undefined): Readonly<Record<string, Uint8Array>> {
+  let out: Record<string, Uint8Array> | undefined;
+  for (const name in headers) {
+    if (!Object.hasOwn(headers, name)) continue;
+    const raw = headers[name];
     const value = Array.isArray(raw) ? raw.at(-1) : raw;
     if (value === undefined) continue;
+    out ??= Object.create(null) as Record<string, Uint8Array>;
     out[name] = typeof value === 'string' ? new Uint8Array(Buffer.from(value, 'utf8')) : view(value);
   }
-  return out;
+  return out ?? NO_HEADERS;
 }
 
 /** A consumed kafkajs message as a pipeline record. `timestamp` is the record's CreateTime/LogAppendTime, ms. */

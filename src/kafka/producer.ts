@@ -1,13 +1,17 @@
-import type { Message, Producer } from 'kafkajs';
+import type { Message, Producer, TopicMessages } from 'kafkajs';
 import { InvalidOptionError, isRetriable } from '../errors.js';
 import type { KafkaClient } from './client.js';
 import { KafkaError, recordRejection } from './errors.js';
 import type { KafkaHealth } from './health.js';
 import { JavaCompatiblePartitioner } from './partitioner.js';
+import { ProduceQueue, type TopicWrite } from './produce-queue.js';
 
 /** Options of `SharedProducer.connect`. */
 export interface SharedProducerOptions {
-  /** Most messages per produce request; larger writes are sent in order as several requests. Default 500. */
+  /**
+   * Most messages per produce request; larger writes are sent in order as several requests, and writes
+   * queued together (`ProduceQueue`) share a request only up to this many messages. Default 500.
+   */
   readonly maxMessagesPerRequest?: number;
   /** Broker-side wait for the in-sync replicas to acknowledge, ms. Default 30 000. */
   readonly ackTimeoutMs?: number;
@@ -24,6 +28,8 @@ export interface SharedProducerOptions {
  * `idempotent: true` with `maxInFlightRequests: 1` (what kafkajs needs for ordered, de-duplicated
  * retries), unlimited retries with backoff for transient errors, Java-compatible key partitioning
  * (`JavaCompatiblePartitioner`: linear in the key size, unlike kafkajs's BigInt murmur2).
+ * Writes of several sinks queued in the same tick, or while a request is in flight, go out as one
+ * produce request (`ProduceQueue`: one round trip per micro-batch for anomalies, scores and drift).
  * Reference-counted: each user `retain`s it and `release`s it; the last release disconnects.
  */
 export class SharedProducer {
@@ -36,6 +42,7 @@ export class SharedProducer {
   private readonly health: KafkaHealth | undefined;
   private users = 0;
   private disconnected: Promise<void> | null = null;
+  private readonly queue: ProduceQueue;
 
   private constructor(
     client: KafkaClient,
@@ -49,6 +56,10 @@ export class SharedProducer {
     this.producer = producer;
     this.maxMessages = maxMessages;
     this.ackTimeoutMs = ackTimeoutMs;
+    this.queue = new ProduceQueue(maxMessages, {
+      sendTogether: (writes) => this.sendTracked(writes),
+      sendAlone: (write) => this.sendAlone(write),
+    });
   }
 
   /** Creates and connects the producer. Throws a `KafkaError` (fatal for auth/TLS problems). */
@@ -73,24 +84,38 @@ export class SharedProducer {
     return this;
   }
 
-  /** Sends `messages` to `topic` in order; resolves once every request is acknowledged by the broker. */
-  async send(topic: string, messages: readonly Message[]): Promise<void> {
+  /**
+   * Sends `messages` to `topic` in order, in one request with the other writes queued meanwhile (see
+   * `ProduceQueue`); resolves once the broker acknowledged every message of this write.
+   */
+  send(topic: string, messages: readonly Message[]): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    return this.queue.push(topic, messages);
+  }
+
+  /** One write on its own, in requests of at most `maxMessagesPerRequest` messages. */
+  private async sendAlone({ topic, messages }: TopicWrite): Promise<void> {
     for (let i = 0; i < messages.length; i += this.maxMessages) {
-      const chunk = messages.slice(i, i + this.maxMessages);
-      const write = this.health?.writeStarted();
-      try {
-        await this.sendRetrying(topic, chunk);
-      } finally {
-        if (write !== undefined) this.health?.writeEnded(write);
-      }
+      await this.sendTracked([{ topic, messages: messages.slice(i, i + this.maxMessages) }]);
     }
   }
 
-  /** One chunk, again after kafkajs gave up on a transient error, while the outage tolerance allows. */
-  private async sendRetrying(topic: string, chunk: Message[]): Promise<void> {
+  /** One produce request, tracked by the health clock while it awaits the broker. */
+  private async sendTracked(writes: readonly TopicWrite[]): Promise<void> {
+    const topicMessages = writes.map(({ topic, messages }) => ({ topic, messages: [...messages] }));
+    const write = this.health?.writeStarted();
+    try {
+      await this.sendRetrying(topicMessages);
+    } finally {
+      if (write !== undefined) this.health?.writeEnded(write);
+    }
+  }
+
+  /** One request, again after kafkajs gave up on a transient error, while the outage tolerance allows. */
+  private async sendRetrying(topicMessages: TopicMessages[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.sendOnce(topic, chunk);
+        await this.sendOnce(topicMessages);
         return;
       } catch (err) {
         const { health } = this;
@@ -99,31 +124,31 @@ export class SharedProducer {
           throw new KafkaError(health.outageError().message, 'transient', { cause: err });
         this.client.logger.warn(
           { err, attempt, unreachableMs: health.unreachableMs() },
-          `producing to ${topic} failed; retrying until kafka.outageToleranceMs`,
+          `${producing(topicMessages)} failed; retrying until kafka.outageToleranceMs`,
         );
         await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 500 * 2 ** Math.min(attempt, 4))));
       }
     }
   }
 
-  private async sendOnce(topic: string, chunk: Message[]): Promise<void> {
+  private async sendOnce(topicMessages: TopicMessages[]): Promise<void> {
     try {
-      await this.sendChunk(topic, chunk);
+      await this.sendRequest(topicMessages);
     } catch (err) {
-      const error = this.client.error(err, `producing to ${topic}`);
+      const error = this.client.error(err, producing(topicMessages));
       if (!STALE_PRODUCER_TYPES.has(String(error.context.type))) throw error;
-      // A producer whose sequence numbers went stale: a fresh one sends the chunk again (at least once).
-      await this.sendChunk(topic, chunk);
+      // A producer whose sequence numbers went stale: a fresh one sends the request again (at least once).
+      await this.sendRequest(topicMessages);
     }
   }
 
-  private async sendChunk(topic: string, messages: Message[]): Promise<void> {
+  private async sendRequest(topicMessages: TopicMessages[]): Promise<void> {
     await this.renewing;
     const producer = this.producer;
     try {
-      await producer.send({ topic, messages, acks: -1, timeout: this.ackTimeoutMs });
+      await producer.sendBatch({ topicMessages, acks: -1, timeout: this.ackTimeoutMs });
     } catch (err) {
-      const error = this.client.error(err, `producing to ${topic}`);
+      const error = this.client.error(err, producing(topicMessages));
       if (recordRejection(error) !== undefined || STALE_PRODUCER_TYPES.has(String(error.context.type))) {
         await this.renew(producer);
       }
@@ -163,6 +188,11 @@ export class SharedProducer {
     });
     return this.disconnected;
   }
+}
+
+/** The action of a request in errors and logs: `producing to a, b`. */
+function producing(topicMessages: readonly TopicMessages[]): string {
+  return `producing to ${[...new Set(topicMessages.map((t) => t.topic))].join(', ')}`;
 }
 
 /** Errors after which the producer's id or sequence numbers are no good any more. */

@@ -18,10 +18,11 @@ export interface KafkaSinkOptions<T> {
 }
 
 /**
- * Writes items to one topic through a shared idempotent producer. `write` sends the whole array (in
- * requests of at most `maxMessagesPerRequest`) and resolves only once the broker acknowledged every
- * message with acks=all, so the pipeline may then acknowledge (and commit) the inputs. Errors are
- * `KafkaError`s: retriable for transient conditions that outlived the producer's retries.
+ * Writes items to one topic through a shared idempotent producer. `write` sends the whole array (in the
+ * same request as the other sinks' writes of the same tick, see `ProduceQueue`; at most
+ * `maxMessagesPerRequest` messages per request) and resolves only once the broker acknowledged every
+ * message of this write with acks=all, so the pipeline may then acknowledge (and commit) the inputs.
+ * Errors are `KafkaError`s: retriable for transient conditions that outlived the producer's retries.
  */
 export class KafkaSink<T> implements Sink<T> {
   readonly topic: string;
