@@ -74,12 +74,14 @@ export interface RateSamples {
   /** The largest increase of `consumed` between two samples at most `windowMs` apart. */
   maxIn(windowMs: number): number;
   /**
-   * How long before `at` (ms) the job's last accepted commit may have read its positions: everything
-   * acknowledged after that is uncommitted at `at`. Commits are serialised, so the last commit accepted
-   * before `at` started after the one before it was accepted, which was after the last sample showing
-   * at most (final count − 2) commits. Without two observed commits, the span since the first sample.
+   * Records consumed between the instant the job's last accepted commit may have read its positions and
+   * the last sample (take it right before the fault), and that span in ms: every record acknowledged but
+   * not committed at the last sample is among them. Commits are serialised, so the last commit accepted
+   * by then started after the one before it was accepted, which was after the last sample showing at most
+   * (final count − 2) commits (each sample reads both counters from one scrape). Without two observed
+   * commits, from the first sample.
    */
-  uncommittedSpanMs(at: number): number;
+  sinceCommit(): { readonly consumed: number; readonly spanMs: number };
   readonly samples: number;
 }
 
@@ -96,37 +98,44 @@ export function rateSamples(points: readonly CounterPoint[]): RateSamples {
       }
       return max;
     },
-    uncommittedSpanMs(at) {
-      const seen = points.filter((p) => p.t <= at);
-      const last = seen.at(-1);
-      if (last === undefined) return Number.POSITIVE_INFINITY;
-      const before = [...seen].reverse().find((p) => p.commits <= last.commits - 2) ?? seen[0]!;
-      return at - before.t;
+    sinceCommit() {
+      const last = points.at(-1);
+      if (last === undefined) throw new Error('sinceCommit: no samples');
+      const ref = [...points].reverse().find((p) => p.commits <= last.commits - 2) ?? points[0]!;
+      return { consumed: last.consumed - ref.consumed, spanMs: last.t - ref.t };
     },
   };
 }
 
-/** Polls `read()` (a job's counters) every `everyMs` until `stop()`; failed reads are skipped. */
+/**
+ * Polls `read()` (a job's counters) every `everyMs` until `stop()`; failed reads are skipped.
+ * `sample()` takes one more sample at once (it must succeed): call it right before a fault.
+ */
 export function rateSampler(
   read: () => Promise<Omit<CounterPoint, 't'>>,
   everyMs = 200,
-): { stop(): RateSamples } {
+): { sample(): Promise<void>; stop(): RateSamples } {
   const points: CounterPoint[] = [];
   let running = true;
+  const take = async (): Promise<void> => {
+    const t = Date.now();
+    const v = await read();
+    if (!Number.isFinite(v.consumed) || !Number.isFinite(v.commits))
+      throw new Error(`bad counters ${JSON.stringify(v)}`);
+    points.push({ t, ...v });
+  };
   const loop = async (): Promise<void> => {
     while (running) {
-      const t = Date.now();
-      const v = await read().catch(() => undefined);
-      if (v !== undefined && Number.isFinite(v.consumed) && Number.isFinite(v.commits))
-        points.push({ t, ...v });
+      await take().catch(() => undefined);
       await new Promise((r) => setTimeout(r, everyMs));
     }
   };
   loop().catch(() => undefined);
   return {
+    sample: () => take(),
     stop() {
       running = false;
-      return rateSamples(points);
+      return rateSamples([...points].sort((x, y) => x.t - y.t));
     },
   };
 }
