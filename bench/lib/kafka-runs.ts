@@ -1,5 +1,6 @@
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import type { Admin } from 'kafkajs';
+import { createTopicsReady } from '../../scripts/kafka/readiness.js';
 import { type AppConfig, loadConfig } from '../../src/config/index.js';
 import { runDetectorJob } from '../../src/job/run.js';
 import { createKafka, type KafkaClient, readTopic, toReplayMessage } from '../../src/kafka/index.js';
@@ -75,14 +76,14 @@ export async function createTopics(
   topics: readonly string[],
   partitions = PARTITIONS,
 ): Promise<void> {
-  await admin.createTopics({
-    topics: topics.map((topic) => ({
+  await createTopicsReady(
+    admin,
+    topics.map((topic) => ({
       topic,
       numPartitions: partitions,
       configEntries: [{ name: 'retention.ms', value: '-1' }],
     })),
-    waitForLeaders: true,
-  });
+  );
 }
 
 /**

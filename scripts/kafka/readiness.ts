@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
+import { type Admin, type ITopicConfig, Kafka, logLevel } from 'kafkajs';
 
 /** Topic created by the readiness probe; harmless to leave behind (the broker's data dir is thrown away). */
 export const PROBE_TOPIC = '__flowsentinel_probe';
@@ -55,10 +55,7 @@ export async function probeKafka(brokers: readonly string[]): Promise<void> {
   try {
     const topics = await admin.listTopics();
     if (!topics.includes(PROBE_TOPIC)) {
-      await admin.createTopics({
-        topics: [{ topic: PROBE_TOPIC, numPartitions: 1, replicationFactor: 1 }],
-        waitForLeaders: true,
-      });
+      await createTopicsReady(admin, [{ topic: PROBE_TOPIC, numPartitions: 1, replicationFactor: 1 }]);
     }
     // admin.fetchOffsets does not retry "The coordinator is loading" while __consumer_offsets is created.
     await retryRetriable(() =>
@@ -80,4 +77,38 @@ export async function retryRetriable<T>(fn: () => Promise<T>, attempts = 80, del
       await sleep(delayMs);
     }
   }
+}
+
+/**
+ * Creates `topics` and waits until every partition of each has a leader. Resolves as
+ * `admin.createTopics`: true when it created them, false when they already existed (then it does not
+ * wait). kafkajs's own `waitForLeaders` retries only LEADER_NOT_AVAILABLE, but right after a creation a
+ * metadata request can also answer UNKNOWN_TOPIC_OR_PARTITION (a fresh-clone CI run failed
+ * kafka-smoke.test.ts so); this polls the metadata itself and retries every error kafkajs flags
+ * `retriable`, for at most `attempts` × `delayMs`.
+ */
+export async function createTopicsReady(
+  admin: Pick<Admin, 'createTopics' | 'fetchTopicMetadata'>,
+  topics: ITopicConfig[],
+  attempts = 120,
+  delayMs = 250,
+): Promise<boolean> {
+  const created = await admin.createTopics({ topics, waitForLeaders: false });
+  if (!created) return false;
+  const names = topics.map((t) => t.topic);
+  await retryRetriable(
+    async () => {
+      const meta = await admin.fetchTopicMetadata({ topics: names });
+      const waiting = meta.topics.filter(
+        (t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0),
+      );
+      if (waiting.length > 0) {
+        const err = new Error(`no leader yet for ${waiting.map((t) => t.name).join(', ')}`);
+        throw Object.assign(err, { retriable: true });
+      }
+    },
+    attempts,
+    delayMs,
+  );
+  return true;
 }

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KafkaBroker, startKafkaBroker } from '../../scripts/kafka/broker.js';
+import { createTopicsReady } from '../../scripts/kafka/readiness.js';
 import { type AppConfig, loadConfig } from '../../src/config/index.js';
 import { type KafkaRunResult, runKafkaDetector } from '../../src/job/kafka.js';
 import { createKafka, produceRecords } from '../../src/kafka/index.js';
@@ -162,13 +163,10 @@ describe.skipIf(problem !== undefined && !isCI())('dashboards and rules against 
     const kafka = createKafka(config.kafka, { logger });
     admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({
-      topics: [
-        { topic: input, numPartitions: PARTITIONS },
-        ...Object.values(outputs).map((topic) => ({ topic, numPartitions: 1 })),
-      ],
-      waitForLeaders: true,
-    });
+    await createTopicsReady(admin, [
+      { topic: input, numPartitions: PARTITIONS },
+      ...Object.values(outputs).map((topic) => ({ topic, numPartitions: 1 })),
+    ]);
     // The backlog: everything is produced before the job starts, so the consumer lag starts high.
     const intervalMs = 10;
     await produceRecords(

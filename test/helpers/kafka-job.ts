@@ -6,6 +6,7 @@
  * /readyz and /metrics. Waits are conditions (`waitFor`), never sleeps.
  */
 import type { Admin, ITopicConfig } from 'kafkajs';
+import { createTopicsReady } from '../../scripts/kafka/readiness.js';
 import { loadConfig } from '../../src/config/index.js';
 import {
   createKafka,
@@ -106,14 +107,14 @@ export interface CreateJobTopicsOptions {
 export async function createJobTopics(admin: Admin, t: JobTopics, o: CreateJobTopicsOptions): Promise<void> {
   const retention = o.keepForever === true ? [{ name: 'retention.ms', value: '-1' }] : [];
   const outputs = Object.values(t.outputs).filter((x): x is string => x !== undefined);
-  await admin.createTopics({
-    topics: [t.input, ...outputs].map((topic) => ({
+  await createTopicsReady(
+    admin,
+    [t.input, ...outputs].map((topic) => ({
       topic,
       numPartitions: topic === t.input ? o.inputPartitions : (o.outputPartitions ?? 1),
       configEntries: [...retention, ...(o.configs?.[topic] ?? [])],
     })),
-    waitForLeaders: true,
-  });
+  );
 }
 
 /**

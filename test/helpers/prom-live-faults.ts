@@ -6,6 +6,7 @@
  */
 import type { Admin } from 'kafkajs';
 import type { KafkaBroker } from '../../scripts/kafka/broker.js';
+import { createTopicsReady } from '../../scripts/kafka/readiness.js';
 import { type KafkaClient, produceRecords } from '../../src/kafka/index.js';
 import { generateRecords } from '../../src/streams/generator-source.js';
 import { brokerOutage } from './kafka-outage.js';
@@ -114,10 +115,7 @@ export async function outputStallPhase(c: FaultContext, o: OutputStallOptions): 
   );
   const seen = nowS();
   await waitFor(
-    () =>
-      o.admin
-        .createTopics({ topics: [{ topic: o.scores, numPartitions: 1 }], waitForLeaders: true })
-        .catch(() => false),
+    () => createTopicsReady(o.admin, [{ topic: o.scores, numPartitions: 1 }]).catch(() => false),
     60_000,
     'the scores topic to be recreated',
     500,

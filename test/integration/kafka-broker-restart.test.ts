@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type KafkaBroker, startKafkaBroker } from '../../scripts/kafka/broker.js';
-import { canConnect } from '../../scripts/kafka/readiness.js';
+import { canConnect, createTopicsReady } from '../../scripts/kafka/readiness.js';
 import { produceRecords, readTopic } from '../../src/kafka/index.js';
 import { describeKafka, uniqueKafkaName } from '../helpers/kafka.js';
 import { committedOffsets, connectTestKafka, sinCosRecords } from '../helpers/kafka-job.js';
@@ -25,7 +25,7 @@ describeKafka('local test broker: halt and restart on the same data dir and port
     const topic = uniqueKafkaName('restart-in');
     const groupId = uniqueKafkaName('restart-group');
     const before = await connectTestKafka(broker.brokers);
-    await before.admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    await createTopicsReady(before.admin, [{ topic, numPartitions: 2 }]);
     await produceRecords(before.kafka, topic, sinCosRecords(topic, 0, 100, 2));
     await before.admin.setOffsets({ groupId, topic, partitions: [{ partition: 1, offset: '7' }] });
     await before.close();

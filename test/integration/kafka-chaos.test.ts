@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { AssignerProtocol } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type KafkaBroker, startKafkaBroker } from '../../scripts/kafka/broker.js';
+import { createTopicsReady } from '../../scripts/kafka/readiness.js';
 import { FATAL_EXIT_GRACE_MS } from '../../src/cli/commands/run.js';
 import type { AppConfigInput } from '../../src/config/index.js';
 import { OUTPUT_HEADERS, produceRecords, readTopic } from '../../src/kafka/index.js';
@@ -253,10 +254,7 @@ describeKafka('chaos: scores topic recreated, an instance SIGKILLed, the broker 
       "B's /readyz to report the unacknowledged outputs",
     );
     await waitFor(
-      () =>
-        k.admin
-          .createTopics({ topics: [{ topic: t.outputs.scores, numPartitions: 2 }], waitForLeaders: true })
-          .catch(() => false),
+      () => createTopicsReady(k.admin, [{ topic: t.outputs.scores, numPartitions: 2 }]).catch(() => false),
       60_000,
       'the scores topic to be recreated',
       500,

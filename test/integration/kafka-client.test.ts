@@ -10,6 +10,7 @@ import {
   logLevel,
 } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTopicsReady } from '../../scripts/kafka/readiness.js';
 import { type AppConfigInput, type KafkaConfig, loadConfig } from '../../src/config/index.js';
 import { InvalidOptionError } from '../../src/errors.js';
 import {
@@ -205,7 +206,7 @@ describeKafka(
       const admin = kafka.admin();
       await admin.connect();
       try {
-        await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
+        await createTopicsReady(admin, [{ topic }]);
       } finally {
         await admin.disconnect();
       }

@@ -1,5 +1,6 @@
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTopicsReady } from '../../scripts/kafka/readiness.js';
 import { type AppConfig, loadConfig } from '../../src/config/index.js';
 import {
   createKafka,
@@ -83,13 +84,10 @@ describeKafka('Kafka end to end: KafkaSource → detector → KafkaSinks', () =>
     admin = kafka.admin();
     await admin.connect();
     const retention = [{ name: 'retention.ms', value: '-1' }];
-    await admin.createTopics({
-      topics: [
-        { topic: input, numPartitions: PARTITIONS, configEntries: retention },
-        ...Object.values(outputs).map((topic) => ({ topic, numPartitions: 2, configEntries: retention })),
-      ],
-      waitForLeaders: true,
-    });
+    await createTopicsReady(admin, [
+      { topic: input, numPartitions: PARTITIONS, configEntries: retention },
+      ...Object.values(outputs).map((topic) => ({ topic, numPartitions: 2, configEntries: retention })),
+    ]);
     spec = createFeatureSpec({ fields: FIELDS, maxRecordBytes: 4096 });
     generated = [
       ...generateRecords({

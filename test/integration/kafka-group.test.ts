@@ -1,5 +1,6 @@
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTopicsReady } from '../../scripts/kafka/readiness.js';
 import { loadConfig } from '../../src/config/index.js';
 import {
   createKafka,
@@ -69,14 +70,14 @@ describeKafka('Kafka consumer group with two instances', () => {
     });
     admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({
-      topics: [input, ...Object.values(outputs)].map((topic) => ({
+    await createTopicsReady(
+      admin,
+      [input, ...Object.values(outputs)].map((topic) => ({
         topic,
         numPartitions: topic === input ? PARTITIONS : 2,
         configEntries: [{ name: 'retention.ms', value: '-1' }],
       })),
-      waitForLeaders: true,
-    });
+    );
   });
 
   afterAll(async () => {

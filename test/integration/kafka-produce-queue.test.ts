@@ -6,6 +6,7 @@
  */
 import type { Message, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTopicsReady } from '../../scripts/kafka/readiness.js';
 import { KafkaError } from '../../src/kafka/errors.js';
 import {
   createKafkaSinks,
@@ -178,15 +179,15 @@ describeKafka('Kafka sinks: one produce request per micro-batch', () => {
 
   beforeAll(async () => {
     k = await connectTestKafka();
-    await k.admin.createTopics({
-      topics: Object.values(topics).map((topic) => ({
+    await createTopicsReady(
+      k.admin,
+      Object.values(topics).map((topic) => ({
         topic,
         numPartitions: 2,
         // Room for a batch of normal scored events, not for one with a 60 kB key.
         configEntries: topic === topics.scores ? [{ name: 'max.message.bytes', value: '50000' }] : [],
       })),
-      waitForLeaders: true,
-    });
+    );
   });
   afterAll(async () => {
     await k?.close();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTopicsReady } from '../../scripts/kafka/readiness.js';
 import { registerKafkaCommands } from '../../src/cli/commands/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { InvalidOptionError } from '../../src/errors.js';
@@ -101,14 +102,11 @@ describeKafka('record a topic and replay it into another', () => {
     admin = kafka.admin();
     await admin.connect();
     const retention = [{ name: 'retention.ms', value: '-1' }];
-    await admin.createTopics({
-      topics: [
-        { topic: source, numPartitions: PARTITIONS, configEntries: retention },
-        { topic: copy, numPartitions: PARTITIONS, configEntries: retention },
-        { topic: single, numPartitions: 1, configEntries: retention },
-      ],
-      waitForLeaders: true,
-    });
+    await createTopicsReady(admin, [
+      { topic: source, numPartitions: PARTITIONS, configEntries: retention },
+      { topic: copy, numPartitions: PARTITIONS, configEntries: retention },
+      { topic: single, numPartitions: 1, configEntries: retention },
+    ]);
     generated = recording(source);
     await produceRecords(kafka, source, generated);
     dir = await mkdtemp(join(tmpdir(), 'flowsentinel-record-'));

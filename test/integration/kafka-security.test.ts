@@ -10,6 +10,7 @@ import {
   type SASLOptions,
 } from 'kafkajs';
 import { beforeAll, expect, it } from 'vitest';
+import { createTopicsReady } from '../../scripts/kafka/readiness.js';
 import { describeKafka, type LocalKafkaInfo, localKafka, uniqueKafkaName } from '../helpers/kafka.js';
 
 /** kafkajs' default socket factory, counting every socket it opens (= connection attempts). */
@@ -104,7 +105,7 @@ describeKafka(
       await admin.connect();
       const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
       try {
-        await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
+        await createTopicsReady(admin, [{ topic }]);
         await producer.connect();
         await producer.send({ topic, messages: [{ key: 'k', value: 'over tls' }] });
         const offsets = await admin.fetchTopicOffsets(topic);

@@ -1,5 +1,6 @@
 import { type Admin, type IHeaders, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTopicsReady } from '../../scripts/kafka/readiness.js';
 import { describeKafka, kafkaBrokers, uniqueKafkaName } from '../helpers/kafka.js';
 
 const COUNT = 100;
@@ -39,9 +40,7 @@ describeKafka('Kafka smoke test against a real broker', () => {
   it('round-trips 100 keyed messages with headers through a consumer group and commits to the end', async () => {
     const topic = uniqueKafkaName('smoke');
     const groupId = uniqueKafkaName('smoke-group');
-    expect(
-      await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true }),
-    ).toBe(true);
+    expect(await createTopicsReady(admin, [{ topic, numPartitions: PARTITIONS }])).toBe(true);
 
     const sent = Array.from({ length: COUNT }, (_, i) => ({
       key: `key-${i % 10}`,

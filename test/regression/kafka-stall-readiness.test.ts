@@ -6,6 +6,7 @@
  * topic must heal everything with nothing lost.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTopicsReady } from '../../scripts/kafka/readiness.js';
 import { loadConfig } from '../../src/config/index.js';
 import { runKafkaDetector } from '../../src/job/kafka.js';
 import { produceRecords } from '../../src/kafka/index.js';
@@ -120,10 +121,7 @@ describeKafka('regression: readiness and lag while outputs are stalled', () => {
       'the lag to grow by the records produced during the stall',
     );
 
-    await k.admin.createTopics({
-      topics: [{ topic: t.outputs.scores, numPartitions: 1 }],
-      waitForLeaders: true,
-    });
+    await createTopicsReady(k.admin, [{ topic: t.outputs.scores, numPartitions: 1 }]);
     await waitFor(committed, 90_000, 'everything to be committed after the stall');
     await waitFor(async () => (await get('/readyz')).status === 200, 30_000, '/readyz to recover');
     await waitFor(
