@@ -2,7 +2,8 @@
  * Does learning in fewer, larger steps cost detection quality? The built-in default (RealNVP 6×64,
  * micro-batches of 256, one 256-row step per batch, lr 0.001) against the step shapes of
  * bench/step-shape.bench.ts: (a) a 512-row step on every other batch (`training.batchSize` 512,
- * `training.maxLearnFraction` 0.5) and (b) 512-event micro-batches with one 512-row step each.
+ * `training.maxLearnFraction` 0.5) and (b) 512-event micro-batches with one 512-row step each; a15, a2
+ * and b2 are (a) or (b) at lr 0.0015 or 0.002.
  *
  * - `--part=tabular`: `evaluateTabularDetail` on every tabular set at each seed, the built-in model,
  *   training and batching; only warm-up and threshold are the tabular ones (warm-up 256, quantile 0.01 of
@@ -14,7 +15,7 @@
  * Prints tables; asserts nothing. Quality does not depend on timing, so the load does not matter.
  *
  *   npx tsx bench/step-shape-quality.bench.ts --part=tabular|demo [--data=../shared/data]
- *     [--seeds=42,1,2] [--demo-seeds=7,1,2,3,11] [--variants=default,a,b] [--events=20000]
+ *     [--seeds=42,1,2] [--demo-seeds=7,1,2,3,11] [--variants=default,a,b,a15,a2,b2] [--events=20000]
  *     [--datasets=cardio,thyroid] [--model-seeds=42]
  */
 import { readdirSync } from 'node:fs';
