@@ -117,9 +117,11 @@ say "demo --events 2000 in the image: summary printed, JSON logs on stderr"
 
 # The HEALTHCHECK command against a running demo: the demo serves /healthz on a free port, and the check
 # reads the same FLOWSENTINEL_METRICS__PORT (buildah run shares the host network with chroot isolation).
+# 50,000 events keep the demo serving for several seconds: with 5,000 the faster demo (issue 14) ended
+# about a second after its server came up, and a fresh-clone CI run saw no probe land while it served.
 port="$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
 in_image env "FLOWSENTINEL_METRICS__PORT=$port" FLOWSENTINEL_METRICS__HOST=127.0.0.1 \
-  node dist/cli/main.js demo --events 5000 --report /tmp/report.html >"$tmp/live.out" 2>"$tmp/live.err" &
+  node dist/cli/main.js demo --events 50000 --report /tmp/report.html >"$tmp/live.out" 2>"$tmp/live.err" &
 demo_pid=$!
 healthy=0
 for _ in $(seq 1 120); do
@@ -134,7 +136,7 @@ done
 say "HEALTHCHECK (${health_cmd[*]:0:2} …) exits 0 against the running demo on port $port"
 wait "$demo_pid" || fail "the demo serving the health check failed: $(tail -n 5 "$tmp/live.err")"
 demo_pid=''
-grep -Eq '^  events +5000 ' "$tmp/live.out" || fail "the live demo's summary is missing: $(cat "$tmp/live.out")"
+grep -Eq '^  events +50000 ' "$tmp/live.out" || fail "the live demo's summary is missing: $(cat "$tmp/live.out")"
 if in_image env "FLOWSENTINEL_METRICS__PORT=$port" "${health_cmd[@]}" 2>/dev/null; then
   fail "the HEALTHCHECK command passed with nothing listening on port $port"
 fi
