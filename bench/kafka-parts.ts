@@ -20,15 +20,14 @@ import { pathToFileURL } from 'node:url';
 import type { Batch, EachBatchPayload } from 'kafkajs';
 import { Observable, type Subscriber } from 'rxjs';
 import { type KafkaBroker, startKafkaBroker } from '../scripts/kafka/broker.js';
-import { createKafka, produceRecords } from '../src/kafka/index.js';
+import { createKafka } from '../src/kafka/index.js';
 import { createLogger } from '../src/logging.js';
 import { AckTracker } from '../src/streams/acks.js';
 import { CreditGate } from '../src/streams/backpressure.js';
-import { generateRecords } from '../src/streams/generator-source.js';
 import type { ScoredEvent, SourceRecord } from '../src/streams/types.js';
 import { parseBenchArgs } from './lib/args.js';
 import { CURRENT, type KafkaImpl, loadBefore } from './lib/kafka-before.js';
-import { benchConfig, createTopics, FIELDS, PARTITIONS, rawConsume, topicName } from './lib/kafka-runs.js';
+import { benchConfig, createTopics, producedInput, rawConsume, topicName } from './lib/kafka-runs.js';
 import { markdownTable, median } from './lib/stats.js';
 
 const logger = createLogger({ level: 'warn', destination: process.stderr });
@@ -167,20 +166,7 @@ async function main(): Promise<void> {
   const loaded = await loadBefore(commit);
   try {
     const kafka = createKafka(benchConfig(brokers, 'auto', 0, 4096).kafka, { logger });
-    const admin = kafka.admin();
-    await admin.connect();
-    const input = topicName('parts-in');
-    await createTopics(admin, [input]);
-    await admin.disconnect();
-    const gen = generateRecords({
-      seed: 1,
-      count: events,
-      fields: FIELDS,
-      partitions: PARTITIONS,
-      entities: 64,
-      topic: input,
-    });
-    await produceRecords(kafka, input, gen);
+    const { input } = await producedInput(kafka, 'parts-in', events);
     const batches = await fetchBatches(kafka, input, events);
     const impls = [
       { impl: loaded.impl, Session: await sessionOf(loaded.root) },

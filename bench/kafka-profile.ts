@@ -16,22 +16,11 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type KafkaBroker, startKafkaBroker } from '../scripts/kafka/broker.js';
 import { DEFAULT_PAUSE_AFTER_MS } from '../src/config/schema-run.js';
-import { createKafka, produceRecords } from '../src/kafka/index.js';
+import { createKafka } from '../src/kafka/index.js';
 import { createLogger } from '../src/logging.js';
-import { generateRecords } from '../src/streams/generator-source.js';
-import type { SourceRecord } from '../src/streams/types.js';
 import { numberArg, parseBenchArgs } from './lib/args.js';
 import { type CpuProfile, summarizeProfile } from './lib/kafka-cpu-profile.js';
-import {
-  benchConfig,
-  createTopics,
-  detectorRun,
-  FIELDS,
-  PARTITIONS,
-  replayRun,
-  type Timed,
-  topicName,
-} from './lib/kafka-runs.js';
+import { benchConfig, detectorRun, producedInput, replayRun, type Timed } from './lib/kafka-runs.js';
 import { markdownTable } from './lib/stats.js';
 
 const logger = createLogger({ level: 'warn', destination: process.stderr });
@@ -67,22 +56,7 @@ async function main(): Promise<void> {
   try {
     const config = benchConfig(brokers, 'auto', 0, 4096);
     const kafka = createKafka(config.kafka, { logger });
-    const admin = kafka.admin();
-    await admin.connect();
-    const input = topicName('in');
-    await createTopics(admin, [input]);
-    await admin.disconnect();
-    const generated: readonly SourceRecord[] = [
-      ...generateRecords({
-        seed: 1,
-        count: events,
-        fields: FIELDS,
-        partitions: PARTITIONS,
-        entities: 64,
-        topic: input,
-      }),
-    ];
-    await produceRecords(kafka, input, generated);
+    const { input, generated } = await producedInput(kafka, 'in', events);
     const maxBytes = args.values.get('max-bytes-per-partition');
     const setting = {
       pauseAfterMs: DEFAULT_PAUSE_AFTER_MS,

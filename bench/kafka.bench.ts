@@ -22,24 +22,21 @@ import { loadavg } from 'node:os';
 import { type KafkaBroker, startKafkaBroker } from '../scripts/kafka/broker.js';
 import { DEFAULT_PAUSE_AFTER_MS, DEFAULT_WRITES_IN_FLIGHT } from '../src/config/schema-run.js';
 import { InvalidOptionError } from '../src/errors.js';
-import { createKafka, produceRecords } from '../src/kafka/index.js';
+import { createKafka } from '../src/kafka/index.js';
 import { createLogger } from '../src/logging.js';
-import { generateRecords } from '../src/streams/generator-source.js';
 import type { SourceRecord } from '../src/streams/types.js';
 import { numberArg, parseBenchArgs } from './lib/args.js';
 import { CURRENT, loadBefore } from './lib/kafka-before.js';
 import {
   benchConfig,
-  createTopics,
   detectorRun,
-  FIELDS,
   type JobRun,
   latencyRun,
   PARTITIONS,
+  producedInput,
   rawConsume,
   replayRun,
   type Timed,
-  topicName,
   WARMUP_EVENTS,
 } from './lib/kafka-runs.js';
 import {
@@ -114,24 +111,9 @@ async function main(): Promise<void> {
   try {
     const base = benchConfig(brokers, backend, 0, hwm);
     const kafka = createKafka(base.kafka, { logger });
-    const admin = kafka.admin();
-    await admin.connect();
-    const input = topicName('in');
-    await createTopics(admin, [input]);
-    await admin.disconnect();
     // Generated once, before any timing: the replay path then costs the pipeline only, not the generator.
-    const generated: readonly SourceRecord[] = [
-      ...generateRecords({
-        seed: 1,
-        count: events,
-        fields: FIELDS,
-        partitions: PARTITIONS,
-        entities: 64,
-        topic: input,
-      }),
-    ];
+    const { input, generated } = await producedInput(kafka, 'in', events);
     const records = (): Iterable<SourceRecord> => generated;
-    await produceRecords(kafka, input, records());
 
     // Warm-up, not timed: the first detector run of the process pays for the JIT and tfjs kernels.
     await replayRun(base, () => generated.slice(0, Math.min(events, 20_000)), Math.min(events, 20_000));

@@ -3,7 +3,13 @@ import type { Admin } from 'kafkajs';
 import { createTopicsReady } from '../../scripts/kafka/readiness.js';
 import { type AppConfig, loadConfig } from '../../src/config/index.js';
 import { runDetectorJob } from '../../src/job/run.js';
-import { createKafka, type KafkaClient, readTopic, toReplayMessage } from '../../src/kafka/index.js';
+import {
+  createKafka,
+  type KafkaClient,
+  produceRecords,
+  readTopic,
+  toReplayMessage,
+} from '../../src/kafka/index.js';
 import { createLogger } from '../../src/logging.js';
 import { AckTracker } from '../../src/streams/acks.js';
 import { generateRecords } from '../../src/streams/generator-source.js';
@@ -84,6 +90,37 @@ export async function createTopics(
       configEntries: [{ name: 'retention.ms', value: '-1' }],
     })),
   );
+}
+
+/**
+ * A fresh input topic (`topicName(what)`, PARTITIONS partitions) holding the benches' stream: `events`
+ * generated records (seed 1, FIELDS, 64 entities), generated once before any timing and produced.
+ */
+export async function producedInput(
+  kafka: KafkaClient,
+  what: string,
+  events: number,
+): Promise<{ readonly input: string; readonly generated: readonly SourceRecord[] }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const input = topicName(what);
+  try {
+    await createTopics(admin, [input]);
+  } finally {
+    await admin.disconnect();
+  }
+  const generated = [
+    ...generateRecords({
+      seed: 1,
+      count: events,
+      fields: FIELDS,
+      partitions: PARTITIONS,
+      entities: 64,
+      topic: input,
+    }),
+  ];
+  await produceRecords(kafka, input, generated);
+  return { input, generated };
 }
 
 /**
