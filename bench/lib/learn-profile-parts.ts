@@ -44,12 +44,14 @@ const PIECES: readonly Matcher[] = [
   ['grad norm, clip, finish', at(/fused\/host-step\.ts$/, /^finish$/)],
   ['step: input check (cleanRows)', at(/fused\/plan\.ts$/, /^cleanRows$/)],
   ['step: mid-step loss + weights', at(/fused\/fused-step\.ts$/, /^lossAndWeights$/)],
-  ['step: forward kernels', at(/fused\/fused-step\.ts$/, /^(forwardAll|forwardCoupling)$/)],
-  ['step: backward kernels', at(/fused\/fused-step\.ts$/, /^(backwardAll|backwardCoupling)$/)],
-  ['step: constants, pack (tidy, concat)', at(/fused\/fused-step\.ts$/)],
+  ['step: forward kernels', at(/fused\/(fused|raw)-step\.ts$/, /^(forwardAll|forwardCoupling)$/)],
+  ['step: backward kernels', at(/fused\/(fused|raw)-step\.ts$/, /^(backwardAll|backwardCoupling|transpose)$/)],
+  // Named frames only: anonymous callbacks (a forward pass's `forEach`) belong to the function around them.
+  ['step: constants, pack, readbacks', at(/fused\/(fused|raw)-step\.ts$/, /./)],
   ['step: launch + packed readback + dispose', at(/flow\/trainer\.ts$/, /^(step|launch|finish|begin)$/)],
   ['upload minibatch tensor + dispose', at(/flow\/trainer\.ts$/, /^stepRows$/)],
-  ['scoring kernels (raw wasm)', at(/fused\/raw-score\.ts$/)],
+  // Only the entry: the step's raw pass (raw-step.ts) runs its kernels through raw-score.ts's `Pass`.
+  ['scoring kernels (raw wasm)', at(/fused\/raw-score\.ts$/, /^rawScore$/)],
   ['scoring: input check, floor', at(/fused\/(fused-model|plan)\.ts$/, /^(cleanRows|floor)$/)],
   ['reservoir offer/sample', at(/detector\/reservoir\.ts$/)],
   ['minibatch pick', at(/detector\/online-detector\.ts$/, /^(minibatch|pickRows)$/)],
