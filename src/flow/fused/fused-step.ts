@@ -270,16 +270,22 @@ export function fusedGradients(model: FusedModel): GradientSource {
   };
   // On wasm the step runs its kernels directly from the host rows (raw-step.ts, same bits); `host` is
   // defined only there, so other backends take `launch` with the tfjs ops.
+  // The raw step's packed readback, reused like `buffer`: `unpack` reads it within the same `finish`.
+  let packed: Float32Array | undefined;
+  const packedOf = (size: number): Float32Array => {
+    if (packed?.length !== size) packed = new Float32Array(size);
+    return packed;
+  };
   const onHost = (values: Float32Array, n: number): Float32Array => {
     model.refresh();
     const k = constants(n);
-    const raw = rawLossAndGradients(model, values, n, k, lossAndWeights);
+    const raw = rawLossAndGradients(model, values, n, k, lossAndWeights, packedOf);
     if (raw !== undefined) return raw;
-    const packed = tf.tidy(() => lossAndGradients(model, tf.tensor2d(values, [n, model.plan.dim]), k));
+    const t = tf.tidy(() => lossAndGradients(model, tf.tensor2d(values, [n, model.plan.dim]), k));
     try {
-      return packed.dataSync() as Float32Array;
+      return t.dataSync() as Float32Array;
     } finally {
-      packed.dispose();
+      t.dispose();
     }
   };
   return {

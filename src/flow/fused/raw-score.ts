@@ -20,6 +20,8 @@ export interface Info {
 interface WasmBackend {
   write(values: Float32Array, shape: number[], dtype: 'float32'): object;
   readSync(dataId: object): Float32Array;
+  /** A view of `info`'s data in the wasm heap (valid until the heap grows or the data is freed). */
+  typedArrayFromHeap(info: Info): Float32Array;
   disposeData(dataId: object, force?: boolean): boolean;
 }
 
@@ -63,7 +65,6 @@ const KERNELS = [
   'Step',
   'Sum',
   'Transpose',
-  'Concat',
 ] as const;
 type KernelName = (typeof KERNELS)[number];
 
@@ -113,6 +114,13 @@ export class Pass {
   /** `data` read back (a copy). */
   read(x: Info): Float32Array {
     return this.backend.readSync(x.dataId);
+  }
+
+  /** Copies `x`'s data into `out` from `offset`; returns the offset after it. */
+  readInto(x: Info, out: Float32Array, offset: number): number {
+    const view = this.backend.typedArrayFromHeap(x);
+    out.set(view, offset);
+    return offset + view.length;
   }
 
   run(name: KernelName, inputs: object, attrs?: object): Info {

@@ -138,7 +138,8 @@ export type LossAndWeights = (
 /**
  * `[loss, folded gradients…]` of the mean NLL of the `n` row-major rows of `values` under the folded
  * model (refreshed by the caller), as fused-step.ts's `lossAndGradients` computes and reads back; or
- * undefined when the backend is not wasm (then use the tfjs ops).
+ * undefined when the backend is not wasm (then use the tfjs ops). The gradients are copied from the
+ * wasm heap into `out(size)` (the tfjs path's concat and readback, without their two copies).
  */
 export function rawLossAndGradients(
   model: FusedModel,
@@ -146,6 +147,7 @@ export function rawLossAndGradients(
   n: number,
   k: RawStepConstants,
   lossAndWeights: LossAndWeights,
+  out: (size: number) => Float32Array,
 ): Float32Array | undefined {
   const kernels = wasmKernels();
   if (kernels === undefined) return undefined;
@@ -165,9 +167,13 @@ export function rawLossAndGradients(
     );
     const gz = p.run('Multiply', { a: h, b: mn });
     const grads = backwardAll(p, model, saved, { gz, gS, weightSum }, k);
-    const flat = grads.map((g) => ({ ...g, shape: [g.shape.reduce((a, b) => a * b, 1)] }));
-    const packed = p.run('Concat', [p.input(Float32Array.of(loss), [1]), ...flat], { axis: 0 });
-    return p.read(packed);
+    const size = grads.reduce((acc, g) => acc + g.shape.reduce((a, b) => a * b, 1), 1);
+    const packed = out(size);
+    // `tf.tensor1d([loss])`: the loss rounded to float32.
+    packed[0] = loss;
+    let at = 1;
+    for (const g of grads) at = p.readInto(g, packed, at);
+    return packed;
   } finally {
     p.free();
   }
