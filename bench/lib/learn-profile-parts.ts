@@ -45,11 +45,18 @@ const PIECES: readonly Matcher[] = [
   ['step: input check (cleanRows)', at(/fused\/plan\.ts$/, /^cleanRows$/)],
   ['step: mid-step loss + weights', at(/fused\/fused-step\.ts$/, /^lossAndWeights$/)],
   ['step: forward kernels', at(/fused\/(fused|raw)-step\.ts$/, /^(forwardAll|forwardCoupling)$/)],
-  ['step: backward kernels', at(/fused\/(fused|raw)-step\.ts$/, /^(backwardAll|backwardCoupling|transpose)$/)],
+  [
+    'step: backward kernels',
+    at(/fused\/(fused|raw)-step\.ts$/, /^(backwardAll|backwardCoupling|transpose)$/),
+  ],
   // Named frames only: anonymous callbacks (a forward pass's `forEach`) belong to the function around them.
   ['step: constants, pack, readbacks', at(/fused\/(fused|raw)-step\.ts$/, /./)],
-  ['step: launch + packed readback + dispose', at(/flow\/trainer\.ts$/, /^(step|launch|finish|begin)$/)],
-  ['upload minibatch tensor + dispose', at(/flow\/trainer\.ts$/, /^stepRows$/)],
+  // `finish` includes the inlined gradient norm and clip factor (HostStepper.finish).
+  [
+    'step: trainer (checks, readback, finish: gradient norm, clip)',
+    at(/flow\/trainer\.ts$/, /^(step|stepOnHost|launch|finish|begin)$/),
+  ],
+  ['step: stepRows (the minibatch tensor, where one is made)', at(/flow\/trainer\.ts$/, /^stepRows$/)],
   // Only the entry: the step's raw pass (raw-step.ts) runs its kernels through raw-score.ts's `Pass`.
   ['scoring kernels (raw wasm)', at(/fused\/raw-score\.ts$/, /^rawScore$/)],
   ['scoring: input check, floor', at(/fused\/(fused-model|plan)\.ts$/, /^(cleanRows|floor)$/)],
