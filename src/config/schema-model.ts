@@ -1,7 +1,7 @@
 /** Config sections of the data and the model: features, model, training, standardiser, threshold, batching. */
 import { z } from 'zod';
 import { DEFAULT_CLIP_NORM, DEFAULT_WEIGHT_DECAY } from '../core/training-defaults.js';
-import { MODEL_ENGINES, MODEL_TYPES } from './enums.js';
+import { MIXTURE_MARGINALS, MODEL_ENGINES, MODEL_TYPES } from './enums.js';
 import { int, nonEmpty } from './schema-common.js';
 import { adaptiveOptionProblems } from './threshold-rules.js';
 
@@ -38,6 +38,17 @@ export const modelSchema = z.strictObject({
   bound: z.number().positive().default(5),
   /** Mixture components (mixture-cdf). */
   components: int(1, 256).default(8),
+  /**
+   * The mixture components' family (mixture-cdf, mixture-coupling): `gaussian` (far-tail −log p ≈ t²/2 per
+   * feature) or `logistic` (≈ |t|: heavier tails, so one extreme feature outweighs the others less).
+   * Absent means `gaussian`.
+   */
+  marginal: z
+    .enum(MIXTURE_MARGINALS, {
+      error: (issue) =>
+        `model.marginal must be one of ${MIXTURE_MARGINALS.map((m) => `"${m}"`).join(', ')} (the mixture-CDF components' family), got ${JSON.stringify(issue.input)}`,
+    })
+    .optional(),
   /** Seed of weight initialisation and sampling. */
   seed: int(0).default(42),
   /**
