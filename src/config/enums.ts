@@ -14,6 +14,9 @@ export type SuppressionMode = (typeof SUPPRESSION_MODES)[number];
 /** Compute backends, as in `src/flow/backend.ts` (kept literal here so config loads without tfjs). */
 export const CONFIG_BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow'] as const;
 export const MODEL_TYPES = ['realnvp', 'maf', 'spline', 'mixture-cdf', 'mixture-coupling'] as const;
+
+/** `model.marginal`: the mixture-CDF components' family. */
+export const MIXTURE_MARGINALS = ['gaussian', 'logistic'] as const;
 /** Flow engines, as in `src/flow/fused/engine.ts` (literal here so config loads without tfjs). */
 export const MODEL_ENGINES = ['fused', 'autodiff'] as const;
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;

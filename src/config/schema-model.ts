@@ -1,7 +1,7 @@
 /** Config sections of the data and the model: features, model, training, standardiser, threshold, batching. */
 import { z } from 'zod';
 import { DEFAULT_CLIP_NORM, DEFAULT_WEIGHT_DECAY } from '../core/training-defaults.js';
-import { MODEL_ENGINES, MODEL_TYPES } from './enums.js';
+import { MIXTURE_MARGINALS, MODEL_ENGINES, MODEL_TYPES } from './enums.js';
 import { int, nonEmpty } from './schema-common.js';
 import { adaptiveOptionProblems } from './threshold-rules.js';
 
@@ -26,26 +26,43 @@ export const featuresSchema = z
     });
   });
 
-export const modelSchema = z.strictObject({
-  type: z.enum(MODEL_TYPES).default('realnvp'),
-  /** Flow layers (coupling/autoregressive blocks). */
-  layers: int(1, 64).default(6),
-  /** Hidden units of each conditioner network. */
-  hidden: int(1, 4096).default(64),
-  /** Spline bins (spline). */
-  bins: int(2, 256).default(8),
-  /** Spline tail bound B: the spline acts on [−B, B], identity outside (standardised units). */
-  bound: z.number().positive().default(5),
-  /** Mixture components (mixture-cdf). */
-  components: int(1, 256).default(8),
-  /** Seed of weight initialisation and sampling. */
-  seed: int(0).default(42),
-  /**
-   * Training and scoring path: `fused` (host optimizer; folded weights, fused kernels and a hand-written
-   * backward pass for supported flows) or `autodiff` (the tfjs autodiff reference path).
-   */
-  engine: z.enum(MODEL_ENGINES).default('fused'),
-});
+export const modelSchema = z
+  .strictObject({
+    type: z.enum(MODEL_TYPES).default('realnvp'),
+    /** Flow layers (coupling/autoregressive blocks). */
+    layers: int(1, 64).default(6),
+    /** Hidden units of each conditioner network. */
+    hidden: int(1, 4096).default(64),
+    /** Spline bins (spline). */
+    bins: int(2, 256).default(8),
+    /** Spline tail bound B: the spline acts on [−B, B], identity outside (standardised units). */
+    bound: z.number().positive().default(5),
+    /** Mixture components (mixture-cdf). */
+    components: int(1, 256).default(8),
+    /**
+     * The mixture components' family (mixture-cdf, mixture-coupling): `gaussian` (far-tail −log p ≈ t²/2 per
+     * feature) or `logistic` (≈ |t|: heavier tails, so one extreme feature outweighs the others less).
+     * Absent means `gaussian`.
+     */
+    marginal: z.enum(MIXTURE_MARGINALS).optional(),
+    /** Seed of weight initialisation and sampling. */
+    seed: int(0).default(42),
+    /**
+     * Training and scoring path: `fused` (host optimizer; folded weights, fused kernels and a hand-written
+     * backward pass for supported flows) or `autodiff` (the tfjs autodiff reference path).
+     */
+    engine: z.enum(MODEL_ENGINES).default('fused'),
+  })
+  .superRefine((m, ctx) => {
+    if (m.marginal !== undefined && m.type !== 'mixture-cdf' && m.type !== 'mixture-coupling') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['marginal'],
+        message: `applies to model.type mixture-cdf and mixture-coupling only (type is ${m.type}); remove it or change the type`,
+        params: { allowed: 'absent unless model.type is mixture-cdf or mixture-coupling' },
+      });
+    }
+  });
 
 export const trainingSchema = z
   .strictObject({

@@ -73,12 +73,19 @@ export function buildModel(model: AppConfig['model'], dim: number): NormalizingF
       });
     case 'mixture-cdf':
       return new NormalizingFlow(new Logistic({ dim }), [
-        new MixtureCdf({ dim, components: model.components, output: 'logit', rng: createRng(model.seed) }),
+        new MixtureCdf({
+          dim,
+          components: model.components,
+          family: model.marginal,
+          output: 'logit',
+          rng: createRng(model.seed),
+        }),
       ]);
     case 'mixture-coupling':
       return marginalCouplingFlow({
         dim,
         components: model.components,
+        family: model.marginal,
         layers: model.layers,
         hidden: model.hidden,
         seed: model.seed,

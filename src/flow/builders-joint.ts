@@ -11,7 +11,7 @@ import {
 import { NormalizingFlow } from './normalizing-flow.js';
 import { Logistic } from './priors/logistic.js';
 import { AffineCoupling, DEFAULT_AFFINE_CLAMP } from './transforms/affine-coupling.js';
-import { MixtureCdf } from './transforms/mixture-cdf.js';
+import { MixtureCdf, type MixtureFamily } from './transforms/mixture-cdf.js';
 import { Permutation } from './transforms/permutation.js';
 import type { Bijector } from './types.js';
 
@@ -21,6 +21,8 @@ export interface MarginalCouplingOptions {
   readonly dim: number;
   /** Gaussian components of the per-feature mixture CDF (the marginal layer). Default 8. */
   readonly components?: number;
+  /** The marginal layer's component family (`MixtureCdfOptions.family`). Default 'gaussian'. */
+  readonly family?: MixtureFamily;
   /** Affine couplings after the marginal layer (0 = marginals only). Default 4. */
   readonly layers?: number;
   /** Conditioner hidden widths; a number n means [n, n]. Default 64. */
@@ -71,7 +73,7 @@ export function marginalCouplingFlow(o: MarginalCouplingOptions): NormalizingFlo
   const rng = createRng(seed);
   const flows: Bijector[] = [];
   try {
-    flows.push(new MixtureCdf({ dim, components, output: 'logit', rng }));
+    flows.push(new MixtureCdf({ dim, components, family: o.family, output: 'logit', rng }));
     for (let i = 0; i < layers; i++) {
       if (dim >= 3 && i % 2 === 0 && i > 0) {
         flows.push(new Permutation({ perm: shuffled(dim, () => rng.uniform()) }));

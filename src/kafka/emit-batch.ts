@@ -25,8 +25,9 @@ export interface BatchTarget {
  * and pauses fetching only when that wait runs out. kafkajs's `isRunning`/`isStale` only change across
  * an await (flowsentinel never `seek`s), so they are checked after waits. Offsets rise within a batch, so
  * only the records before the first new one (re-deliveries after a rejoin) have their offset parsed.
- * Offsets are resolved, and `lastEmitted` updated, before a wait and at the end, not per record: kafkajs
- * then fetches from the same position, and nothing reads `lastEmitted` before an await.
+ * Offsets are resolved, `lastEmitted` updated and `observer.emitted` told, before a wait and at the end,
+ * not per record: kafkajs then fetches from the same position, and nothing reads `lastEmitted` or the
+ * emitted count (metrics scrapes) before an await.
  */
 export async function emitBatch(payload: EachBatchPayload, t: BatchTarget): Promise<void> {
   const { batch, resolveOffset, heartbeat } = payload;
@@ -40,11 +41,14 @@ export async function emitBatch(payload: EachBatchPayload, t: BatchTarget): Prom
   let lastEmittedAt = -1; // index of the last emitted message
   let stoppedAt = -1; // index of the message the loop stopped on after looking at it
   let emitted = 0;
+  let reported = 0; // emitted records already told to observer.emitted
   const settle = (): void => {
     if (done === settled) return;
     resolveOffset(messages[done - 1]!.offset);
     if (lastEmittedAt >= settled) t.lastEmitted.set(k, BigInt(messages[lastEmittedAt]!.offset));
     settled = done;
+    if (emitted > reported) t.settings.observer?.emitted?.({ topic, partition, records: emitted - reported });
+    reported = emitted;
   };
   const running = live();
   for (const message of messages) {

@@ -52,6 +52,7 @@ export {
 } from './sinks.js';
 export { KafkaSource } from './source.js';
 export type {
+  EmittedRun,
   FetchedBatch,
   KafkaSourceObserver,
   KafkaSourceOptions,

@@ -28,6 +28,12 @@ export interface KafkaSourceObserver {
   resumed?(): void;
   /** Offsets committed (next offset to consume per partition). */
   committed?(positions: readonly CommitPosition[]): void;
+  /**
+   * Records of a partition were handed to the pipeline: one call per run of records emitted without an
+   * await in between (a fetched batch is one run, or several when it waits for credit), made before the
+   * source awaits anything, so no other task ever sees this count behind what the pipeline received.
+   */
+  emitted?(event: EmittedRun): void;
   /** After each fetched batch of a partition was handed on (or cut short by backpressure). */
   fetched?(event: FetchedBatch): void;
   /**
@@ -36,6 +42,14 @@ export interface KafkaSourceObserver {
    * stalled too, so the lag keeps growing when records arrive and nothing is read.
    */
   lag?(event: { readonly topic: string; readonly partition: number; readonly lag: number }): void;
+}
+
+/** One run of records handed to the pipeline, as `KafkaSourceObserver.emitted` sees it. */
+export interface EmittedRun {
+  readonly topic: string;
+  readonly partition: number;
+  /** Records emitted in this run (≥ 1; re-deliveries after a rejoin are skipped, not counted). */
+  readonly records: number;
 }
 
 /** One fetched batch of a partition, as `KafkaSourceObserver.fetched` sees it. */

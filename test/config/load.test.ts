@@ -127,6 +127,32 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('takes model.marginal for mixture models only, absent by default (Gaussian components)', () => {
+    const mixture = {
+      ...minimal,
+      model: { type: 'mixture-coupling' as const, marginal: 'logistic' as const },
+    };
+    expect(loadConfig({ env: {}, overrides: mixture }).model.marginal).toBe('logistic');
+    expect(loadConfig({ env: {}, overrides: minimal }).model.marginal).toBeUndefined();
+    const unknown = configError(() =>
+      loadConfig({
+        env: {},
+        overrides: { ...minimal, model: { ...mixture.model, marginal: 'cauchy' as never } },
+      }),
+    );
+    expect(unknown.context.problems).toEqual([
+      'model.marginal: is not an allowed value (got "cauchy"; allowed: one of gaussian, logistic) [from flag]',
+    ]);
+    const misplaced = configError(() =>
+      loadConfig({ env: {}, overrides: { ...minimal, model: { marginal: 'logistic' } } }),
+    );
+    expect(misplaced.context.problems).toEqual([
+      expect.stringMatching(
+        /^model\.marginal: applies to model\.type mixture-cdf and mixture-coupling only \(type is realnvp\); remove it or change the type \(got "logistic"/,
+      ),
+    ]);
+  });
+
   it('never prints secrets in errors', () => {
     const err = configError(() =>
       loadConfig({

@@ -7,7 +7,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyedModelObserver } from '../../src/core/detector.js';
 import { CheckpointError } from '../../src/detector/checkpoint-files.js';
 import type { OnlineDetectorState } from '../../src/detector/detector-state.js';
@@ -60,6 +60,16 @@ function gatedWrites(): {
   };
 }
 
+/**
+ * Waits until `holds()`, checking after every event-loop turn. No deadline of its own (the test's timeout
+ * is the limit): `vi.waitFor` gives up after 1 s of wall clock, and what it waited for here is CPU work
+ * (scoring a batch, building key models: ~300 ms at load average 13 on 2 cores), so a busier machine would
+ * fail the wait, not the behaviour.
+ */
+async function until(holds: () => boolean): Promise<void> {
+  while (!holds()) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 /** Lets queued promise callbacks and I/O callbacks run, `turns` event-loop turns (no wall-clock wait). */
 async function turns(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -77,7 +87,7 @@ describe('SaveQueue', () => {
     const enqueued = q.enqueue('c', fakeState).then(() => {
       third = true;
     });
-    await vi.waitFor(() => expect(g.counts.started).toBe(1));
+    await until(() => g.counts.started === 1);
     await turns(20);
     expect(third).toBe(false); // 'a' is still being written: no room for a third state
     g.release();
@@ -99,7 +109,7 @@ describe('SaveQueue', () => {
     const waiting = q.waitFor('a').then(() => {
       written = true;
     });
-    await vi.waitFor(() => expect(g.counts.started).toBe(1));
+    await until(() => g.counts.started === 1);
     await turns(20);
     expect(written).toBe(false);
     g.release();
@@ -159,8 +169,8 @@ describe('KeyedDetector with background saves', () => {
       done = true;
       return r;
     });
-    await vi.waitFor(() => expect(det.pendingSaves).toBe(2));
-    await vi.waitFor(() => expect(g.counts.started).toBe(1)); // the first write is blocked in the gate
+    await until(() => det.pendingSaves === 2);
+    await until(() => g.counts.started === 1); // the first write is blocked in the gate
     await turns(50);
     expect(done).toBe(false);
     expect(det.pendingSaves).toBe(2);

@@ -29,6 +29,8 @@ interface Run {
   readonly resolved: string[];
   readonly lastEmitted: Map<string, bigint>;
   readonly lags: number[];
+  /** `observer.emitted` calls: records per run, each with how many records were emitted at the call. */
+  readonly runs: { records: number; atEmitted: number }[];
   readonly fetchPauses: number;
 }
 
@@ -48,6 +50,7 @@ async function run(
   const emitted: string[] = [];
   const resolved: string[] = [];
   const lags: number[] = [];
+  const runs: Run['runs'] = [];
   const lastEmitted = o.lastEmitted ?? new Map<string, bigint>();
   let fetchPauses = 0;
   const target: BatchTarget = {
@@ -56,7 +59,13 @@ async function run(
       pauseAfterMs: o.pauseAfterMs ?? 0,
       heartbeatIntervalMs: 3000,
       scheduler: undefined,
-      observer: { fetched: ({ lag }) => lags.push(lag) },
+      observer: {
+        fetched: ({ lag }) => lags.push(lag),
+        emitted: ({ topic, partition, records }) => {
+          expect({ topic, partition }).toEqual({ topic: 'in', partition: 2 });
+          runs.push({ records, atEmitted: emitted.length });
+        },
+      },
     },
     signal: new AbortController().signal,
     lastEmitted,
@@ -82,7 +91,7 @@ async function run(
     isStale: () => false,
   } as unknown as EachBatchPayload;
   await emitBatch(payload, target);
-  return { emitted, resolved, lastEmitted, lags, fetchPauses };
+  return { emitted, resolved, lastEmitted, lags, runs, fetchPauses };
 }
 
 describe('emitBatch (the Kafka source per record)', () => {
@@ -93,6 +102,7 @@ describe('emitBatch (the Kafka source per record)', () => {
     expect(r.resolved).toEqual(['103']);
     expect(r.lastEmitted.get(KEY)).toBe(103n);
     expect(r.lags).toEqual([110 - 104]);
+    expect(r.runs).toEqual([{ records: 4, atEmitted: 4 }]);
     expect(records[1]).toEqual({
       topic: 'in',
       partition: 2,
@@ -110,6 +120,7 @@ describe('emitBatch (the Kafka source per record)', () => {
     expect(r.emitted).toEqual(['102', '103']);
     expect(r.resolved).toEqual(['103']);
     expect(r.lastEmitted.get(KEY)).toBe(103n);
+    expect(r.runs).toEqual([{ records: 2, atEmitted: 2 }]);
   });
 
   it('a batch of re-deliveries only emits nothing and keeps the last emitted offset', async () => {
@@ -119,6 +130,7 @@ describe('emitBatch (the Kafka source per record)', () => {
     expect(r.resolved).toEqual(['101']);
     expect(r.lastEmitted.get(KEY)).toBe(105n);
     expect(r.lags).toEqual([110 - 102]);
+    expect(r.runs).toEqual([]);
   });
 
   it('out of credit past pauseAfterMs: resolves what it handed on, pauses fetching, reports lag from the next record', async () => {
@@ -128,6 +140,7 @@ describe('emitBatch (the Kafka source per record)', () => {
     expect(r.fetchPauses).toBe(1);
     expect(r.lastEmitted.get(KEY)).toBe(101n);
     expect(r.lags).toEqual([110 - 102]);
+    expect(r.runs).toEqual([{ records: 2, atEmitted: 2 }]);
   });
 
   it('waits in the batch while the pipeline gives credits back, resolving before each wait', async () => {
@@ -141,6 +154,12 @@ describe('emitBatch (the Kafka source per record)', () => {
     });
     expect(r.emitted).toEqual(['100', '101', '102', '103', '104']);
     expect(r.resolved).toEqual(['101', '103', '104']);
+    // Told before each wait, not at the end of the batch: a metrics scrape during a wait sees them.
+    expect(r.runs).toEqual([
+      { records: 2, atEmitted: 2 },
+      { records: 2, atEmitted: 4 },
+      { records: 1, atEmitted: 5 },
+    ]);
     expect(r.fetchPauses).toBe(0);
     expect(r.lastEmitted.get(KEY)).toBe(104n);
   });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import type { Admin } from 'kafkajs';
+import { VirtualTimeScheduler } from 'rxjs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTopicsReady } from '../../scripts/kafka/readiness.js';
 import { registerKafkaCommands } from '../../src/cli/commands/index.js';
@@ -164,11 +165,31 @@ describeKafka('record a topic and replay it into another', () => {
       stoppedBy: 'max',
     });
     expect(await readLines(capped)).toHaveLength(100);
-    const idle = join(dir, 'idle.jsonl');
-    expect(await recordTopic({ kafka, topic: source, out: idle, untilIdleMs: 1000 })).toEqual({
-      records: COUNT,
-      stoppedBy: 'idle',
+    // Idle time is virtual: it passes only once every record is in. With the real clock a busy machine
+    // could spend the 1 s between the group join and the first fetch, and the recording would stop early.
+    const clock = new VirtualTimeScheduler();
+    let allIn: () => void = () => undefined;
+    const read = new Promise<void>((resolve) => {
+      allIn = resolve;
     });
+    const recording = recordTopic({
+      kafka,
+      topic: source,
+      out: join(dir, 'idle.jsonl'),
+      untilIdleMs: 1000,
+      scheduler: clock,
+      onProgress: (n) => {
+        if (n >= COUNT) allIn();
+      },
+    });
+    await Promise.race([
+      read,
+      recording.then((r) => {
+        throw new Error(`the recording stopped before every record was read: ${JSON.stringify(r)}`);
+      }),
+    ]);
+    clock.flush(); // 1 s passes without a record
+    expect(await recording).toEqual({ records: COUNT, stoppedBy: 'idle' });
   });
 
   it('refuses what cannot work, with errors saying why', async () => {

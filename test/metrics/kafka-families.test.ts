@@ -30,7 +30,7 @@ describe('Kafka consumer metric families', () => {
     expect(await samples(registry, 'flowsentinel_kafka_consumer_lag_records')).toEqual({});
   });
 
-  it('follow fetched batches, assignments, commits, rebalances and pauses', async () => {
+  it('follow emitted runs, fetched batches, assignments, commits, rebalances and pauses', async () => {
     const registry = new Registry();
     const m = createKafkaConsumerMetrics(registry, ['a', 'b']);
     const observer = kafkaMetricsObserver(m, ['a', 'b']);
@@ -42,9 +42,13 @@ describe('Kafka consumer metric families', () => {
       ],
       revoked: [],
     });
+    observer.emitted?.({ topic: 'a', partition: 0, records: 60 });
+    observer.emitted?.({ topic: 'a', partition: 0, records: 40 });
     observer.fetched?.({ topic: 'a', partition: 0, emitted: 100, lag: 900 });
     observer.fetched?.({ topic: 'a', partition: 1, emitted: 0, lag: 5 });
+    observer.emitted?.({ topic: 'a', partition: 0, records: 50 });
     observer.fetched?.({ topic: 'a', partition: 0, emitted: 50, lag: 850 });
+    observer.emitted?.({ topic: 'b', partition: 0, records: 7 });
     observer.fetched?.({ topic: 'b', partition: 0, emitted: 7, lag: 0 });
     observer.committed?.([]);
     observer.committed?.([]);

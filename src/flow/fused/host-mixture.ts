@@ -4,11 +4,14 @@
  *   log z = LSE_k(log π_k + log Φ(t_k)),  log(1 − z) = LSE_k(log π_k + log Φ(−t_k)),
  *   log p = LSE_k(log π_k − σ_k − t_k²/2 − ½ log 2π),
  *   y = log z − log(1 − z),  log|dy/dx| = log p − log z − log(1 − z),
- * and the hand-written backward pass of the same expressions.
+ * and the hand-written backward pass of the same expressions. Logistic components (`plan.family`) have
+ * log σ(±t_k) for log Φ(±t_k) and log σ(t_k) + log σ(−t_k) − σ_k for the Gaussian log-density
+ * (host-mixture-logistic.ts).
  */
 import { HALF_LOG_2PI } from '../priors/prior-common.js';
 import { MAX_ABS_LOG_SCALE } from '../transforms/mixture-cdf.js';
 import { linearElement, logSpaceElement } from './host-mixture-element.js';
+import { logisticElement } from './host-mixture-logistic.js';
 import type { MixtureSaved, MixtureWeights } from './host-mixture-types.js';
 import type { MixturePlan } from './host-plan.js';
 
@@ -48,7 +51,7 @@ export function foldMixture(
     dim,
     logW,
     pi: logW.map(Math.exp),
-    dens: logW.map((v, q) => Math.exp(v - ls[q]! - HALF_LOG_2PI)),
+    dens: logW.map((v, q) => Math.exp(v - ls[q]! - (plan.family === 'logistic' ? 0 : HALF_LOG_2PI))),
     mu: Float64Array.from(means),
     ls,
     inv: ls.map((v) => Math.exp(-v)),
@@ -56,7 +59,7 @@ export function foldMixture(
   };
 }
 
-/** Scratch of `mixtureForward`: 4K per-component values, or 3K log terms and 6 for the log Φ pair. */
+/** Scratch of `mixtureForward`: 4K per-component values, or 3K log terms and 6 for the log Φ pair (+3 logistic). */
 export function mixtureScratch(k: number): Float64Array {
   return new Float64Array(4 * k + 8);
 }
@@ -77,12 +80,16 @@ export function mixtureForward(
   const k = w.plan.components;
   const out = scratch.subarray(scratch.length - 2);
   const sc = scratch.subarray(0, scratch.length - 2);
+  const logistic = w.plan.family === 'logistic';
   for (let i = 0; i < rows; i++) {
     let det = 0;
     for (let j = 0; j < d; j++) {
       const x = h[i * d + j]!;
       const at = (i * d + j) * k;
-      if (!linearElement(w, j * k, x, out, sc, saved, at)) logSpaceElement(w, j * k, x, out, sc, saved, at);
+      if (logistic) logisticElement(w, j * k, x, out, sc, saved, at);
+      else if (!linearElement(w, j * k, x, out, sc, saved, at)) {
+        logSpaceElement(w, j * k, x, out, sc, saved, at);
+      }
       h[i * d + j] = out[0]!;
       det += out[1]!;
     }
@@ -111,6 +118,7 @@ export function mixtureBackward(
 ): void {
   const d = w.dim;
   const k = w.plan.components;
+  const logistic = w.plan.family === 'logistic';
   // dL/dlog π accumulates into g.logits and is turned into dL/dlogits at the end.
   for (let i = 0; i < rows; i++) {
     const gd = gdet[i]!;
@@ -124,7 +132,9 @@ export function mixtureBackward(
         const p = j * k + c;
         const t = s.t[at]!;
         const rD = s.rD[at]!;
-        const gt = gZ * s.cZ[at]! + gS * s.cS[at]! - gd * rD * t;
+        // d/dt of the component's log-density in t: −t (Gaussian), σ(−t) − σ(t) = −tanh(t/2) (logistic).
+        const densSlope = logistic ? -Math.tanh(0.5 * t) : -t;
+        const gt = gZ * s.cZ[at]! + gS * s.cS[at]! + gd * rD * densSlope;
         g.logits[p] = g.logits[p]! + gZ * s.rZ[at]! + gS * s.rS[at]! + gd * rD;
         g.logScales[p] = g.logScales[p]! - gd * rD - gt * t;
         g.means[p] = g.means[p]! - gt * w.inv[p]!;

@@ -8,13 +8,15 @@
 import type { NormalizingFlow } from '../normalizing-flow.js';
 import { Logistic } from '../priors/logistic.js';
 import { StandardNormal } from '../priors/standard-normal.js';
-import { MixtureCdf } from '../transforms/mixture-cdf.js';
+import { MixtureCdf, type MixtureFamily } from '../transforms/mixture-cdf.js';
 import type { Bijector } from '../types.js';
 import { type LayerPlan, layerPlanFor } from './plan.js';
 
-/** A per-feature Gaussian-mixture CDF in logit output; variables `logits`, `means`, `logScales`, `[dim, K]`. */
+/** A per-feature mixture CDF in logit output; variables `logits`, `means`, `logScales`, `[dim, K]`. */
 export interface MixturePlan {
   readonly kind: 'mixture';
+  /** Gaussian or logistic components. */
+  readonly family: MixtureFamily;
   /** Index of `logits` in `flow.trainableVariables()`; `means` and `logScales` follow. */
   readonly firstVar: number;
   /** Components per feature, K. */
@@ -33,7 +35,8 @@ export interface HostPlan {
 
 function hostLayerPlan(f: Bijector, firstVar: number): HostLayerPlan | undefined {
   if (f instanceof MixtureCdf) {
-    return f.output === 'logit' ? { kind: 'mixture', firstVar, components: f.components } : undefined;
+    if (f.output !== 'logit') return undefined;
+    return { kind: 'mixture', family: f.family, firstVar, components: f.components };
   }
   return layerPlanFor(f, firstVar);
 }

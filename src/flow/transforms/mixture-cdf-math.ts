@@ -1,14 +1,19 @@
 /**
  * Numerics of `MixtureCdf`: the per-column mixture CDF in log space and its inverse by bisection.
- * All tensors are float32; `[n, d]` data against `[d, K]` parameters.
+ * All tensors are float32; `[n, d]` data against `[d, K]` parameters. Components are Gaussian (Φ, φ) or
+ * logistic (σ, σ(t)·σ(−t)), `MixtureParams.family`.
  */
 import { logNormalCdfPair } from '../special.js';
 import * as tf from '../tf.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
-/** Mixture parameters, each `[d, K]`: normalised log-weights, means and log-scales. */
+/** The components' family: Gaussian tails (−log p ≈ t²/2) or logistic ones (≈ |t|). */
+export type MixtureFamily = 'gaussian' | 'logistic';
+
+/** Mixture parameters, each `[d, K]`: normalised log-weights, means and log-scales; and their family. */
 export interface MixtureParams {
+  readonly family: MixtureFamily;
   readonly logWeights: tf.Tensor2D;
   readonly means: tf.Tensor2D;
   readonly logScales: tf.Tensor2D;
@@ -26,9 +31,18 @@ function standardize(x: tf.Tensor2D, p: MixtureParams): tf.Tensor3D {
   return tf.mul(tf.sub(tf.expandDims(x, 2), p.means), tf.exp(tf.neg(p.logScales))) as tf.Tensor3D;
 }
 
-/** log F(x) and log(1 − F(x)) as log-sum-exps over components of log π + log Φ(±t). */
+/**
+ * log σ(t) and log σ(−t) as min(±t, 0) − softplus(−|t|), finite for every finite t (the Logistic prior's
+ * form); their sum is the logistic component's log-density in t.
+ */
+function logSigmoidPair(t: tf.Tensor): { logCdf: tf.Tensor; logSf: tf.Tensor } {
+  const sp = tf.softplus(tf.neg(tf.abs(t)));
+  return { logCdf: tf.sub(tf.minimum(t, 0), sp), logSf: tf.sub(tf.minimum(tf.neg(t), 0), sp) };
+}
+
+/** log F(x) and log(1 − F(x)) as log-sum-exps over components of log π + log Φ(±t) (or log σ(±t)). */
 function logCdfPair(t: tf.Tensor3D, p: MixtureParams): [tf.Tensor2D, tf.Tensor2D] {
-  const { logCdf, logSf } = logNormalCdfPair(t);
+  const { logCdf, logSf } = p.family === 'logistic' ? logSigmoidPair(t) : logNormalCdfPair(t);
   return [
     tf.logSumExp(tf.add(p.logWeights, logCdf), 2) as tf.Tensor2D,
     tf.logSumExp(tf.add(p.logWeights, logSf), 2) as tf.Tensor2D,
@@ -40,10 +54,11 @@ export function mixtureLogs(x: tf.Tensor2D, p: MixtureParams): MixtureLogs {
   const [logZ, log1mZ, logDensity] = tf.tidy(() => {
     const t = standardize(x, p);
     const [lz, l1mz] = logCdfPair(t, p);
-    const logComp = tf.sub(
-      tf.sub(p.logWeights, p.logScales),
-      tf.add(tf.mul(0.5, tf.square(t)), HALF_LOG_2PI),
-    );
+    const logStd =
+      p.family === 'logistic'
+        ? tf.neg(tf.add(tf.abs(t), tf.mul(2, tf.softplus(tf.neg(tf.abs(t))))))
+        : tf.neg(tf.add(tf.mul(0.5, tf.square(t)), HALF_LOG_2PI));
+    const logComp = tf.add(tf.sub(p.logWeights, p.logScales), logStd);
     return [lz, l1mz, tf.logSumExp(logComp, 2)];
   });
   return {
@@ -60,13 +75,15 @@ function logitCdf(x: tf.Tensor2D, p: MixtureParams): tf.Tensor2D {
 }
 
 /**
- * A bracket [lo, hi] per element that contains the solution of logit F(x) = y. With r = √(2·L) + 1 and
- * L = max(−log σ(y), −log σ(−y)), every component has Φ(−r) ≤ ½e^(−r²/2) < min(F, 1 − F) at the target,
- * so x = min_k(μ_k − rσ_k) is below it and max_k(μ_k + rσ_k) above.
+ * A bracket [lo, hi] per element that contains the solution of logit F(x) = y. With
+ * L = max(−log σ(y), −log σ(−y)) and r = √(2·L) + 1, every Gaussian component has Φ(−r) ≤ ½e^(−r²/2) <
+ * min(F, 1 − F) at the target; with r = L + 1 every logistic one has σ(−r) < e^(−L) (and L ≥ |y|). So
+ * x = min_k(μ_k − rσ_k) is below the solution and max_k(μ_k + rσ_k) above.
  */
 function bracket(y: tf.Tensor2D, p: MixtureParams): [tf.Tensor2D, tf.Tensor2D] {
   const depth = tf.maximum(tf.softplus(tf.neg(y)), tf.softplus(y));
-  const r = tf.expandDims(tf.add(tf.sqrt(tf.mul(2, depth)), 1), 2);
+  const reach = p.family === 'logistic' ? depth : tf.sqrt(tf.mul(2, depth));
+  const r = tf.expandDims(tf.add(reach, 1), 2);
   const spread = tf.mul(r, tf.exp(p.logScales));
   return [
     tf.min(tf.sub(p.means, spread), 2) as tf.Tensor2D,

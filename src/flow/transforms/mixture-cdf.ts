@@ -13,7 +13,9 @@ import {
   reviveWith,
   trainableVariable,
 } from './elementwise-common.js';
-import { bisectInverse, type MixtureParams, mixtureLogs } from './mixture-cdf-math.js';
+import { bisectInverse, type MixtureFamily, type MixtureParams, mixtureLogs } from './mixture-cdf-math.js';
+
+export type { MixtureFamily } from './mixture-cdf-math.js';
 
 /**
  * In `unit` output mode z is clamped to [MIXTURE_CDF_Z_EPS, 1 − MIXTURE_CDF_Z_EPS], ε = 2⁻²⁴ ≈ 5.96e-8, the
@@ -32,8 +34,13 @@ export type MixtureCdfOutput = 'unit' | 'logit';
 export interface MixtureCdfOptions {
   /** Number of data columns; every column gets its own mixture. */
   readonly dim: number;
-  /** Gaussian components per column, K ≥ 1. Default 4. */
+  /** Components per column, K ≥ 1. Default 4. */
   readonly components?: number;
+  /**
+   * The components' family: `gaussian` (Φ; far-tail −log p ≈ t²/2) or `logistic` (σ; ≈ |t|, heavier
+   * tails, as in Flow++). Default `gaussian`.
+   */
+  readonly family?: MixtureFamily;
   /** Output space, see `MixtureCdfOutput`. Default `unit`. */
   readonly output?: MixtureCdfOutput;
   /**
@@ -48,9 +55,13 @@ export interface MixtureCdfOptions {
 /** Component log-scales are clamped to ±MAX_ABS_LOG_SCALE (σ ∈ [6e-6, 1.6e5]) so t² cannot overflow. */
 export const MAX_ABS_LOG_SCALE = 12;
 
+/** The component families `MixtureCdf` accepts. */
+export const MIXTURE_FAMILIES: readonly MixtureFamily[] = ['gaussian', 'logistic'];
+
 function checkOptions(o: MixtureCdfOptions): {
   k: number;
   output: MixtureCdfOutput;
+  family: MixtureFamily;
   range: [number, number];
 } {
   const k = o.components ?? 4;
@@ -61,13 +72,19 @@ function checkOptions(o: MixtureCdfOptions): {
   if (output !== 'unit' && output !== 'logit') {
     throw new InvalidOptionError(`mixture-cdf: output must be "unit" or "logit", got ${String(output)}`);
   }
+  const family = o.family ?? 'gaussian';
+  if (!MIXTURE_FAMILIES.includes(family)) {
+    throw new InvalidOptionError(
+      `mixture-cdf: family must be "gaussian" or "logistic", got ${JSON.stringify(family)}`,
+    );
+  }
   const range = o.initRange ?? [-3, 3];
   if (!(Number.isFinite(range[0]) && Number.isFinite(range[1]) && range[0] < range[1])) {
     throw new InvalidOptionError(
       `mixture-cdf: initRange must be [low, high] with finite low < high, got [${range.join(', ')}]`,
     );
   }
-  return { k, output, range: [range[0], range[1]] };
+  return { k, output, family, range: [range[0], range[1]] };
 }
 
 /** Means at the (k + ½)/K quantiles of sorted finite values, and a common log-scale; undefined if empty. */
@@ -84,10 +101,12 @@ function quantileInit(sorted: Float64Array, k: number): { means: number[]; logSc
 }
 
 /**
- * Elementwise Gaussian-mixture CDF ("GMMFlow"): for each column j,
+ * Elementwise mixture CDF ("GMMFlow"), Gaussian components by default: for each column j,
  *   z_j = F_j(x_j) = Σ_k π_jk·Φ((x_j − μ_jk)/σ_jk) ∈ (0, 1),
  *   log|dz_j/dx_j| = log Σ_k π_jk·N(x_j; μ_jk, σ_jk²),
- * with learnable logits (π = softmax), means and log-scales, all `[dim, K]`.
+ * with learnable logits (π = softmax), means and log-scales, all `[dim, K]`. With `family: 'logistic'`
+ * Φ is the logistic sigmoid σ and N the logistic density σ(t)·σ(−t)/σ_jk: a far-tail value costs ≈ |t|
+ * nats instead of ≈ t²/2, so among far-tail rows one extreme feature does not outweigh all the others.
  *
  * Tails: log z and log(1 − z) are log-sum-exps of log π_k + log Φ(±t_k) (`logNormalCdfPair`), and the
  * log-density a log-sum-exp of Gaussian log-densities, so every quantity is finite for finite x and an event
@@ -95,7 +114,8 @@ function quantileInit(sorted: Float64Array, k: number): { means: number[]; logSc
  * Output: `unit` gives z clamped as documented at `MIXTURE_CDF_Z_EPS`; `logit` gives
  * y = log z − log(1 − z) with log|det| = log p_mix − log z − log(1 − z) (pair it with a Logistic prior).
  * Inverse: vectorised bisection on x, to ~2.5e-7 relative in x (far below 1e-6 in z).
- * Kind `mixture-cdf`; config `{dim, components, output}`; weights `logits`, `means`, `logScales`.
+ * Kind `mixture-cdf`; config `{dim, components, output}` and `family` when logistic (absent: Gaussian, as
+ * in snapshots from before the option); weights `logits`, `means`, `logScales`.
  */
 export class MixtureCdf implements Bijector {
   static readonly kind = 'mixture-cdf';
@@ -103,15 +123,17 @@ export class MixtureCdf implements Bijector {
   readonly dim: number;
   readonly components: number;
   readonly output: MixtureCdfOutput;
+  readonly family: MixtureFamily;
   private readonly logits: tf.Variable;
   private readonly means: tf.Variable;
   private readonly logScales: tf.Variable;
 
   constructor(options: MixtureCdfOptions) {
     this.dim = checkDim(options?.dim, MixtureCdf.kind);
-    const { k, output, range } = checkOptions(options);
+    const { k, output, family, range } = checkOptions(options);
     this.components = k;
     this.output = output;
+    this.family = family;
     const [lo, hi] = range;
     const spacing = (hi - lo) / k;
     const rng = options.rng ?? createRng(0);
@@ -183,7 +205,12 @@ export class MixtureCdf implements Bijector {
   toJSON(): ModuleSpec {
     return {
       kind: this.kind,
-      config: { dim: this.dim, components: this.components, output: this.output },
+      config: {
+        dim: this.dim,
+        components: this.components,
+        output: this.output,
+        ...(this.family === 'gaussian' ? {} : { family: this.family }),
+      },
       weights: {
         logits: encodeTensor(this.logits),
         means: encodeTensor(this.means),
@@ -196,15 +223,21 @@ export class MixtureCdf implements Bijector {
   static fromJSON(spec: ModuleSpec): MixtureCdf {
     const { config, weights } = parseSpec(spec, MixtureCdf.kind);
     const dim = configDim(config, MixtureCdf.kind);
-    const { components, output } = config;
-    if (typeof components !== 'number' || typeof output !== 'string') {
+    const { components, output, family = 'gaussian' } = config;
+    if (typeof components !== 'number' || typeof output !== 'string' || typeof family !== 'string') {
       throw new SerializationError(
-        'mixture-cdf: config.components must be a number and config.output a string',
+        'mixture-cdf: config.components must be a number, config.output and config.family strings',
       );
     }
     const flow = reviveWith(
       MixtureCdf.kind,
-      () => new MixtureCdf({ dim, components, output: output as MixtureCdfOutput }),
+      () =>
+        new MixtureCdf({
+          dim,
+          components,
+          output: output as MixtureCdfOutput,
+          family: family as MixtureFamily,
+        }),
     );
     try {
       for (const name of ['logits', 'means', 'logScales'] as const) {
@@ -226,6 +259,7 @@ export class MixtureCdf implements Bijector {
   /** Log-weights (normalised), means and clamped log-scales, `[dim, K]` each; differentiable. */
   private params(): MixtureParams {
     return {
+      family: this.family,
       logWeights: tf.sub(this.logits, tf.logSumExp(this.logits, 1, true)) as tf.Tensor2D,
       means: this.means as tf.Tensor as tf.Tensor2D,
       logScales: tf.clipByValue(this.logScales, -MAX_ABS_LOG_SCALE, MAX_ABS_LOG_SCALE) as tf.Tensor2D,
