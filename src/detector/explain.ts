@@ -69,25 +69,31 @@ export async function marginalQuantiles(
   } finally {
     t.dispose();
   }
-  const columns: number[][] = Array.from({ length: d }, () => []);
+  // Columns of the finite rows, sorted as typed arrays (numeric, no comparator calls): a few ms less per
+  // estimate than arrays of numbers sorted with `(a, b) => a - b`, same values.
+  const columns = Array.from({ length: d }, () => new Float64Array(samples));
+  let kept = 0;
   for (let r = 0; r < samples; r++) {
-    const row = raw.subarray(r * d, (r + 1) * d);
-    if (!row.every(Number.isFinite)) continue;
-    for (const [j, v] of row.entries()) columns[j]!.push(v);
+    const o = r * d;
+    let finite = true;
+    for (let j = 0; j < d && finite; j++) finite = Number.isFinite(raw[o + j]!);
+    if (!finite) continue;
+    for (let j = 0; j < d; j++) columns[j]![kept] = raw[o + j]!;
+    kept++;
   }
   const L = CANDIDATE_LEVELS.length;
   const values = new Float64Array(d * L);
-  for (const [j, col] of columns.entries()) {
-    col.sort((a, b) => a - b);
+  for (const [j, all] of columns.entries()) {
+    const col = all.subarray(0, kept).sort();
     for (const [m, level] of CANDIDATE_LEVELS.entries()) {
-      values[j * L + m] = col.length < 2 ? NORMAL_QUANTILES[m]! : quantileSorted(col, level);
+      values[j * L + m] = kept < 2 ? NORMAL_QUANTILES[m]! : quantileSorted(col, level);
     }
   }
   return { dim: d, modelVersion, values };
 }
 
 /** Linear-interpolation quantile (type 7) of an ascending array. */
-function quantileSorted(sorted: readonly number[], p: number): number {
+function quantileSorted(sorted: ArrayLike<number>, p: number): number {
   const h = (sorted.length - 1) * p;
   const lo = Math.floor(h);
   const hi = Math.min(lo + 1, sorted.length - 1);

@@ -127,7 +127,7 @@ describe('OnlineDetector with a learning budget', () => {
   it('always trains in warm-up, then only the admitted share of batches; every event is scored', async () => {
     const parts = build(0.25);
     const stream = new EventStream(5);
-    const steps = vi.spyOn(parts.trainer, 'step');
+    const steps = vi.spyOn(parts.trainer, 'stepRows');
     let scored = 0;
     let anomalies = 0;
     for (let b = 0; b < 10; b++) {
@@ -148,7 +148,7 @@ describe('OnlineDetector with a learning budget', () => {
 
   it('trains every batch at share 1 (the default)', async () => {
     const full = build(1);
-    const steps = vi.spyOn(full.trainer, 'step');
+    const steps = vi.spyOn(full.trainer, 'stepRows');
     const stream = new EventStream(5);
     for (let b = 0; b < 6; b++) await full.detector.process(stream.batch(50));
     expect(steps).toHaveBeenCalledTimes(6);

@@ -36,10 +36,11 @@ async function feed(
 /** The rows of every training step, captured before the detector disposes them. */
 function captureTraining(parts: DetectorParts): Float32Array[] {
   const seen: Float32Array[] = [];
-  const original = parts.trainer.step.bind(parts.trainer);
-  vi.spyOn(parts.trainer, 'step').mockImplementation((x) => {
-    seen.push(x.dataSync() as Float32Array);
-    return original(x);
+  // The detector steps through `stepRows` (row-major rows, no tensor on the fused engine's wasm path).
+  const original = parts.trainer.stepRows.bind(parts.trainer);
+  vi.spyOn(parts.trainer, 'stepRows').mockImplementation((values, n) => {
+    seen.push(values.slice(0, n * parts.flow.dim));
+    return original(values, n);
   });
   return seen;
 }
@@ -105,10 +106,10 @@ describe('OnlineDetector: prequential order', () => {
       calls.push('score');
       return score(x, n);
     });
-    const step = parts.trainer.step.bind(parts.trainer);
-    vi.spyOn(parts.trainer, 'step').mockImplementation((x) => {
+    const step = parts.trainer.stepRows.bind(parts.trainer);
+    vi.spyOn(parts.trainer, 'stepRows').mockImplementation((values, n) => {
       calls.push('train');
-      return step(x);
+      return step(values, n);
     });
     await parts.detector.process(new EventStream(2).batch(40));
     expect(calls[0]).toBe('score');

@@ -2,7 +2,7 @@ import { LOG_PROB_FLOOR, type NormalizingFlow } from '../normalizing-flow.js';
 import { HALF_LOG_2PI } from '../priors/prior-common.js';
 import * as tf from '../tf.js';
 import { type HostModel, hostModel, hostScore } from './host-score.js';
-import { ParamStore } from './param-store.js';
+import { ParamStore, uploadable } from './param-store.js';
 import {
   type CouplingPlan,
   cleanRows,
@@ -75,6 +75,7 @@ export class FusedModel {
   private offset = 0;
   /** Float64 weights for `scoreHost`, built on first use after each fold. */
   private host: HostModel | undefined;
+  private readonly buffers = new FoldBuffers();
 
   constructor(plan: FusedPlan, flow: NormalizingFlow) {
     this.plan = plan;
@@ -102,6 +103,7 @@ export class FusedModel {
     this.host = undefined;
     const d = this.plan.dim;
     this.offset = -d * HALF_LOG_2PI;
+    this.buffers.start();
     this.weights = this.plan.layers.map((l, i) => this.foldLayer(l, i, d));
   }
 
@@ -230,18 +232,21 @@ export class FusedModel {
     const w: tf.Tensor2D[] = [];
     const wT: tf.Tensor2D[] = [];
     const b: tf.Tensor1D[] = [];
+    const zeros = (n: number): Float32Array => this.buffers.take(n);
     for (let i = 0; i < nHidden; i++) {
       const raw = value(l.firstVar + 2 * i);
-      const wi = i === 0 ? foldInput(l, d, raw) : raw;
       const [r, c] = [sizes[i]!, sizes[i + 1]!];
-      // The first layer is a fresh fold; the others alias the store (updated in place), so copy them.
-      w.push(keep(tf.tensor2d(i === 0 ? wi : wi.slice(), [r, c])));
-      wT.push(keep(tf.tensor2d(transposed(wi, r, c), [c, r])));
-      b.push(keep(tf.tensor1d(value(l.firstVar + 2 * i + 1).slice())));
+      const wi = i === 0 ? foldInput(l, d, raw, zeros(r * c)) : raw;
+      // The first layer is a fold of its own; the others alias the store (updated in place), so they are
+      // copied unless the backend copies at upload.
+      w.push(keep(tf.tensor2d(i === 0 ? wi : uploadable(wi), [r, c])));
+      wT.push(keep(tf.tensor2d(transposed(wi, r, c, zeros(r * c)), [c, r])));
+      b.push(keep(tf.tensor1d(uploadable(value(l.firstVar + 2 * i + 1)))));
     }
     const hL = sizes[nHidden]!;
-    const out = foldOutput(l, d, value(l.firstVar + 2 * nHidden), value(l.firstVar + 2 * nHidden + 1));
-    const stacked = new Float32Array(2 * d * hL);
+    const last = l.firstVar + 2 * nHidden;
+    const out = foldOutput(l, d, value(last), value(last + 1), zeros);
+    const stacked = zeros(2 * d * hL);
     transposeInto(out.wt, hL, d, stacked, 0);
     transposeInto(out.ws, hL, d, stacked, d * hL);
     return {
@@ -261,5 +266,35 @@ export class FusedModel {
     for (const t of this.constants) t.dispose();
     this.constants = [];
     this.weights = [];
+  }
+}
+
+/**
+ * Arrays for one fold, reused by the next where the backend copies at upload (wasm; see `uploadable`):
+ * allocating them (about 60 arrays, up to 16 KB, per 6×64 fold) cost as much as filling them. Elsewhere
+ * the tensors keep the arrays, so each fold gets new ones.
+ */
+class FoldBuffers {
+  private readonly pool: Float32Array[] = [];
+  private next = 0;
+  private reuse = false;
+
+  /** Starts a fold: requests come in the same order and sizes as the previous fold's. */
+  start(): void {
+    this.next = 0;
+    this.reuse = tf.getBackend() === 'wasm';
+  }
+
+  /** `n` zeros. */
+  take(n: number): Float32Array {
+    if (!this.reuse) return new Float32Array(n);
+    let a = this.pool[this.next];
+    if (a?.length === n) a.fill(0);
+    else {
+      a = new Float32Array(n);
+      this.pool[this.next] = a;
+    }
+    this.next++;
+    return a;
   }
 }

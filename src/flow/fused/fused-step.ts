@@ -18,6 +18,7 @@ import {
 import type { GradientSource } from './host-step.js';
 import type { ParamStore } from './param-store.js';
 import { type CouplingPlan, cleanRows, unfoldInput, unfoldOutput } from './plan.js';
+import { rawLossAndGradients } from './raw-step.js';
 
 /**
  * Constants of the step, kept across steps (so XNNPACK packs them once): the `[1, n]` row of ones for the
@@ -267,7 +268,30 @@ export function fusedGradients(model: FusedModel): GradientSource {
     k = { ones: tf.tensor2d(new Float32Array(n).fill(1), [1, n]), selT: sel(0), selS: sel(d) };
     return k;
   };
+  // On wasm the step runs its kernels directly from the host rows (raw-step.ts, same bits); `host` is
+  // defined only there, so other backends take `launch` with the tfjs ops.
+  // The raw step's packed readback, reused like `buffer`: `unpack` reads it within the same `finish`.
+  let packed: Float32Array | undefined;
+  const packedOf = (size: number): Float32Array => {
+    if (packed?.length !== size) packed = new Float32Array(size);
+    return packed;
+  };
+  const onHost = (values: Float32Array, n: number): Float32Array => {
+    model.refresh();
+    const k = constants(n);
+    const raw = rawLossAndGradients(model, values, n, k, lossAndWeights, packedOf);
+    if (raw !== undefined) return raw;
+    const t = tf.tidy(() => lossAndGradients(model, tf.tensor2d(values, [n, model.plan.dim]), k));
+    try {
+      return t.dataSync() as Float32Array;
+    } finally {
+      t.dispose();
+    }
+  };
   return {
+    get host() {
+      return tf.getBackend() === 'wasm' ? onHost : undefined;
+    },
     launch: (x) => {
       model.refresh();
       return lossAndGradients(model, x, constants(x.shape[0]));

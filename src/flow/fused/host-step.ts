@@ -10,8 +10,9 @@ export interface GradientSource {
   /** Launches the loss and gradients of batch `x` with the parameters in `store` (synced). */
   launch(x: tf.Tensor2D, store: ParamStore): tf.Tensor1D;
   /**
-   * Computes `[loss, gradients in the store's layout]` of the `n` row-major rows of `values` on the host
-   * with the parameters in `store` (synced), without tensors; when present the stepper prefers it.
+   * Computes the loss and gradients of the `n` row-major rows of `values` with the parameters in `store`
+   * (synced) without tensors in the engine (on the host, or by calling backend kernels directly), laid out
+   * like `launch`'s readback (`unpack` applies to both); when present the stepper prefers it.
    */
   host?(values: Float32Array, n: number, store: ParamStore): Float32Array;
   /** Maps the readback to `[loss, gradients in the store's layout]` when `launch` packs them otherwise. */

@@ -1,6 +1,15 @@
 import * as tf from '../tf.js';
 
 /**
+ * Data to upload from `view` without a copy of our own where the backend copies at once: wasm writes new
+ * tensor data into its heap inside `tf.tensor` (`BackendWasm.move`), so the view may change afterwards;
+ * other backends (cpu) keep the array they are given, so they get a copy.
+ */
+export function uploadable(view: Float32Array): Float32Array {
+  return tf.getBackend() === 'wasm' ? view : view.slice();
+}
+
+/**
  * Host (JS) copies of a fixed list of tfjs variables, flattened into one Float32Array in variable order.
  * The copy is re-read (one readback for all variables) only when a variable's data changed behind the
  * store's back (initialisation, `assign` by someone else): tfjs gives every new value a new `dataId`, so
@@ -57,7 +66,7 @@ export class ParamStore {
   /** Uploads `values` as new tensors and assigns them to the variables. */
   commit(): void {
     for (const [i, v] of this.vars.entries()) {
-      const t = tf.tensor(this.slice(this.values, i).slice(), v.shape, 'float32');
+      const t = tf.tensor(uploadable(this.slice(this.values, i)), v.shape, 'float32');
       v.assign(t);
       t.dispose();
     }

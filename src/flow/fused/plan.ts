@@ -106,9 +106,13 @@ export function cleanRows(
   return { clean: clean.length === n * dim ? clean : clean.subarray(0, n * dim), valid };
 }
 
-/** Row-major transpose of a `[rows, cols]` array. */
-export function transposed(a: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(a.length);
+/** Row-major transpose of a `[rows, cols]` array (into `out` when given). */
+export function transposed(
+  a: Float32Array,
+  rows: number,
+  cols: number,
+  out: Float32Array = new Float32Array(a.length),
+): Float32Array {
   transposeInto(a, rows, cols, out, 0);
   return out;
 }
@@ -126,10 +130,17 @@ export function transposeInto(
   }
 }
 
-/** Folded first layer `[dim, h1]`: the conditioner's input weights on the conditioning rows, 0 elsewhere. */
-export function foldInput(p: CouplingPlan, dim: number, w0: Float32Array): Float32Array {
+/**
+ * Folded first layer `[dim, h1]`: the conditioner's input weights on the conditioning rows, 0 elsewhere.
+ * `out`, when given, must hold zeros.
+ */
+export function foldInput(
+  p: CouplingPlan,
+  dim: number,
+  w0: Float32Array,
+  out: Float32Array = new Float32Array(dim * p.sizes[1]!),
+): Float32Array {
   const h = p.sizes[1]!;
-  const out = new Float32Array(dim * h);
   for (const [r, row] of p.condIdx.entries()) out.set(w0.subarray(r * h, (r + 1) * h), row * h);
   return out;
 }
@@ -137,20 +148,21 @@ export function foldInput(p: CouplingPlan, dim: number, w0: Float32Array): Float
 /**
  * Folded output layer: shift weights `[hL, dim]` and log-scale weights divided by the clamp `[hL, dim]`
  * (so tanh sees s_raw / c), each scattered to the transformed columns (0 on the conditioning ones, which
- * makes z = x·e^s + t the identity there), plus their biases `[dim]`.
+ * makes z = x·e^s + t the identity there), plus their biases `[dim]`. `zeros(n)` gives the arrays.
  */
 export function foldOutput(
   p: CouplingPlan,
   dim: number,
   w: Float32Array,
   b: Float32Array,
+  zeros = (n: number): Float32Array => new Float32Array(n),
 ): { wt: Float32Array; ws: Float32Array; bt: Float32Array; bs: Float32Array } {
   const hL = p.sizes[p.sizes.length - 2]!;
   const k = p.transIdx.length;
-  const wt = new Float32Array(hL * dim);
-  const ws = new Float32Array(hL * dim);
-  const bt = new Float32Array(dim);
-  const bs = new Float32Array(dim);
+  const wt = zeros(hL * dim);
+  const ws = zeros(hL * dim);
+  const bt = zeros(dim);
+  const bs = zeros(dim);
   const inv = 1 / p.clamp;
   p.transIdx.forEach((col, j) => {
     for (let i = 0; i < hL; i++) {

@@ -10,7 +10,7 @@
 import * as tf from '../tf.js';
 
 /** Data on the backend: what a kernel takes and returns. */
-interface Info {
+export interface Info {
   readonly dataId: object;
   readonly shape: readonly number[];
   readonly dtype: string;
@@ -20,6 +20,8 @@ interface Info {
 interface WasmBackend {
   write(values: Float32Array, shape: number[], dtype: 'float32'): object;
   readSync(dataId: object): Float32Array;
+  /** A view of `info`'s data in the wasm heap (valid until the heap grows or the data is freed). */
+  typedArrayFromHeap(info: Info): Float32Array;
   disposeData(dataId: object, force?: boolean): boolean;
 }
 
@@ -49,11 +51,25 @@ export type RawLayer =
   | { readonly plan: { readonly kind: 'elementwise' }; readonly a: tf.Tensor1D; readonly b: tf.Tensor1D }
   | { readonly plan: { readonly kind: 'permute' }; readonly p: tf.Tensor2D };
 
-const KERNELS = ['_FusedMatMul', 'BatchMatMul', 'Multiply', 'Add', 'Exp', 'Tanh', 'Square', 'Sum'] as const;
+/** The kernels of the scoring pass and of the training step (raw-step.ts). */
+const KERNELS = [
+  '_FusedMatMul',
+  'BatchMatMul',
+  'Multiply',
+  'Add',
+  'Sub',
+  'Neg',
+  'Exp',
+  'Tanh',
+  'Square',
+  'Step',
+  'Sum',
+  'Transpose',
+] as const;
 type KernelName = (typeof KERNELS)[number];
 
 /** The wasm kernels by name, or undefined when the active backend is not wasm. */
-function wasmKernels(): { backend: WasmBackend; k: Record<KernelName, Kernel> } | undefined {
+export function wasmKernels(): { backend: WasmBackend; k: Record<KernelName, Kernel> } | undefined {
   if (tf.getBackend() !== 'wasm') return undefined;
   const k = {} as Record<KernelName, Kernel>;
   for (const name of KERNELS) {
@@ -65,7 +81,7 @@ function wasmKernels(): { backend: WasmBackend; k: Record<KernelName, Kernel> } 
 }
 
 /** Runs kernels and frees every output it did not hand back. */
-class Pass {
+export class Pass {
   private readonly owned: object[] = [];
   private readonly scalars = new Map<number, Info>();
 
@@ -88,6 +104,23 @@ class Pass {
       this.scalars.set(v, s);
     }
     return s;
+  }
+
+  /** `tf.matMul(a, b)` of 2-D `a`, `b` (no transposes). */
+  matMul(a: Info, b: Info): Info {
+    return this.run('BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
+  }
+
+  /** `data` read back (a copy). */
+  read(x: Info): Float32Array {
+    return this.backend.readSync(x.dataId);
+  }
+
+  /** Copies `x`'s data into `out` from `offset`; returns the offset after it. */
+  readInto(x: Info, out: Float32Array, offset: number): number {
+    const view = this.backend.typedArrayFromHeap(x);
+    out.set(view, offset);
+    return offset + view.length;
   }
 
   run(name: KernelName, inputs: object, attrs?: object): Info {
@@ -114,7 +147,8 @@ class Pass {
   }
 }
 
-function hidden(p: Pass, a: Info, l: RawHidden, act: 'relu' | 'tanh'): Info {
+/** A conditioner hidden layer, as `hiddenLayer` (fused-model.ts) runs it. */
+export function hidden(p: Pass, a: Info, l: RawHidden, act: 'relu' | 'tanh'): Info {
   if (act === 'relu') return p.fusedMatMul(a, l.w, l.b, 'relu');
   return p.run('Tanh', { x: p.fusedMatMul(a, l.w, l.b, 'linear') });
 }
@@ -152,14 +186,14 @@ export function rawScore(
       } else if (l.plan.kind === 'elementwise' && 'a' in l) {
         h = p.run('Add', { a: p.run('Multiply', { a: h, b: l.a }), b: l.b });
       } else if ('p' in l) {
-        h = p.run('BatchMatMul', { a: h, b: l.p }, { transposeA: false, transposeB: false });
+        h = p.matMul(h, l.p);
       }
     }
     const quad = p.run('Multiply', { a: p.run('Square', { x: h }), b: p.scalar(-0.5) });
     const total = s === undefined ? quad : p.run('Add', { a: s, b: quad });
     const sum = p.run('Sum', { x: total }, { axis: 1, keepDims: false });
     const lp = p.run('Add', { a: sum, b: p.scalar(offset) });
-    return p.backend.readSync(lp.dataId);
+    return p.read(lp);
   } finally {
     p.free();
   }
