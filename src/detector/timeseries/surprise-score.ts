@@ -21,7 +21,7 @@ export interface SurpriseScoreOptions {
   /** Range-breakout tolerance (fraction of the range seen); negative = off. */
   readonly rangeTolerance: number;
   /**
-   * 'pvalue', protocol experiments only (not in the config; both lost, docs/evaluation.md "NAB protocol"):
+   * 'pvalue', protocol experiments only (not in the config; all lost, docs/evaluation.md "NAB protocol"):
    * `tail` 'exponential' extrapolates beyond the largest recent surprise with an exponential tail
    * (`SurprisePValue`); `flaggedBudget` false learns every surprise, flagged or not; `record` scores a
    * surprise above every recent one as such a record among a full window (`SurprisePValue`).
