@@ -14,7 +14,7 @@
  * instead (bench/lib/nab-protocol.ts, docs/evaluation.md "NAB protocol"): `--models=base,joint,base+joint,…` limits
  * the model variants (`seasonal` and `dailymix` run only when named) (a pair `a+b`: the two models' p-values combined, bench/lib/nab-combine.ts), `--cache=dir` sets where per-series surprise streams are cached ($TMPDIR/
  * flowsentinel-nab-cache), `--config` the joint baseline's config (config/nab-joint.yaml), `--json=file` writes every
- * candidate's per-category summary, `--post=tail,learnall` adds opt-in post-processing families
+ * candidate's per-category summary, `--post=tail,learnall,record,recordmargin` adds opt-in post-processing families
  * (`EXTRA_POST`).
  */
 import { mkdir, writeFile } from 'node:fs/promises';

@@ -4,11 +4,12 @@
  * profile, fixed threshold). Reads the protocol's cached surprise streams (computes them when missing).
  *
  *   npx tsx bench/nab-breakdown.ts --data=../shared/data/nab [--model=base] [--range=0] [--threshold=0.999]
- *     [--tail=exponential] [--flagged-budget=off] [--refractory=points] [--series] [--cache=dir] [--filter=regex]
+ *     [--tail=exponential] [--flagged-budget=off] [--record=full|margin] [--refractory=points] [--series] [--cache=dir] [--filter=regex]
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONDITIONAL_OPTIONS } from '../src/detector/timeseries/conditional.js';
+import type { PValueRecord } from '../src/detector/timeseries/surprise-score.js';
 import { InvalidOptionError } from '../src/errors.js';
 import { newMaxOnly } from '../src/evaluate/nab-anomaly-score.js';
 import { readNabCorpus } from '../src/evaluate/nab-corpus.js';
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
     'tail',
     'refractory',
     'flagged-budget',
+    'record',
   ]);
   const dir = args.values.get('data') ?? '../shared/data/nab';
   const modelName = args.values.get('model') ?? 'base';
@@ -61,6 +63,10 @@ async function main(): Promise<void> {
   const streams = await corpusStreams(corpus, { ...DEFAULT_CONDITIONAL_OPTIONS, ...variant[1] }, cache);
   const profile = NAB_PROFILES.standard;
   const tail = args.values.get('tail') === 'exponential' ? 'exponential' : 'none';
+  const recordArg = args.values.get('record') ?? 'rank';
+  if (recordArg !== 'rank' && recordArg !== 'full' && recordArg !== 'margin')
+    throw new InvalidOptionError(`--record must be rank, full or margin, got ${recordArg}`);
+  const record: PValueRecord = recordArg;
   const options = {
     score: 'pvalue',
     window: 2000,
@@ -69,6 +75,7 @@ async function main(): Promise<void> {
     rangeTolerance: range,
     tail,
     flaggedBudget: args.values.get('flagged-budget') !== 'off',
+    record,
   } as const;
   const refractory = Number(args.values.get('refractory') ?? 0);
   const losses = corpus.map((s, i) => {
@@ -77,7 +84,7 @@ async function main(): Promise<void> {
     return seriesLoss(s, withRefractory(scores, threshold, refractory), profile, raw);
   });
   console.log(
-    `\n${modelName} pvalue tail ${tail}${options.flaggedBudget ? '' : ' learnall'} range ${range} @${threshold}, refractory ${refractory}, standard profile, fixed threshold\n`,
+    `\n${modelName} pvalue tail ${tail}${options.flaggedBudget ? '' : ' learnall'}${record === 'rank' ? '' : ` record ${record}`} range ${range} @${threshold}, refractory ${refractory}, standard profile, fixed threshold\n`,
   );
   console.log(
     markdownTable(

@@ -96,13 +96,18 @@ export const POST_GRID: readonly PostCandidate[] = [
 ];
 
 /**
- * Opt-in post-processing families (`--post=tail,learnall`), each the p-value with one detail changed,
- * range breakout off, 0 or 0.02: `tail`, an exponential tail beyond the largest recent surprise;
- * `learnall`, flagged surprises learned without the tail budget. Both lost (docs/evaluation.md).
+ * Opt-in post-processing families (`--post=tail,learnall,record,recordmargin`), each the p-value with
+ * one detail changed, range breakout off, 0 or 0.02: `tail`, an exponential tail beyond the largest
+ * recent surprise; `learnall`, flagged surprises learned without the tail budget (both lost); `record`,
+ * a record in a short history scored as a record among a full window, `recordmargin` the same for a
+ * record clearing the largest recent surprise by the history's interquartile range (docs/evaluation.md,
+ * fifth round).
  */
 export const EXTRA_POST: Readonly<Record<string, readonly PostCandidate[]>> = {
   tail: pvalueFamily('pvalue+tail', { tail: 'exponential' }),
   learnall: pvalueFamily('pvalue+learnall', { flaggedBudget: false }),
+  record: pvalueFamily('pvalue+record', { record: 'full' }),
+  recordmargin: pvalueFamily('pvalue+recordmargin', { record: 'margin' }),
 };
 
 function pvalueFamily(name: string, extra: Partial<SurpriseScoreOptions>): PostCandidate[] {

@@ -21,13 +21,22 @@ export interface SurpriseScoreOptions {
   /** Range-breakout tolerance (fraction of the range seen); negative = off. */
   readonly rangeTolerance: number;
   /**
-   * 'pvalue', protocol experiments only (not in the config; both lost, docs/evaluation.md "NAB protocol"):
+   * 'pvalue', protocol experiments only (not in the config; all lost, docs/evaluation.md "NAB protocol"):
    * `tail` 'exponential' extrapolates beyond the largest recent surprise with an exponential tail
-   * (`SurprisePValue`); `flaggedBudget` false learns every surprise, flagged or not.
+   * (`SurprisePValue`); `flaggedBudget` false learns every surprise, flagged or not; `record` scores a
+   * surprise above every recent one as such a record among a full window (`SurprisePValue`).
    */
   readonly tail?: PValueTail;
   readonly flaggedBudget?: boolean;
+  readonly record?: PValueRecord;
 }
+
+/**
+ * How `SurprisePValue` scores a record (a surprise above every recent one) while the history is short:
+ * 'rank' = 1/(n + 1); 'full' = 1/(window + 1), as a record among a full window; 'margin' = the same,
+ * but only for a record above the largest recent surprise by at least the history's interquartile range.
+ */
+export type PValueRecord = 'rank' | 'full' | 'margin';
 
 /** How `SurprisePValue` scores a surprise above every recent one. */
 export type PValueTail = 'none' | 'exponential';
@@ -49,6 +58,8 @@ export function surpriseScoreProblems(o: SurpriseScoreOptions): string[] {
     problems.push(`tail must be 'none' or 'exponential', got ${String(o.tail)}`);
   if (o.flaggedBudget !== undefined && typeof o.flaggedBudget !== 'boolean')
     problems.push(`flaggedBudget must be a boolean, got ${String(o.flaggedBudget)}`);
+  if (o.record !== undefined && o.record !== 'rank' && o.record !== 'full' && o.record !== 'margin')
+    problems.push(`record must be 'rank', 'full' or 'margin', got ${String(o.record)}`);
   return problems;
 }
 
@@ -89,20 +100,31 @@ export class SurprisePValue {
 
   private readonly tail: PValueTail;
   private readonly flaggedBudget: boolean;
+  private readonly record: PValueRecord;
 
   /**
    * `extra.tail` 'exponential': a surprise above every recent one gets the smaller of 1/(n + 1) and an
    * exponential tail's p-value (peaks over threshold, `tailLogP`), so it is not capped at 1/(n + 1) and
    * scores by how far above it lies; 'none' (default) = the rank alone. `extra.flaggedBudget` false:
    * flagged surprises are learned like any other (default true: within the tail budget only).
+   * `extra.record` 'full': a record scores 1/(window + 1) however short the history, so a fixed threshold
+   * up to 1 − 1/(window + 1) is reachable from the first `minHistory` surprises on (with the rank alone,
+   * threshold 0.999 needs 999 of them); 'margin' requires the record to clear the largest recent surprise
+   * by the history's interquartile range. Only the score changes: what is learned still follows the
+   * rank p-value.
    */
   constructor(
     readonly window: number,
     readonly minHistory: number,
-    extra: { readonly tail?: PValueTail; readonly flaggedBudget?: boolean } = {},
+    extra: {
+      readonly tail?: PValueTail;
+      readonly flaggedBudget?: boolean;
+      readonly record?: PValueRecord;
+    } = {},
   ) {
     this.tail = extra.tail ?? 'none';
     this.flaggedBudget = extra.flaggedBudget ?? true;
+    this.record = extra.record ?? 'rank';
     this.slack = 3 * Math.sqrt(FLAGGED_SHARE * window);
   }
 
@@ -116,8 +138,10 @@ export class SurprisePValue {
       logP = Math.log((above + 1) / (n + 1));
       if (this.tail === 'exponential' && above === 0) logP = Math.min(logP, this.tailLogP(u) ?? logP);
     }
+    const rankLogP = logP;
+    if (n >= this.minHistory && this.isRecord(u)) logP = Math.min(logP, -Math.log(this.window + 1));
     this.budget = Math.min(this.budget + FLAGGED_SHARE * (1 + BUDGET_DRIFT), this.slack + 1);
-    if (logP >= Math.log(FLAGGED_SHARE) || !this.flaggedBudget) this.learn(u);
+    if (rankLogP >= Math.log(FLAGGED_SHARE) || !this.flaggedBudget) this.learn(u);
     else if (this.budget >= 1) {
       this.budget -= 1;
       this.learn(u);
@@ -140,6 +164,16 @@ export class SurprisePValue {
     const beta = excess / (k - 1);
     if (!(beta > 0)) return undefined;
     return Math.log(k / (n + 1)) - (u - t) / beta;
+  }
+
+  /** Whether `u` counts as a record under the `record` option (never for 'rank'). */
+  private isRecord(u: number): boolean {
+    const n = this.sorted.length;
+    const max = this.sorted[n - 1]!;
+    if (this.record === 'rank' || !(u > max)) return false;
+    if (this.record === 'full') return true;
+    const iqr = this.sorted[Math.floor(0.75 * (n - 1))]! - this.sorted[Math.floor(0.25 * (n - 1))]!;
+    return u >= max + iqr;
   }
 
   private learn(u: number): void {
@@ -167,6 +201,7 @@ export class SurpriseScorer {
       this.pvalue = new SurprisePValue(options.window, options.minHistory, {
         tail: options.tail,
         flaggedBudget: options.flaggedBudget,
+        record: options.record,
       });
     else this.likelihood = new AnomalyLikelihood(DEFAULT_LIKELIHOOD_OPTIONS);
   }

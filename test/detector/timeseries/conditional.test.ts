@@ -148,13 +148,44 @@ describe('SurprisePValue', () => {
     expect(Math.exp(all.next(5500))).toBeCloseTo(3 / 304, 10);
   });
 
-  it('rejects unknown tail and flaggedBudget values with a message', () => {
+  it("with record 'full', scores a record in a short history as a record among a full window", () => {
+    const rank = new SurprisePValue(2000, 10);
+    const full = new SurprisePValue(2000, 10, { record: 'full' });
+    for (let i = 0; i < 100; i++) {
+      const u = ((i * 37) % 100) / 10; // a permutation of 0, 0.1, …, 9.9
+      const r = rank.next(u);
+      // A new maximum after minHistory values is a record: 1/(window + 1); anything else keeps its rank.
+      if (i >= 10 && u > Math.max(...Array.from({ length: i }, (_, j) => ((j * 37) % 100) / 10)))
+        expect(full.next(u)).toBeCloseTo(-Math.log(2001), 10);
+      else expect(full.next(u)).toBe(r);
+    }
+    expect(rank.next(9.95)).toBeCloseTo(Math.log(1 / 101), 10); // the rank alone caps 1 − p at 100/101
+    expect(full.next(9.95)).toBeCloseTo(Math.log(1 / 2001), 10); // reaches any threshold up to 2000/2001
+    expect(full.next(9.9)).toBeCloseTo(rank.next(9.9), 10); // a tie with the maximum is no record
+    // Only the score changes: 9.95 was learned by both (its rank p 1/101 ≥ 0.005), so they agree again.
+    expect(full.next(9.92)).toBe(rank.next(9.92));
+  });
+
+  it("with record 'margin', a record counts only when it clears the maximum by the interquartile range", () => {
+    const margin = new SurprisePValue(2000, 10, { record: 'margin' });
+    for (let i = 0; i < 100; i++) margin.next(((i * 37) % 100) / 10);
+    // History 0…9.9: interquartile range sorted[74] − sorted[24] = 7.4 − 2.4 = 5.
+    expect(margin.next(9.9 + 4.9)).toBeCloseTo(Math.log(1 / 101), 10); // a record by less: the rank
+    const again = new SurprisePValue(2000, 10, { record: 'margin' });
+    for (let i = 0; i < 100; i++) again.next(((i * 37) % 100) / 10);
+    expect(again.next(9.9 + 5)).toBeCloseTo(-Math.log(2001), 10);
+  });
+
+  it('rejects unknown tail, flaggedBudget and record values with a message', () => {
     const base = { score: 'pvalue', window: 50, minHistory: 5, average: 1, rangeTolerance: 0 } as const;
     expect(() => new SurpriseScorer({ ...base, tail: 'gpd' as 'none' })).toThrow(
       /tail must be 'none' or 'exponential'/,
     );
     expect(() => new SurpriseScorer({ ...base, flaggedBudget: 1 as unknown as boolean })).toThrow(
       /flaggedBudget must be a boolean/,
+    );
+    expect(() => new SurpriseScorer({ ...base, record: 'max' as 'full' })).toThrow(
+      /record must be 'rank', 'full' or 'margin'/,
     );
   });
 
