@@ -1,8 +1,6 @@
 /** What `flowsentinel replay` runs (loaded only when the command runs; options in ../commands/replay.ts). */
 import { existsSync } from 'node:fs';
 import { ConfigError, FlowsentinelError, InvalidOptionError } from '../../errors.js';
-import { replayFileToTopic } from '../../job/kafka.js';
-import { runReplay } from '../../job/replay.js';
 import { type CheckpointFlags, checkpointOverrides } from '../args.js';
 import { INIT_CONFIG_HINT, loadCommandConfig, noConfigGiven } from '../config-hint.js';
 import type { CommandContext, CommandDeps } from '../deps.js';
@@ -22,12 +20,15 @@ async function replay(file: string | undefined, opts: ReplayFlags, ctx: CommandC
   const { config, logger, signal, print } = ctx;
   const input = file ?? config.replay.input;
   if (input === undefined) throw new ConfigError('replay: give a file argument or set replay.input');
+  // Either kafkajs or the detector job: load only the one this replay needs.
   if (opts.toTopic) {
+    const { replayFileToTopic } = await import('../../job/kafka.js');
     const result = await replayFileToTopic(config, logger, { file: input, topic: opts.toTopic, signal });
     print(JSON.stringify(result));
     return;
   }
   const outDir = opts.outDir ?? config.replay.output ?? 'replay-out';
+  const { runReplay } = await import('../../job/replay.js');
   const summary = await runReplay(config, logger, {
     file: input,
     outDir,
