@@ -17,8 +17,11 @@ const layers = {
   testing: ['testing', 'job', 'detector', 'streams', 'config', 'core', 'errors', 'logging'],
 };
 
-/** A path pattern for a layer: a folder of src/, or top-level files (errors.ts; logging.ts + log-pretty.ts). */
-const FILES = { errors: '^src/errors\\.ts$', logging: '^src/(logging|log-pretty)\\.ts$' };
+/**
+ * A path pattern for a layer: a folder of src/, or top-level files (errors.ts; logging.ts + log-pretty.ts +
+ * log-names.ts).
+ */
+const FILES = { errors: '^src/errors\\.ts$', logging: '^src/(logging|log-pretty|log-names)\\.ts$' };
 const at = (layer) => FILES[layer] ?? `^src/${layer}/`;
 
 const layerRules = Object.entries(layers).map(([layer, allowed]) => ({

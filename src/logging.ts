@@ -2,26 +2,14 @@ import { Writable } from 'node:stream';
 import { type DestinationStream, type LevelWithSilent, type Logger, pino } from 'pino';
 import pinoPretty from 'pino-pretty';
 import { InvalidOptionError } from './errors.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, REDACTED } from './log-names.js';
 import { formatLogMessage } from './log-pretty.js';
 
 export type { Logger } from 'pino';
-
-/** Log levels accepted by `createLogger` (and the `log.level` config key). */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/**
- * Log renderings (the `log.format` config key): `json` lines for collectors, `pretty` one readable line per
- * record (time, level, message, short fields) for a person at a terminal.
- */
-export const LOG_FORMATS = ['json', 'pretty'] as const;
-export type LogFormat = (typeof LOG_FORMATS)[number];
+export { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, REDACTED } from './log-names.js';
 
 /** Carriage return + erase the whole line (ANSI EL2). */
 const CLEAR_LINE = '\r\x1b[2K';
-
-/** Replacement for redacted values. */
-export const REDACTED = '[REDACTED]';
 
 /**
  * Paths pino censors wherever a secret could be logged: the SASL password and TLS private key, whether

@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, FlowsentinelError, InvalidOptionError } from '../errors.js';
 import { registerCommands } from './commands/index.js';
-import { defaultCommandDeps } from './with-shutdown.js';
 
 /** The package's own version (package.json sits two levels up from both src/cli and dist/cli). */
 const PACKAGE_JSON = fileURLToPath(new URL('../../package.json', import.meta.url));
@@ -22,7 +21,9 @@ program
   .showHelpAfterError()
   // Commander reports usage errors itself, then throws instead of exiting, so the exit code is set below.
   .exitOverride();
-registerCommands(program, defaultCommandDeps);
+// Each command imports its modules (tfjs, kafkajs, the config schema …) only when it runs, so --help,
+// --version and usage errors stay cheap; default deps: pino on stderr, stdout, process signals.
+registerCommands(program, {});
 
 try {
   await program.parseAsync(process.argv);

@@ -1,43 +1,24 @@
 /** The frame every command runs in: config → logger → graceful-shutdown handlers → body → dispose. */
 import type { AppConfig } from '../config/schema.js';
 import { createLogger, type LogFormat, type Logger } from '../logging.js';
+import type { CommandContext, CommandDeps } from './deps.js';
 import { installShutdownHandlers } from './shutdown.js';
 
-/** What the commands need from main.ts (tests inject their own). */
-export interface CommandDeps {
-  /** A logger writing to stderr at `level` (default info), in `format` (default: pretty on a terminal). */
-  readonly logger: (level?: string, format?: LogFormat) => Logger;
-  /** Writes one result line to stdout (default process.stdout). */
-  readonly print?: (line: string) => void;
-  /** Default `installShutdownHandlers` (SIGTERM/SIGINT → abort; second signal exits). */
-  readonly installShutdown?: typeof installShutdownHandlers;
-  /** Ends the process (default `process.exit`); `run` uses it when a failed run leaves timers behind. */
-  readonly exit?: (code: number) => void;
+/** `deps.logger`, else a pino logger on stderr at `level` (default info). */
+export function commandLogger(deps: CommandDeps, level?: string, format?: LogFormat): Logger {
+  if (deps.logger) return deps.logger(level, format);
+  return createLogger({
+    level: (level ?? 'info') as 'info',
+    name: 'flowsentinel',
+    destination: process.stderr,
+    ...(format === undefined ? {} : { format }),
+  });
 }
 
-/** What a command's body gets. */
-export interface CommandContext {
-  readonly config: AppConfig;
-  readonly logger: Logger;
-  /** Aborted by the first SIGTERM/SIGINT: stop reading, drain, flush. */
-  readonly signal: AbortSignal;
-  /** Writes one result line to stdout. */
-  readonly print: (line: string) => void;
+/** `deps.print`, else one line to stdout. */
+export function commandPrint(deps: CommandDeps): (line: string) => void {
+  return deps.print ?? ((line: string) => process.stdout.write(`${line}\n`));
 }
-
-/**
- * The default dependencies: a pino logger on stderr (so stdout carries only the command's output:
- * summaries, JSON results), stdout for results, process signal handlers.
- */
-export const defaultCommandDeps: CommandDeps = {
-  logger: (level?: string, format?: LogFormat) =>
-    createLogger({
-      level: (level ?? 'info') as 'info',
-      name: 'flowsentinel',
-      destination: process.stderr,
-      ...(format === undefined ? {} : { format }),
-    }),
-};
 
 /**
  * Loads the config (`load` throws `ConfigError` on bad input), creates the logger at `log.level`, installs
@@ -49,11 +30,10 @@ export async function withShutdown(
   body: (ctx: CommandContext) => Promise<void>,
 ): Promise<void> {
   const config = load();
-  const logger = deps.logger(config.log.level, config.log.format);
+  const logger = commandLogger(deps, config.log.level, config.log.format);
   const shutdown = (deps.installShutdown ?? installShutdownHandlers)(logger, config.shutdown.timeoutMs);
-  const print = deps.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   try {
-    await body({ config, logger, signal: shutdown.signal, print });
+    await body({ config, logger, signal: shutdown.signal, print: commandPrint(deps) });
   } finally {
     shutdown.dispose();
   }

@@ -1,4 +1,4 @@
-import { REDACTED } from '../logging.js';
+import { REDACTED } from '../log-names.js';
 import { SECRET_PATHS } from './schema.js';
 
 /** True when `path` is a secret key path (e.g. kafka.sasl.password) or lies inside one. */

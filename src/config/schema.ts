@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LOG_FORMATS, LOG_LEVELS } from '../logging.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../log-names.js';
 import { CONFIG_BACKENDS } from './enums.js';
 import { int, nonEmpty } from './schema-common.js';
 import {

@@ -10,7 +10,7 @@ import type { AppConfig } from '../../src/config/schema.js';
 import { createDetector } from '../../src/detector/factory.js';
 import { type CheckpointDocument, openCheckpoints } from '../../src/job/checkpoint.js';
 import { type ReplaySummary, runReplay } from '../../src/job/replay.js';
-import { REPO_ROOT, runCli } from '../helpers/detector-cli.js';
+import { cliFromSource, REPO_ROOT, runCli } from '../helpers/detector-cli.js';
 import { silentLogger } from '../helpers/detector-data.js';
 import {
   type FixtureTruth,
@@ -154,7 +154,8 @@ describe('flowsentinel replay --checkpoint-dir (CLI, killed and restarted)', () 
 
   it('SIGKILL after the first checkpoint, then a restart loads it and completes', async () => {
     const args = ['replay', input, '-c', cfg, '-o', out(), '--checkpoint-dir', ckpt()];
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    const cli = cliFromSource(args);
+    const child = spawn(cli.file, cli.args, {
       cwd: REPO_ROOT,
       env: childEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../helpers/detector-cli.js';
+import { cliFromSource, REPO_ROOT } from '../helpers/detector-cli.js';
 import { isCI } from '../helpers/kafka.js';
 
 function hasScript(): boolean {
@@ -39,7 +39,8 @@ function ttyEnv(): NodeJS.ProcessEnv {
 
 /** Runs `flowsentinel <args>` from source under a pseudo-terminal; resolves to the terminal's text. */
 function runOnTerminal(args: readonly string[]): Promise<{ code: number; text: string }> {
-  const command = [process.execPath, '--import', 'tsx', 'src/cli/main.ts', ...args].join(' ');
+  const cli = cliFromSource(args);
+  const command = [cli.file, ...cli.args].join(' ');
   return new Promise((resolve, reject) => {
     execFile(
       'script',

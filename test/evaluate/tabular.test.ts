@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import { InvalidOptionError } from '../../src/errors.js';
 import { averagePrecision, evaluateTabular, rocAuc, type TabularResult } from '../../src/evaluate/index.js';
 import { parseLabelledCsv } from '../../src/evaluate/tabular-csv.js';
+import { cliFromSource, REPO_ROOT } from '../helpers/detector-cli.js';
 import { FAST_TABULAR, writeTabular } from './fixtures.js';
 
 const run = promisify(execFile);
@@ -95,25 +96,23 @@ describe('evaluate tabular', () => {
     const cfg = join(dir, 'cfg.yaml');
     await writeFile(cfg, stringify(FAST_TABULAR));
     const out = join(dir, 'cli');
-    const { stdout } = await run(
-      'npx',
-      [
-        'tsx',
-        'src/cli/main.ts',
-        'evaluate',
-        'tabular',
-        data.gz,
-        '-c',
-        cfg,
-        '--seed',
-        '9',
-        '--out',
-        out,
-        '--max-rows',
-        '400',
-      ],
-      { env: { ...process.env, FLOWSENTINEL_BACKEND: process.env.FLOWSENTINEL_BACKEND ?? 'cpu' } },
-    );
+    const cli = cliFromSource([
+      'evaluate',
+      'tabular',
+      data.gz,
+      '-c',
+      cfg,
+      '--seed',
+      '9',
+      '--out',
+      out,
+      '--max-rows',
+      '400',
+    ]);
+    const { stdout } = await run(cli.file, cli.args, {
+      cwd: REPO_ROOT,
+      env: { ...process.env, FLOWSENTINEL_BACKEND: process.env.FLOWSENTINEL_BACKEND ?? 'cpu' },
+    });
     expect(stdout).toMatch(
       /ROC-AUC\s+[01]\.\d{4} all rows, warm-up ranked lowest; [01]\.\d{4} scored rows only/,
     );

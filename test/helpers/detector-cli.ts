@@ -1,4 +1,8 @@
-/** Runs the CLI from source (`npx tsx src/cli/main.ts …`) in a child process. */
+/**
+ * Runs the CLI from source in a child process: `node --import tsx src/cli/main.ts …`, one process, where
+ * `npx tsx src/cli/main.ts …` started three (npm's npx, the tsx CLI, then node), about 1 s more CPU per
+ * start (docs/benchmarks.md, "CLI start-up").
+ */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -24,12 +28,21 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * The executable and arguments that start `flowsentinel <args>` from source: node itself with the tsx
+ * loader. Start it with the repository root as working directory (where `--import tsx` resolves).
+ */
+export function cliFromSource(args: readonly string[]): { file: string; args: string[] } {
+  return { file: process.execPath, args: ['--import', 'tsx', 'src/cli/main.ts', ...args] };
+}
+
 /** Runs `flowsentinel <args>` from source with the repository root as working directory. */
 export function runCli(args: readonly string[], timeoutMs = 120_000): Promise<CliResult> {
+  const cli = cliFromSource(args);
   return new Promise((resolve, reject) => {
     execFile(
-      'npx',
-      ['tsx', 'src/cli/main.ts', ...args],
+      cli.file,
+      cli.args,
       { cwd: REPO_ROOT, env: childEnv(), timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
         if (err !== null && typeof err.code !== 'number') {

@@ -21,7 +21,7 @@ import { AssignerProtocol } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type KafkaBroker, startKafkaBroker } from '../../scripts/kafka/broker.js';
 import { createTopicsReady } from '../../scripts/kafka/readiness.js';
-import { FATAL_EXIT_GRACE_MS } from '../../src/cli/commands/run.js';
+import { FATAL_EXIT_GRACE_MS } from '../../src/cli/actions/run.js';
 import type { AppConfigInput } from '../../src/config/index.js';
 import { OUTPUT_HEADERS, produceRecords, readTopic } from '../../src/kafka/index.js';
 import { generateRecords, MALFORMED_HEADER } from '../../src/streams/generator-source.js';

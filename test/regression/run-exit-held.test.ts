@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import { FATAL_EXIT_GRACE_MS, registerRunCommand } from '../../src/cli/commands/run.js';
+import { FATAL_EXIT_GRACE_MS } from '../../src/cli/actions/run.js';
+import { registerRunCommand } from '../../src/cli/commands/run.js';
 import { createLogger } from '../../src/logging.js';
 
 const outcome = vi.hoisted(() => ({ fail: false }));

@@ -1,6 +1,6 @@
 /** One file per command; `registerCommands` adds them all. */
 import type { Command } from 'commander';
-import type { CommandDeps } from '../with-shutdown.js';
+import type { CommandDeps } from '../deps.js';
 import { registerDemoCommand } from './demo.js';
 import { registerEvaluateCommand } from './evaluate.js';
 import { registerInitConfigCommand } from './init-config.js';

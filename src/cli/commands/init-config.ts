@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import type { CommandDeps } from '../with-shutdown.js';
+import type { CommandDeps } from '../deps.js';
 
 /** config/flowsentinel.example.yaml: three levels up from both src/cli/commands and dist/cli/commands. */
 export const EXAMPLE_CONFIG = fileURLToPath(

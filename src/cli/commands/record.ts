@@ -1,10 +1,7 @@
 /** `flowsentinel record`: a topic into a JSONL recording. */
 import { type Command, Option } from 'commander';
-import { createKafka } from '../../kafka/client.js';
-import { recordTopic } from '../../kafka/record.js';
 import { brokerList, positiveIntArg } from '../args.js';
-import { toolConfig } from '../tool-config.js';
-import { type CommandDeps, withShutdown } from '../with-shutdown.js';
+import type { CommandDeps } from '../deps.js';
 
 /** Default idle time of a bare `--until-idle`, ms. */
 export const DEFAULT_UNTIL_IDLE_MS = 5000;
@@ -19,7 +16,7 @@ type RecordFlags = {
   untilIdle?: number | true;
 };
 
-/** Registers `record` on `program`. */
+/** Registers `record` on `program`; kafkajs loads when it runs. */
 export function registerRecordCommand(program: Command, deps: CommandDeps): void {
   program
     .command('record')
@@ -41,23 +38,9 @@ export function registerRecordCommand(program: Command, deps: CommandDeps): void
       `keep recording until no record arrived for ms (default ${DEFAULT_UNTIL_IDLE_MS}) instead of stopping at the end offsets seen at start`,
       positiveIntArg,
     )
-    .action((opts: RecordFlags) =>
-      withShutdown(
-        deps,
-        () => toolConfig(opts.config, opts.brokers),
-        async ({ config, logger, signal, print }) => {
-          const untilIdleMs = opts.untilIdle === true ? DEFAULT_UNTIL_IDLE_MS : opts.untilIdle;
-          const result = await recordTopic({
-            kafka: createKafka(config.kafka, { logger }),
-            topic: opts.topic,
-            out: opts.out,
-            from: opts.from,
-            signal,
-            ...(opts.max === undefined ? {} : { max: opts.max }),
-            ...(untilIdleMs === undefined ? {} : { untilIdleMs }),
-          });
-          print(JSON.stringify({ ...result, topic: opts.topic, out: opts.out }));
-        },
-      ),
-    );
+    .action(async ({ untilIdle, ...opts }: RecordFlags) => {
+      const { recordAction } = await import('../actions/record.js');
+      const untilIdleMs = untilIdle === true ? DEFAULT_UNTIL_IDLE_MS : untilIdle;
+      await recordAction(deps, { ...opts, ...(untilIdleMs === undefined ? {} : { untilIdleMs }) });
+    });
 }

@@ -1,14 +1,10 @@
 /** `flowsentinel replay-to-topic`: a JSONL recording into a topic. */
 import { type Command, Option } from 'commander';
-import { replayFileToTopic } from '../../job/kafka.js';
-import type { ReplayPartitioning } from '../../kafka/replay-to-topic.js';
+import type { ReplayToTopicFlags } from '../actions/replay-to-topic.js';
 import { brokerList } from '../args.js';
-import { toolConfig } from '../tool-config.js';
-import { type CommandDeps, withShutdown } from '../with-shutdown.js';
+import type { CommandDeps } from '../deps.js';
 
-type Flags = { toTopic: string; config?: string; brokers?: string[]; partitioning: ReplayPartitioning };
-
-/** Registers `replay-to-topic` on `program`. */
+/** Registers `replay-to-topic` on `program`; kafkajs loads when it runs. */
 export function registerReplayToTopicCommand(program: Command, deps: CommandDeps): void {
   program
     .command('replay-to-topic')
@@ -28,19 +24,8 @@ export function registerReplayToTopicCommand(program: Command, deps: CommandDeps
         .choices(['auto', 'preserve', 'key'])
         .default('auto'),
     )
-    .action((file: string, opts: Flags) =>
-      withShutdown(
-        deps,
-        () => toolConfig(opts.config, opts.brokers),
-        async ({ config, logger, signal, print }) => {
-          const result = await replayFileToTopic(config, logger, {
-            file,
-            topic: opts.toTopic,
-            partitioning: opts.partitioning,
-            signal,
-          });
-          print(JSON.stringify({ ...result, topic: opts.toTopic, file }));
-        },
-      ),
-    );
+    .action(async (file: string, opts: ReplayToTopicFlags) => {
+      const { replayToTopicAction } = await import('../actions/replay-to-topic.js');
+      await replayToTopicAction(deps, file, opts);
+    });
 }

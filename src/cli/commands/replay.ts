@@ -1,62 +1,10 @@
 /** `flowsentinel replay`: a recorded topic through the pipeline (or into a topic with `--to-topic`). */
-import { existsSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { ConfigError, FlowsentinelError, InvalidOptionError } from '../../errors.js';
-import { replayFileToTopic } from '../../job/kafka.js';
-import { runReplay } from '../../job/replay.js';
-import { type CheckpointFlags, checkpointOverrides, speedArg, withCheckpointFlags } from '../args.js';
-import { INIT_CONFIG_HINT, loadCommandConfig, noConfigGiven } from '../config-hint.js';
-import { type CommandContext, type CommandDeps, withShutdown } from '../with-shutdown.js';
+import type { ReplayFlags } from '../actions/replay.js';
+import { speedArg, withCheckpointFlags } from '../args.js';
+import type { CommandDeps } from '../deps.js';
 
-type ReplayFlags = {
-  config?: string;
-  outDir?: string;
-  speed?: 'recorded' | 'max' | number;
-  scores: boolean;
-  malformedLines: 'fail' | 'skip';
-  toTopic?: string;
-} & CheckpointFlags;
-
-async function replay(file: string | undefined, opts: ReplayFlags, ctx: CommandContext): Promise<void> {
-  const { config, logger, signal, print } = ctx;
-  const input = file ?? config.replay.input;
-  if (input === undefined) throw new ConfigError('replay: give a file argument or set replay.input');
-  if (opts.toTopic) {
-    const result = await replayFileToTopic(config, logger, { file: input, topic: opts.toTopic, signal });
-    print(JSON.stringify(result));
-    return;
-  }
-  const outDir = opts.outDir ?? config.replay.output ?? 'replay-out';
-  const summary = await runReplay(config, logger, {
-    file: input,
-    outDir,
-    speed: opts.speed ?? config.replay.speed,
-    writeScores: opts.scores,
-    malformedLines: opts.malformedLines,
-    signal,
-  });
-  print(JSON.stringify({ ...summary, outDir }));
-}
-
-/**
- * What can be said before the config is read: a missing recording argument (when no config could name one
- * in replay.input) is a usage error, a recording that does not exist a failure to read the input.
- */
-function checkRecording(file: string | undefined, opts: ReplayFlags): void {
-  if (file === undefined) {
-    if (noConfigGiven(opts.config)) {
-      throw new InvalidOptionError(
-        `replay: no recording given: pass the JSONL file, e.g. flowsentinel replay recording.jsonl -c flowsentinel.yaml (or set replay.input in the config). A config is needed too: ${INIT_CONFIG_HINT}`,
-      );
-    }
-    return;
-  }
-  if (!existsSync(file)) {
-    throw new FlowsentinelError(`replay: recording file not found: ${file}`, { context: { file } });
-  }
-}
-
-/** Registers `replay` on `program`. */
+/** Registers `replay` on `program`; the job's modules (tfjs, the pipeline, kafkajs) load when it runs. */
 export function registerReplayCommand(program: Command, deps: CommandDeps): void {
   withCheckpointFlags(
     program
@@ -85,17 +33,8 @@ export function registerReplayCommand(program: Command, deps: CommandDeps): void
         '--to-topic <topic>',
         'produce the recording into this Kafka topic instead (keys, headers, timestamps kept)',
       ),
-  ).action((file: string | undefined, opts: ReplayFlags) => {
-    checkRecording(file, opts);
-    return withShutdown(
-      deps,
-      // Producing a recording back to Kafka reads no features, so none need configuring.
-      () =>
-        loadCommandConfig('replay', opts.config, {
-          ...(opts.toTopic ? { features: { fields: ['unused'] } } : {}),
-          checkpoint: checkpointOverrides(opts),
-        }),
-      (ctx) => replay(file, opts, ctx),
-    );
+  ).action(async (file: string | undefined, opts: ReplayFlags) => {
+    const { replayAction } = await import('../actions/replay.js');
+    await replayAction(deps, file, opts);
   });
 }

@@ -1,50 +1,15 @@
 /** `flowsentinel run`: the production Kafka job. */
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load.js';
-import { runKafkaDetector } from '../../job/kafka.js';
-import { type CommandDeps, withShutdown } from '../with-shutdown.js';
+import type { CommandDeps } from '../deps.js';
 
-/** After `run` ended (failed or stopped), the grace for the event loop to empty before the process is ended anyway, ms. */
-export const FATAL_EXIT_GRACE_MS = 2000;
-
-/** Registers `run` on `program`. */
+/** Registers `run` on `program`; the job's modules (kafkajs, tfjs, metrics) load when it runs. */
 export function registerRunCommand(program: Command, deps: CommandDeps): void {
   program
     .command('run')
     .description('consume Kafka, score, publish anomalies/scores/dead letters, commit at least once')
     .requiredOption('-c, --config <file>', 'YAML or JSON config file (features.fields and kafka.* )')
-    .action((opts: { config: string }) =>
-      withShutdown(
-        deps,
-        () => loadConfig({ file: opts.config }),
-        async ({ config, logger, signal, print }) => {
-          try {
-            const result = await runKafkaDetector({ config, logger, signal });
-            print(JSON.stringify(result));
-            // After a broker outage kafkajs can leave a broker connection and timers behind although every
-            // client was disconnected (1 of 6 chaos-test runs: a graceful stop hung): end the process anyway.
-            endIfHeld(deps, 0, () =>
-              logger.warn('run stopped but open handles kept the process alive: exiting'),
-            );
-          } catch (err) {
-            // kafkajs timers (a consumer restart, kafkajs issue 852; producer retries) can keep a failed
-            // process alive with nothing running: give the loop a moment to empty, then end it, non-zero.
-            logger.error({ err }, 'run failed: exiting with code 1');
-            endIfHeld(deps, 1);
-            throw err;
-          }
-        },
-      ),
-    );
-}
-
-/**
- * Ends the process with `code` after FATAL_EXIT_GRACE_MS if something still holds the event loop then
- * (the timer is unref'd, so it never keeps the process alive itself).
- */
-function endIfHeld(deps: CommandDeps, code: number, before?: () => void): void {
-  setTimeout(() => {
-    before?.();
-    (deps.exit ?? process.exit)(code);
-  }, FATAL_EXIT_GRACE_MS).unref();
+    .action(async (opts: { config: string }) => {
+      const { runAction } = await import('../actions/run.js');
+      await runAction(deps, opts.config);
+    });
 }
