@@ -93,4 +93,15 @@ export const TABULAR_CANDIDATES: readonly TabularCandidate[] = [
     },
     knobs: 3,
   },
+  // Seventh selection: score by latent tail-ness, −log p_prior(f(x)) without the log-determinant, which
+  // gives rows in a stretched (heavy-tailed) region of a marginal a moderate density. For the marginal
+  // layer alone it is ECOD's two-sided tail-probability score; the couplings make it joint.
+  {
+    name: 'steps 4 + lr 0.001 + latent score',
+    overrides: {
+      model: { score: 'latent' as const },
+      training: { stepsPerBatch: 4, learningRate: 0.001 },
+    },
+    knobs: 3,
+  },
 ].map((c) => ({ ...c, overrides: mergeOverrides(BASE, c.overrides) }));

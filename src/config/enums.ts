@@ -17,6 +17,8 @@ export const MODEL_TYPES = ['realnvp', 'maf', 'spline', 'mixture-cdf', 'mixture-
 
 /** `model.marginal`: the mixture-CDF components' family. */
 export const MIXTURE_MARGINALS = ['gaussian', 'logistic'] as const;
+/** `model.score`: what an event's score is (as `SCORE_KINDS` in src/flow/types.ts). */
+export const MODEL_SCORES = ['density', 'latent'] as const;
 /** Flow engines, as in `src/flow/fused/engine.ts` (literal here so config loads without tfjs). */
 export const MODEL_ENGINES = ['fused', 'autodiff'] as const;
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;

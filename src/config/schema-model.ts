@@ -1,7 +1,7 @@
 /** Config sections of the data and the model: features, model, training, standardiser, threshold, batching. */
 import { z } from 'zod';
 import { DEFAULT_CLIP_NORM, DEFAULT_WEIGHT_DECAY } from '../core/training-defaults.js';
-import { MIXTURE_MARGINALS, MODEL_ENGINES, MODEL_TYPES } from './enums.js';
+import { MIXTURE_MARGINALS, MODEL_ENGINES, MODEL_SCORES, MODEL_TYPES } from './enums.js';
 import { int, nonEmpty } from './schema-common.js';
 import { adaptiveOptionProblems } from './threshold-rules.js';
 
@@ -45,6 +45,14 @@ export const modelSchema = z
      * Absent means `gaussian`.
      */
     marginal: z.enum(MIXTURE_MARGINALS).optional(),
+    /**
+     * What an event's score (its `logLikelihood`, read by the threshold, drift and explanations) is:
+     * `density`, log p(x) (default), or `latent`, log p_prior(f(x)) of the standardised row, the
+     * log-determinants left out: how far into the prior's tails the row's latent lies (docs/detector.md,
+     * "The score"). Training is the same either way. Absent means `density` (so existing configs resolve,
+     * and hash, as before).
+     */
+    score: z.enum(MODEL_SCORES).optional(),
     /** Seed of weight initialisation and sampling. */
     seed: int(0).default(42),
     /**

@@ -158,6 +158,7 @@ function buildOnline(config: AppConfig, o: OnlineBuildOptions): OnlineDetector {
     ...(reservoir ? { reservoir, replayFraction: Math.min(t.replayReservoir.fraction, 0.95) } : {}),
     trainOnAnomalies: t.trainOnAnomalies,
     trimTail: t.trimTail,
+    score: config.model.score ?? 'density',
     ...(t.dequantise === 'auto' ? { dequantiser: new Dequantiser(dim, DEQUANTISE_DETECTION_ROWS) } : {}),
     budget: o.budget,
     ...(o.observer ? { observer: o.observer } : {}),

@@ -3,6 +3,7 @@ import type { Rng } from '../core/rng.js';
 import { FlowsentinelError } from '../errors.js';
 import type { NormalizingFlow } from '../flow/normalizing-flow.js';
 import type { StepResult, Trainer } from '../flow/trainer.js';
+import type { ScoreKind } from '../flow/types.js';
 import type { Dequantiser } from './dequantiser.js';
 import type { Explainer } from './explain.js';
 import type { LearnBudget } from './learn-budget.js';
@@ -56,6 +57,13 @@ export interface OnlineDetectorOptions {
    * 0 (default) learns every unflagged row.
    */
   readonly trimTail?: number;
+  /**
+   * What the score (`ScoredEvent.logLikelihood`, which the threshold, drift and explanations read) is:
+   * `density` (default), log p(x) in original units (the flow's and the standardiser's log-determinants
+   * included), or `latent`, log p_prior(f(x)) of the standardised row: how far into the prior's tails its
+   * latent lies, no log-determinant (docs/detector.md, "The score"). Training minimises −log p(x) either way.
+   */
+  readonly score?: ScoreKind;
   /** Training-time noise for discrete features (see `Dequantiser`); omit to learn the rows as they are. */
   readonly dequantiser?: Dequantiser;
   readonly observer?: DetectorObserver;

@@ -22,7 +22,8 @@ export {
  * Prequential online detector: each micro-batch is first scored with the current model and threshold,
  * then learned from. Log-likelihoods are densities in original feature units (nats): the flow scores
  * standardised rows and the standardiser's log-Jacobian is added, so scores stay comparable as the
- * model updates.
+ * model updates. With `score: 'latent'` the `logLikelihood` field is log p_prior(f(x)) instead (no
+ * log-determinant): a tail-ness score in the latent space.
  *
  * Warm-up: the first `warmupEvents` events train the model (and, in 'freeze' mode, fit the standardiser)
  * without alerting, and are emitted with status 'warming'. The threshold learns only from events after
@@ -201,7 +202,7 @@ export class OnlineDetector implements BatchDetector {
     const decided = this.decide(batch, logLik, modelVersion);
     const out = this.o.explainer
       ? await this.o.explainer.annotate(this.flow, standardiser, decided, raw, (rows, m) =>
-          this.model.trainer.scoreRows(rows, m),
+          this.model.trainer.scoreRows(rows, m, this.o.score),
         )
       : decided;
     const trainRows = this.selectTrainingRows(x, out);
@@ -223,9 +224,10 @@ export class OnlineDetector implements BatchDetector {
     return rows;
   }
 
-  /** log p(x) in original units, one readback per batch. */
+  /** log p(x) in original units, or `latent`'s log p_prior(f(x)) (no Jacobian at all); one readback. */
   private async score(x: Float32Array, n: number, logJac: number): Promise<Float32Array> {
-    const v = await this.model.trainer.scoreRows(x, n);
+    const v = await this.model.trainer.scoreRows(x, n, this.o.score);
+    if (this.o.score === 'latent') return v;
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = v[i]! + logJac;
     return out;

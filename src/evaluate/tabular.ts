@@ -166,8 +166,7 @@ export async function evaluateTabularDetail(o: TabularOptions): Promise<TabularD
     realisedAlertRate: auc.scoredRows > 0 ? (cls.tp + cls.fp) / auc.scoredRows : Number.NaN,
     alertsPer10k: n > 0 ? (run.summary.alerts / n) * 10_000 : Number.NaN,
     timeToFirstAlert: delays,
-    scoreDefinition:
-      '−log p(x) in nats under the model before it learned the row; rocAuc/prAuc: all rows, warming and dead-lettered rows rank lowest (−Infinity); rocAucScoredOnly/prAucScoredOnly: scored rows only',
+    scoreDefinition: `${config.model.score === 'latent' ? '−log p_prior(f(x)) (model.score: latent, no log-determinant)' : '−log p(x)'} in nats under the model before it learned the row; rocAuc/prAuc: all rows, warming and dead-lettered rows rank lowest (−Infinity); rocAucScoredOnly/prAucScoredOnly: scored rows only`,
     configSource: source,
     configUsed: redactConfig(config),
     seed: config.model.seed,

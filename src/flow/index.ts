@@ -47,4 +47,13 @@ export { MixtureCdf } from './transforms/mixture-cdf.js';
 export { Permutation } from './transforms/permutation.js';
 export { Logit, Sigmoid } from './transforms/sigmoid.js';
 export { SplineCoupling } from './transforms/spline-coupling.js';
-export type { Bijector, ForwardResult, Module, ModuleSpec, Prior, SerializedTensor } from './types.js';
+export type {
+  Bijector,
+  ForwardResult,
+  Module,
+  ModuleSpec,
+  Prior,
+  ScoreKind,
+  SerializedTensor,
+} from './types.js';
+export { SCORE_KINDS } from './types.js';

@@ -115,6 +115,23 @@ export class NormalizingFlow {
     return r.logProb;
   }
 
+  /**
+   * log p_prior(f(x)) per row (the `latent` score, no log-determinant), floored and with invalid rows at
+   * `LOG_PROB_FLOOR` like `logProb`.
+   */
+  latentScore(x: tf.Tensor2D): tf.Tensor1D {
+    return tf.tidy(() => {
+      const { priorLogProb } = this.logProb(x);
+      const valid = tf.logicalAnd(
+        tf.all(tf.isFinite(x), 1),
+        tf.lessEqual(tf.max(tf.abs(x), 1), this.maxAbsInput),
+      );
+      const ok = tf.logicalAnd(valid, tf.isFinite(priorLogProb));
+      const floored = tf.maximum(priorLogProb, LOG_PROB_FLOOR);
+      return tf.where(ok, floored, tf.fill(priorLogProb.shape, LOG_PROB_FLOOR)) as tf.Tensor1D;
+    });
+  }
+
   /** Mean negative log-likelihood of a batch, in nats; the training objective. */
   nll(x: tf.Tensor2D): tf.Scalar {
     return tf.tidy(() => tf.neg(tf.mean(this.score(x))) as tf.Scalar);

@@ -15,6 +15,7 @@ import type {
   TrainerOptions,
   TrainerState,
 } from './trainer-types.js';
+import type { ScoreKind } from './types.js';
 
 /** Misuse of a `Trainer` at run time: disposed, re-entered, or its flow's variables changed. */
 export class TrainerError extends FlowsentinelError {}
@@ -184,14 +185,20 @@ export class Trainer {
 
   /**
    * log p(x) per row, in nats, of row-major `values` (`n` rows of the flow's dim), floored like
-   * `NormalizingFlow.logProb`: the fused scorer when available, else `flow.score`. One readback.
+   * `NormalizingFlow.logProb`: the fused scorer when available, else `flow.score`. One readback. With
+   * `kind` `latent`, log p_prior(f(x)) instead (`flow.latentScore`; see `ScoreKind`).
    */
-  async scoreRows(values: Float32Array, n: number): Promise<Float32Array> {
+  async scoreRows(values: Float32Array, n: number, kind: ScoreKind = 'density'): Promise<Float32Array> {
     this.checkAlive();
     if (this.fused !== undefined) {
-      return n <= this.hostScoreMaxRows ? this.fused.scoreHost(values, n) : this.fused.score(values, n);
+      return n <= this.hostScoreMaxRows
+        ? this.fused.scoreHost(values, n, kind)
+        : this.fused.score(values, n, kind);
     }
-    const lp = tf.tidy(() => this.flow.score(tf.tensor2d(values, [n, this.flow.dim])));
+    const lp = tf.tidy(() => {
+      const x = tf.tensor2d(values, [n, this.flow.dim]);
+      return kind === 'latent' ? this.flow.latentScore(x) : this.flow.score(x);
+    });
     try {
       return (await lp.data()) as Float32Array;
     } finally {

@@ -15,6 +15,15 @@ export interface ForwardResult {
   readonly logDet: tf.Tensor1D;
 }
 
+/**
+ * What a row's score is: `density`, log p(x) = log p_prior(f(x)) + log|det ∂f/∂x| (the model's
+ * log-likelihood), or `latent`, log p_prior(f(x)) alone: how far into the prior's tails the row's latent
+ * lies, without the Jacobian term that gives rows in a stretched (heavy-tailed) region of the data a
+ * moderate density. Both in nats, higher = more normal.
+ */
+export const SCORE_KINDS = ['density', 'latent'] as const;
+export type ScoreKind = (typeof SCORE_KINDS)[number];
+
 /** JSON form of a float32 tensor: shape plus little-endian float32 bytes in base64 (exact round trip). */
 export interface SerializedTensor {
   readonly shape: number[];

@@ -153,6 +153,18 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('takes model.score density or latent, absent by default (density)', () => {
+    const latent = { ...minimal, model: { score: 'latent' as const } };
+    expect(loadConfig({ env: {}, overrides: latent }).model.score).toBe('latent');
+    expect(loadConfig({ env: {}, overrides: minimal }).model.score).toBeUndefined();
+    const unknown = configError(() =>
+      loadConfig({ env: {}, overrides: { ...minimal, model: { score: 'typicality' as never } } }),
+    );
+    expect(unknown.context.problems).toEqual([
+      'model.score: is not an allowed value (got "typicality"; allowed: one of density, latent) [from flag]',
+    ]);
+  });
+
   it('never prints secrets in errors', () => {
     const err = configError(() =>
       loadConfig({

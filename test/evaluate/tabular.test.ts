@@ -92,6 +92,19 @@ describe('evaluate tabular', () => {
     expect(again.scores).toEqual(result.scores);
   });
 
+  it('says which score ranks the rows: −log p(x), or the latent log-prior with model.score: latent', async () => {
+    expect(result.scoreDefinition).toMatch(/^−log p\(x\) in nats/);
+    const latent = await evaluateTabular({
+      file: data.csv,
+      overrides: { ...FAST_TABULAR, model: { ...FAST_TABULAR.model, score: 'latent' } },
+      seed: 4,
+    });
+    expect(latent.configUsed.model.score).toBe('latent');
+    expect(latent.scoreDefinition).toMatch(/^−log p_prior\(f\(x\)\) \(model\.score: latent/);
+    // The planted anomalies are 8σ out in one feature: far in the latent's tails too.
+    expect(latent.rocAuc).toBeGreaterThan(0.9);
+  });
+
   it('runs from the CLI on a gzip file with a config file, a seed and a row limit', async () => {
     const cfg = join(dir, 'cfg.yaml');
     await writeFile(cfg, stringify(FAST_TABULAR));

@@ -1,5 +1,6 @@
 import type { NormalizingFlow } from '../normalizing-flow.js';
 import type * as tf from '../tf.js';
+import type { ScoreKind } from '../types.js';
 import { FusedModel } from './fused-model.js';
 import { fusedGradients } from './fused-step.js';
 import { HostFlow, hostGradients } from './host-flow.js';
@@ -14,10 +15,13 @@ export type Engine = (typeof ENGINES)[number];
 
 /** The fused engine's scorer of a flow: tfjs fused kernels (`FusedModel`) or the host engine (`HostFlow`). */
 export interface RowScorer {
-  /** log p(x) per row of row-major `values` (`n` rows), floored like `NormalizingFlow.logProb`. */
-  score(values: Float32Array, n: number): Promise<Float32Array>;
+  /**
+   * log p(x) per row of row-major `values` (`n` rows), floored like `NormalizingFlow.logProb`; with
+   * `kind` `latent`, log p_prior(f(x)) (no log-determinant, see `ScoreKind`). Default `density`.
+   */
+  score(values: Float32Array, n: number, kind?: ScoreKind): Promise<Float32Array>;
   /** The same, computed on the host in JS (synchronous, no tensors). */
-  scoreHost(values: Float32Array, n: number): Float32Array;
+  scoreHost(values: Float32Array, n: number, kind?: ScoreKind): Float32Array;
 }
 
 /** What the fused engine uses for one flow. */

@@ -1,6 +1,7 @@
 import { LOG_PROB_FLOOR, type NormalizingFlow } from '../normalizing-flow.js';
 import { HALF_LOG_2PI } from '../priors/prior-common.js';
 import * as tf from '../tf.js';
+import type { ScoreKind } from '../types.js';
 import { type HostModel, hostModel, hostScore } from './host-score.js';
 import { ParamStore, uploadable } from './param-store.js';
 import {
@@ -107,12 +108,15 @@ export class FusedModel {
     this.weights = this.plan.layers.map((l, i) => this.foldLayer(l, i, d));
   }
 
-  /** log p(x) per row (floored like `NormalizingFlow.logProb`), from row-major `values` of `n` rows. */
-  async score(values: Float32Array, n: number): Promise<Float32Array> {
+  /**
+   * log p(x) per row (floored like `NormalizingFlow.logProb`), from row-major `values` of `n` rows; with
+   * `kind` `latent`, log p_prior(f(x)) (the couplings' and elementwise layers' log-determinants left out).
+   */
+  async score(values: Float32Array, n: number, kind: ScoreKind = 'density'): Promise<Float32Array> {
     const { clean, valid } = cleanRows(values, n, this.plan.dim, this.plan.maxAbsInput);
-    const raw = this.rawScore(clean, n);
+    const raw = this.rawScore(clean, n, kind);
     if (raw !== undefined) return this.floor(raw, valid);
-    const lp = this.launchScore(clean, n);
+    const lp = this.launchScore(clean, n, kind);
     try {
       return this.floor((await lp.data()) as Float32Array, valid);
     } finally {
@@ -121,11 +125,11 @@ export class FusedModel {
   }
 
   /** Synchronous `score`. */
-  scoreSync(values: Float32Array, n: number): Float32Array {
+  scoreSync(values: Float32Array, n: number, kind: ScoreKind = 'density'): Float32Array {
     const { clean, valid } = cleanRows(values, n, this.plan.dim, this.plan.maxAbsInput);
-    const raw = this.rawScore(clean, n);
+    const raw = this.rawScore(clean, n, kind);
     if (raw !== undefined) return this.floor(raw, valid);
-    const lp = this.launchScore(clean, n);
+    const lp = this.launchScore(clean, n, kind);
     try {
       return this.floor(lp.dataSync() as Float32Array, valid);
     } finally {
@@ -134,10 +138,10 @@ export class FusedModel {
   }
 
   /** `score` computed on the host in JS (see `hostScore`): faster than the kernels for a few rows. */
-  scoreHost(values: Float32Array, n: number): Float32Array {
+  scoreHost(values: Float32Array, n: number, kind: ScoreKind = 'density'): Float32Array {
     this.refresh();
     this.host ??= hostModel(this.plan, this.store);
-    return hostScore(this.host, values, n);
+    return hostScore(this.host, values, n, kind);
   }
 
   dispose(): void {
@@ -147,13 +151,21 @@ export class FusedModel {
   }
 
   /** `launchScore`'s kernels called on the wasm backend directly (raw-score.ts); undefined elsewhere. */
-  private rawScore(clean: Float32Array, n: number): Float32Array | undefined {
+  private rawScore(clean: Float32Array, n: number, kind: ScoreKind): Float32Array | undefined {
     this.refresh();
-    return rawScore(this.weights, clean, n, this.plan.dim, this.offset);
+    const latent = kind === 'latent';
+    return rawScore(this.weights, clean, n, this.plan.dim, this.scoreOffset(kind), latent);
   }
 
-  private launchScore(clean: Float32Array, n: number): tf.Tensor1D {
+  /** The log p constant of `kind`: the normal prior's normaliser alone for `latent`. */
+  private scoreOffset(kind: ScoreKind): number {
+    return kind === 'latent' ? -this.plan.dim * HALF_LOG_2PI : this.offset;
+  }
+
+  private launchScore(clean: Float32Array, n: number, kind: ScoreKind = 'density'): tf.Tensor1D {
     this.refresh();
+    const latent = kind === 'latent';
+    const offset = this.scoreOffset(kind);
     return tf.tidy(() => {
       let h = tf.tensor2d(clean, [n, this.plan.dim]);
       let s: tf.Tensor2D | undefined;
@@ -170,7 +182,7 @@ export class FusedModel {
             c.plan.clamp,
           ) as tf.Tensor2D;
           h = tf.add(tf.mul(h, tf.exp(ls)), t) as tf.Tensor2D;
-          s = s === undefined ? ls : (tf.add(s, ls) as tf.Tensor2D);
+          if (!latent) s = s === undefined ? ls : (tf.add(s, ls) as tf.Tensor2D);
         } else if (l.plan.kind === 'elementwise') {
           const e = l as ElementwiseWeights;
           h = tf.add(tf.mul(h, e.a), e.b) as tf.Tensor2D;
@@ -179,7 +191,7 @@ export class FusedModel {
         }
       }
       const quad = tf.mul(tf.square(h), -0.5);
-      return tf.add(tf.sum(s === undefined ? quad : tf.add(s, quad), 1), this.offset) as tf.Tensor1D;
+      return tf.add(tf.sum(s === undefined ? quad : tf.add(s, quad), 1), offset) as tf.Tensor1D;
     });
   }
 

@@ -10,7 +10,9 @@
  * gradient NaN, as 0·∞ does under autodiff, so the step is skipped.
  */
 import { LOG_PROB_FLOOR, type NormalizingFlow } from '../normalizing-flow.js';
+import { HALF_LOG_2PI } from '../priors/prior-common.js';
 import * as tf from '../tf.js';
+import type { ScoreKind } from '../types.js';
 import { backward, foldLayers, forward, type HostWeights, type Workspace, workspace } from './host-layers.js';
 import type { HostPlan } from './host-plan.js';
 import type { GradientSource } from './host-step.js';
@@ -56,14 +58,19 @@ export class HostFlow {
     this.weights = foldLayers(this.plan, this.store);
   }
 
-  /** log p(x) per row of row-major `values` (`n` rows), floored like `NormalizingFlow.logProb`. */
-  scoreHost(values: Float32Array, n: number): Float32Array {
+  /**
+   * log p(x) per row of row-major `values` (`n` rows), floored like `NormalizingFlow.logProb`; with `kind`
+   * `latent`, log p_prior(f(x)) (the marginal and coupling log-determinants left out).
+   */
+  scoreHost(values: Float32Array, n: number, kind: ScoreKind = 'density'): Float32Array {
     const { w, ws, valid, rows } = this.load(values, n);
     forward(w, ws, this.plan.dim, rows, false);
     const d = this.plan.dim;
     const out = new Float32Array(n).fill(LOG_PROB_FLOOR);
+    // The normal prior's normaliser is in the weights' offset, so `latent` adds it back alone.
+    const priorConst = this.plan.prior === 'normal' ? -d * HALF_LOG_2PI : 0;
     for (let r = 0; r < rows; r++) {
-      let lp = ws.logDet[r]!;
+      let lp = kind === 'latent' ? priorConst : ws.logDet[r]!;
       for (let j = 0; j < d; j++) lp += priorTerm(this.plan.prior, ws.h[r * d + j]!);
       if (Number.isFinite(lp)) out[valid[r]!] = Math.max(lp, LOG_PROB_FLOOR);
     }
@@ -71,8 +78,8 @@ export class HostFlow {
   }
 
   /** `scoreHost` (the host engine has no kernel path). */
-  score(values: Float32Array, n: number): Promise<Float32Array> {
-    return Promise.resolve(this.scoreHost(values, n));
+  score(values: Float32Array, n: number, kind: ScoreKind = 'density'): Promise<Float32Array> {
+    return Promise.resolve(this.scoreHost(values, n, kind));
   }
 
   /** `[loss, gradients in the store's layout]` of the mean NLL of the `n` rows of `values`. */

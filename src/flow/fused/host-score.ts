@@ -6,6 +6,7 @@
  */
 import { LOG_PROB_FLOOR } from '../normalizing-flow.js';
 import { HALF_LOG_2PI } from '../priors/prior-common.js';
+import type { ScoreKind } from '../types.js';
 import type { ParamStore } from './param-store.js';
 import type { FusedPlan } from './plan.js';
 
@@ -108,10 +109,19 @@ function conditioner(l: HostCoupling, z: Float64Array, s0: Float64Array, s1: Flo
   return inp;
 }
 
-/** log p of one row `z` (overwritten), in nats, before the floor. */
-function scoreRow(m: HostModel, z: Float64Array, s0: Float64Array, s1: Float64Array): number {
+/**
+ * log p of one row `z` (overwritten), in nats, before the floor; with `latent`, log p_prior(f(x)) (no
+ * log-determinant).
+ */
+function scoreRow(
+  m: HostModel,
+  z: Float64Array,
+  s0: Float64Array,
+  s1: Float64Array,
+  latent: boolean,
+): number {
   const d = m.dim;
-  let logDet = m.offset;
+  let logDet = latent ? -d * HALF_LOG_2PI : m.offset;
   for (const l of m.layers) {
     if (l.kind === 'coupling') {
       const raw = conditioner(l, z, s0, s1);
@@ -120,7 +130,7 @@ function scoreRow(m: HostModel, z: Float64Array, s0: Float64Array, s1: Float64Ar
         const col = l.transIdx[j]!;
         const ls = l.clamp * Math.tanh(raw[k + j]! / l.clamp);
         z[col] = z[col]! * Math.exp(ls) + raw[j]!;
-        logDet += ls;
+        if (!latent) logDet += ls;
       }
     } else if (l.kind === 'elementwise') {
       for (let j = 0; j < d; j++) z[j] = z[j]! * l.a[j]! + l.c[j]!;
@@ -136,9 +146,16 @@ function scoreRow(m: HostModel, z: Float64Array, s0: Float64Array, s1: Float64Ar
 
 /**
  * log p(x) per row of row-major `values` (`n` rows of `m.dim`). Rows that are non-finite or beyond
- * `maxAbsInput` get `LOG_PROB_FLOOR`, and scores are floored at it, as `FusedModel.score` does.
+ * `maxAbsInput` get `LOG_PROB_FLOOR`, and scores are floored at it, as `FusedModel.score` does. With
+ * `kind` `latent`, log p_prior(f(x)) instead (see `ScoreKind`).
  */
-export function hostScore(m: HostModel, values: Float32Array, n: number): Float32Array {
+export function hostScore(
+  m: HostModel,
+  values: Float32Array,
+  n: number,
+  kind: ScoreKind = 'density',
+): Float32Array {
+  const latent = kind === 'latent';
   const d = m.dim;
   const s0 = new Float64Array(m.widest);
   const s1 = new Float64Array(m.widest);
@@ -151,7 +168,7 @@ export function hostScore(m: HostModel, values: Float32Array, n: number): Float3
       if (!(Math.abs(v) <= m.maxAbsInput)) ok = false;
       z[j] = v;
     }
-    const lp = ok ? scoreRow(m, z, s0, s1) : Number.NaN;
+    const lp = ok ? scoreRow(m, z, s0, s1, latent) : Number.NaN;
     out[i] = Number.isFinite(lp) ? Math.max(lp, LOG_PROB_FLOOR) : LOG_PROB_FLOOR;
   }
   return out;

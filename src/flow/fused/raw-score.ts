@@ -155,7 +155,8 @@ export function hidden(p: Pass, a: Info, l: RawHidden, act: 'relu' | 'tanh'): In
 
 /**
  * Raw log-density sums of `n` clean rows (`FusedModel.launchScore`'s result, read back), or undefined when
- * the backend is not wasm (then use the tfjs ops). `offset` is the model's log p constant.
+ * the backend is not wasm (then use the tfjs ops). `offset` is the model's log p constant; with `latent`
+ * the couplings' log-scales are left out (log p_prior(f(x)): `offset` is then the prior's normaliser).
  */
 export function rawScore(
   layers: readonly RawLayer[],
@@ -163,6 +164,7 @@ export function rawScore(
   n: number,
   dim: number,
   offset: number,
+  latent = false,
 ): Float32Array | undefined {
   const kernels = wasmKernels();
   if (kernels === undefined) return undefined;
@@ -182,7 +184,7 @@ export function rawScore(
         const ls = p.run('Multiply', { a: tanh, b: p.scalar(l.plan.clamp) });
         const scaled = p.run('Multiply', { a: h, b: p.run('Exp', { x: ls }) });
         h = p.run('Add', { a: scaled, b: t });
-        s = s === undefined ? ls : p.run('Add', { a: s, b: ls });
+        if (!latent) s = s === undefined ? ls : p.run('Add', { a: s, b: ls });
       } else if (l.plan.kind === 'elementwise' && 'a' in l) {
         h = p.run('Add', { a: p.run('Multiply', { a: h, b: l.a }), b: l.b });
       } else if ('p' in l) {
