@@ -1,6 +1,7 @@
 /** The fused training step called on the wasm kernels directly (raw-step.ts) gives the tfjs ops' bits. */
 import { describe, expect, it } from 'vitest';
 import { createRng, type Rng } from '../../src/core/rng.js';
+import { realNVP } from '../../src/flow/builders.js';
 import { FusedModel } from '../../src/flow/fused/fused-model.js';
 import { fusedGradients } from '../../src/flow/fused/fused-step.js';
 import { planFor } from '../../src/flow/fused/plan.js';
@@ -48,6 +49,27 @@ describe('raw fused training step on wasm', () => {
         model.refresh();
         for (const n of [1, 7, 64]) {
           const { ops, raw } = both(model, rows(rng, n, dim), n);
+          expect(raw).toEqual(ops);
+        }
+        model.dispose();
+      }
+    },
+  );
+
+  // The raw step transposes the first hidden activation by a small matmul and packs the first layer's
+  // gradients from one `[db₀; dW₀]` matmul: with one hidden layer that transpose feeds the output layer's
+  // gradient, with three the later layers still use the Transpose kernel.
+  it.each([[[16]], [[16, 12, 10]], [[7, 5]]] as const)(
+    'packs the same bits with conditioner hidden layers %j (relu and tanh)',
+    (hidden) => {
+      const rng = createRng(hidden.length * 7 + 1);
+      for (const activation of ['relu', 'tanh'] as const) {
+        const flow = track(realNVP({ dim: 5, layers: 3, hidden: [...hidden], activation, seed: 3 }));
+        randomizeWeights(flow, rng);
+        const model = new FusedModel(planFor(flow)!, flow);
+        model.refresh();
+        for (const n of [1, 33]) {
+          const { ops, raw } = both(model, rows(rng, n, 5), n);
           expect(raw).toEqual(ops);
         }
         model.dispose();

@@ -23,6 +23,8 @@ interface WasmBackend {
   /** A view of `info`'s data in the wasm heap (valid until the heap grows or the data is freed). */
   typedArrayFromHeap(info: Info): Float32Array;
   disposeData(dataId: object, force?: boolean): boolean;
+  /** Allocates uninitialised data of `shape` on the backend. */
+  makeOutput(shape: number[], dtype: 'float32'): Info;
 }
 
 type Kernel = (args: { inputs: object; backend: WasmBackend; attrs?: object }) => Info;
@@ -111,14 +113,30 @@ export class Pass {
     return this.run('BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
   }
 
+  /** Uninitialised `[shape]` data on the backend, freed with the pass; fill it through `view`. */
+  output(shape: number[]): Info {
+    const out = this.backend.makeOutput(shape, 'float32');
+    this.owned.push(out.dataId);
+    return out;
+  }
+
+  /**
+   * A view of `x`'s data in the wasm heap. Take views after the pass's last `output` or kernel call that
+   * precedes their use: an allocation can grow the heap and detach earlier views.
+   */
+  view(x: Info): Float32Array {
+    return this.backend.typedArrayFromHeap(x);
+  }
+
   /** `data` read back (a copy). */
   read(x: Info): Float32Array {
     return this.backend.readSync(x.dataId);
   }
 
-  /** Copies `x`'s data into `out` from `offset`; returns the offset after it. */
-  readInto(x: Info, out: Float32Array, offset: number): number {
-    const view = this.backend.typedArrayFromHeap(x);
+  /** Copies `x`'s data (or its values `from`…`to`) into `out` from `offset`; returns the offset after it. */
+  readInto(x: Info, out: Float32Array, offset: number, from = 0, to?: number): number {
+    const all = this.backend.typedArrayFromHeap(x);
+    const view = from === 0 && to === undefined ? all : all.subarray(from, to);
     out.set(view, offset);
     return offset + view.length;
   }
@@ -130,14 +148,18 @@ export class Pass {
   }
 
   /** `tf.fused.matMul({ a, b, bias, activation })` of 2-D `a`, `b`: the kernel on 3-D views. */
-  fusedMatMul(a: Info, b: Info, bias: Info, activation: 'relu' | 'linear'): Info {
+  fusedMatMul(a: Info, b: Info, bias: Info | undefined, activation: 'relu' | 'linear'): Info {
     const n = a.shape[0]!;
     const inner = a.shape[1]!;
     const m = b.shape[1]!;
     const a3 = { dataId: a.dataId, shape: [1, n, inner], dtype: 'float32' };
     const b3 = { dataId: b.dataId, shape: [1, inner, m], dtype: 'float32' };
     const attrs = { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0.2 };
-    const out = this.run('_FusedMatMul', { a: a3, b: b3, bias }, attrs);
+    const out = this.run(
+      '_FusedMatMul',
+      bias === undefined ? { a: a3, b: b3 } : { a: a3, b: b3, bias },
+      attrs,
+    );
     return { dataId: out.dataId, shape: [n, m], dtype: 'float32' };
   }
 
