@@ -90,6 +90,9 @@ function readError(err: unknown, path: string): unknown {
   });
 }
 
+/** Bytes read from the file at a time. */
+const READ_CHUNK_BYTES = 1 << 20;
+
 const DONE: IteratorResult<never> = Object.freeze({ done: true, value: undefined });
 
 /**
@@ -190,7 +193,7 @@ class RecordFileIterator implements BufferedAsyncIterator<SourceRecord> {
         context: { path },
       });
     }
-    const stream = handle.createReadStream();
+    const stream = handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES });
     this.chunks = readLineBatches(stream);
     this.closeFile = async () => {
       stream.destroy();
