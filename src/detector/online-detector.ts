@@ -6,7 +6,7 @@ import type { NormalizingFlow } from '../flow/normalizing-flow.js';
 import type { Trainer } from '../flow/trainer.js';
 import { captureState, type OnlineDetectorState, restoreState } from './detector-state.js';
 import { DetectorBusyError, type OnlineDetectorOptions } from './online-detector-options.js';
-import type { Reservoir } from './reservoir.js';
+import { copyRow, type Reservoir } from './reservoir.js';
 import type { Standardiser } from './standardiser.js';
 import type { ThresholdPolicy } from './thresholds/types.js';
 
@@ -287,8 +287,7 @@ export class OnlineDetector implements BatchDetector {
       keep.push(i);
     }
     const rows = new Float32Array(keep.length * d);
-    // Copied value by value: a `subarray` view per row cost more than the copy at these widths.
-    for (let j = 0; j < keep.length; j++) for (let k = 0; k < d; k++) rows[j * d + k] = x[keep[j]! * d + k]!;
+    for (let j = 0; j < keep.length; j++) copyRow(x, keep[j]!, rows, j, d);
     return rows;
   }
 
@@ -339,9 +338,10 @@ function pickRows(rows: Float32Array, n: number, k: number, d: number, rng: Rng)
   const out = new Float32Array(k * d);
   for (let j = 0; j < k; j++) {
     const r = j + Math.floor(rng.uniform() * (n - j));
-    [idx[j], idx[r]] = [idx[r]!, idx[j]!];
-    const i = idx[j]!;
-    out.set(rows.subarray(i * d, (i + 1) * d), j * d);
+    const i = idx[r]!;
+    idx[r] = idx[j]!;
+    idx[j] = i;
+    copyRow(rows, i, out, j, d);
   }
   return out;
 }
