@@ -123,9 +123,8 @@ export class WindowedSketch {
     const view = this.merged();
     const n = view.count;
     const out = new Float64Array(xs.length);
-    // Bin value of each finite x, and the batch's distinct bin values (ranked together below).
-    const bins = new Float64Array(xs.length);
-    const distinct = new Map<number, number>();
+    const memo = new Map<number, number>();
+    const at = rankValues(view, n);
     for (let i = 0; i < xs.length; i++) {
       const x = xs[i]!;
       if (Number.isNaN(x)) out[i] = Number.NaN;
@@ -133,16 +132,15 @@ export class WindowedSketch {
       else if (x === Number.POSITIVE_INFINITY) out[i] = n;
       else {
         const v = binValue(view, x);
-        bins[i] = v;
-        distinct.set(v, 0);
+        let r = memo.get(v);
+        if (r === undefined) {
+          const below = countRanks(at, n, (q) => q < v);
+          const atMost = countRanks(at, n, (q) => q <= v);
+          r = below + (atMost - below) / 2;
+          memo.set(v, r);
+        }
+        out[i] = r;
       }
-    }
-    const values = Float64Array.from(distinct.keys()).sort();
-    const ranks = binMidRanks(values, rankValues(view, n), n);
-    for (let j = 0; j < values.length; j++) distinct.set(values[j]!, ranks[j]!);
-    for (let i = 0; i < xs.length; i++) {
-      const x = xs[i]!;
-      if (Number.isFinite(x) && n > 0) out[i] = distinct.get(bins[i]!)!;
     }
     return out;
   }
@@ -210,43 +208,16 @@ function rankValues(view: Sketch, n: number): (r: number) => number {
   };
 }
 
-/**
- * The first rank r in [lo, hi) whose sketch value is not below `v` (`orEqual`: not at most `v`), or `hi`;
- * the caller knows that every rank before `lo` satisfies the predicate and none from `hi` on does. Over
- * [0, n) this is the number of ranks whose value is below (at most) `v`: the predicate is monotone in r.
- */
-function countRanks(at: (r: number) => number, lo: number, hi: number, v: number, orEqual: boolean): number {
-  let a = lo;
-  let b = hi;
-  while (a < b) {
-    const mid = (a + b) >>> 1;
-    const q = at(mid);
-    if (orEqual ? q <= v : q < v) a = mid + 1;
-    else b = mid;
+/** Number of integer ranks r ∈ [0, n) whose sketch value satisfies the monotone predicate `pred`. */
+function countRanks(at: (r: number) => number, n: number, pred: (value: number) => boolean): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (pred(at(mid))) lo = mid + 1;
+    else hi = mid;
   }
-  return a;
-}
-
-/**
- * Mid-ranks of the ascending distinct bin values `values` among the `n` ranks of the view:
- * #{below} + ½·#{tied}. Divide and conquer over `values`: the counts of a value bound those of its
- * neighbours (a smaller value has at most as many ranks at or below it as this one has below it), so each
- * bisection runs on the bracket its neighbours leave; the results are those of bisecting [0, n) each time.
- */
-function binMidRanks(values: Float64Array, at: (r: number) => number, n: number): Float64Array {
-  const out = new Float64Array(values.length);
-  const solve = (from: number, to: number, lo: number, hi: number): void => {
-    if (from >= to) return;
-    const j = (from + to) >>> 1;
-    const v = values[j]!;
-    const below = countRanks(at, lo, hi, v, false);
-    const atMost = countRanks(at, below, hi, v, true);
-    out[j] = below + (atMost - below) / 2;
-    solve(from, j, lo, below);
-    solve(j + 1, to, atMost, hi);
-  };
-  solve(0, values.length, 0, n);
-  return out;
+  return lo;
 }
 
 /**
