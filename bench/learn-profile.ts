@@ -9,6 +9,8 @@
  *   taskset -c 0 npx tsx bench/learn-profile.ts [--events=50000] [--interval=500] [--steps=1]
  *                                              [--backend=wasm] [--out=FILE.cpuprofile]
  *
+ * `--steps=0` profiles the score-only job the same way.
+ *
  * Not a test: prints, asserts nothing.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -30,7 +32,8 @@ async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2), ['events', 'interval', 'steps', 'backend', 'out']);
   const events = numberArg(args, 'events', 50_000);
   const interval = numberArg(args, 'interval', 500);
-  const steps = numberArg(args, 'steps', 1);
+  // `--steps=0` profiles the score-only job (numberArg takes positive numbers only).
+  const steps = args.values.get('steps') === '0' ? 0 : numberArg(args, 'steps', 1);
   const backend = (args.backend ?? 'wasm') as 'wasm' | 'cpu' | 'tensorflow';
   const dir = mkdtempSync(join(tmpdir(), 'learn-profile-'));
   const file = join(dir, 'events.jsonl');

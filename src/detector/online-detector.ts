@@ -6,7 +6,7 @@ import type { NormalizingFlow } from '../flow/normalizing-flow.js';
 import type { Trainer } from '../flow/trainer.js';
 import { captureState, type OnlineDetectorState, restoreState } from './detector-state.js';
 import { DetectorBusyError, type OnlineDetectorOptions } from './online-detector-options.js';
-import type { Reservoir } from './reservoir.js';
+import { copyRow, type Reservoir } from './reservoir.js';
 import type { Standardiser } from './standardiser.js';
 import type { ThresholdPolicy } from './thresholds/types.js';
 
@@ -213,7 +213,8 @@ export class OnlineDetector implements BatchDetector {
 
   private stack(batch: readonly FeatureEvent[]): Float32Array {
     const rows = new Float32Array(batch.length * this.dim);
-    for (const [i, e] of batch.entries()) {
+    for (let i = 0; i < batch.length; i++) {
+      const e = batch[i]!;
       if (e.features.length !== this.dim) {
         throw new InvalidOptionError(
           `event has ${e.features.length} features, the model expects ${this.dim}`,
@@ -281,13 +282,14 @@ export class OnlineDetector implements BatchDetector {
     const d = this.dim;
     const keep: number[] = [];
     const trim = this.o.trimTail ?? 0;
-    for (const [i, s] of scored.entries()) {
+    for (let i = 0; i < scored.length; i++) {
+      const s = scored[i]!;
       if (s.isAnomaly && this.o.trainOnAnomalies !== true) continue;
       if (trim > 0 && s.status === 'scored' && 1 - s.anomalyScore < trim) continue;
       keep.push(i);
     }
     const rows = new Float32Array(keep.length * d);
-    for (const [j, i] of keep.entries()) rows.set(x.subarray(i * d, (i + 1) * d), j * d);
+    for (let j = 0; j < keep.length; j++) copyRow(x, keep[j]!, rows, j, d);
     return rows;
   }
 
@@ -338,9 +340,10 @@ function pickRows(rows: Float32Array, n: number, k: number, d: number, rng: Rng)
   const out = new Float32Array(k * d);
   for (let j = 0; j < k; j++) {
     const r = j + Math.floor(rng.uniform() * (n - j));
-    [idx[j], idx[r]] = [idx[r]!, idx[j]!];
-    const i = idx[j]!;
-    out.set(rows.subarray(i * d, (i + 1) * d), j * d);
+    const i = idx[r]!;
+    idx[r] = idx[j]!;
+    idx[j] = i;
+    copyRow(rows, i, out, j, d);
   }
   return out;
 }

@@ -38,7 +38,7 @@ export class Reservoir {
       slot = Math.floor(rng.uniform() * this.seen);
       if (slot >= this.capacity) return;
     }
-    this.rows.set(data.subarray(i * this.dim, (i + 1) * this.dim), slot * this.dim);
+    copyRow(data, i, this.rows, slot, this.dim);
   }
 
   /** `k` rows drawn uniformly with replacement, row-major; fewer if the reservoir holds none. */
@@ -47,7 +47,7 @@ export class Reservoir {
     const out = new Float32Array(k * this.dim);
     for (let j = 0; j < k; j++) {
       const r = Math.floor(rng.uniform() * this.count);
-      out.set(this.rows.subarray(r * this.dim, (r + 1) * this.dim), j * this.dim);
+      copyRow(this.rows, r, out, j, this.dim);
     }
     return out;
   }
@@ -74,4 +74,14 @@ export class Reservoir {
     this.count = s.count;
     this.seen = s.seen;
   }
+}
+
+/**
+ * Copies row `from` of `src` to row `to` of `dst` (rows of `d` values), value by value: at these widths a
+ * `subarray` view per row cost more than the copy (issue 14, fourth round).
+ */
+export function copyRow(src: Float32Array, from: number, dst: Float32Array, to: number, d: number): void {
+  const a = from * d;
+  const b = to * d;
+  for (let k = 0; k < d; k++) dst[b + k] = src[a + k]!;
 }

@@ -1,5 +1,5 @@
 /** Metrics around the pipeline: in-flight gauges, batch timing, per-batch and dead-letter counters. */
-import { Observable } from 'rxjs';
+import { defer } from 'rxjs';
 import type { BatchDetector } from '../core/detector.js';
 import type { DeadLetter, FeatureEvent, ScoredEvent } from '../core/records.js';
 import type { DriftMonitor } from '../detector/drift.js';
@@ -13,6 +13,7 @@ import {
   recordDrift,
   recordSuppressed,
 } from '../metrics/index.js';
+import type { CreditGate } from '../streams/backpressure.js';
 import type { BatchInfo } from '../streams/pipeline.js';
 import type { RecordSource } from '../streams/source.js';
 
@@ -22,29 +23,20 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 /**
- * `source` with `flowsentinel_records_in_flight` (and its peak) following the pipeline's credit gate;
- * `watch` sees every in-flight count too.
+ * `source` with `flowsentinel_records_in_flight` (and its peak) following the pipeline's credit gate, read
+ * at each scrape (`JobMetrics.followInFlight`); `onGate` gets the gate, to read the in-flight count.
  */
 export function withInFlightGauge(
   source: RecordSource,
   jobMetrics: JobMetrics,
-  watch?: (inFlight: number) => void,
+  onGate?: (credits: CreditGate) => void,
 ): RecordSource {
   return {
     records: (credits) =>
-      new Observable((subscriber) => {
-        let peak = 0;
-        // Not unsubscribed with the source: records are still acknowledged (released) after the source
-        // completes, and the subscription lives as long as the gate, i.e. the pipeline.
-        credits.inFlight$.subscribe((n) => {
-          jobMetrics.inFlight.set(n);
-          watch?.(n);
-          if (n > peak) {
-            peak = n;
-            jobMetrics.inFlightPeak.set(n);
-          }
-        });
-        return source.records(credits).subscribe(subscriber);
+      defer(() => {
+        jobMetrics.followInFlight(credits);
+        onGate?.(credits);
+        return source.records(credits);
       }),
   };
 }

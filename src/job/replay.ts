@@ -63,20 +63,15 @@ function offsets(position: readonly CheckpointPosition[]): Map<string, bigint> {
  * before `resume.processed`. Dead letters in between are emitted again, since their output may not have
  * been durable yet when the checkpoint was taken.
  */
-async function* after(
-  records: AsyncIterable<SourceRecord>,
-  resume: ResumePosition,
-  spec: FeatureSpec,
-): AsyncGenerator<SourceRecord> {
+function after(resume: ResumePosition, spec: FeatureSpec): (r: SourceRecord) => boolean {
   const done = offsets(resume.done);
   const processed = offsets(resume.processed);
-  for await (const r of records) {
+  return (r) => {
     const p = partitionOf(r.topic, r.partition);
     const offset = BigInt(r.offset);
-    if (offset < (done.get(p) ?? 0n)) continue;
-    if (offset < (processed.get(p) ?? 0n) && decodeRecord(r, spec).ok) continue;
-    yield r;
-  }
+    if (offset < (done.get(p) ?? 0n)) return false;
+    return !(offset < (processed.get(p) ?? 0n) && decodeRecord(r, spec).ok);
+  };
 }
 
 function source(
@@ -90,7 +85,7 @@ function source(
   return iterableSource((signal) => {
     const { mode: malformedLines, onMalformedLine } = lines;
     const records = readRecordFile({ path: file, speed, malformedLines, onMalformedLine }, signal);
-    return lines.guard(resume === undefined ? records : after(records, resume, spec));
+    return lines.guard(records, resume === undefined ? undefined : after(resume, spec));
   });
 }
 

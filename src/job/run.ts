@@ -24,6 +24,7 @@ import {
 } from '../metrics/index.js';
 import { createKeyedMetrics, keyedMetricsObserver } from '../metrics/keyed-families.js';
 import { AckTracker } from '../streams/acks.js';
+import type { CreditGate } from '../streams/backpressure.js';
 import { deadLetterRejectedOutputs } from '../streams/dead-letter-on-reject.js';
 import {
   type BatchInfo,
@@ -191,18 +192,15 @@ async function drive(options: JobOptions, job: JobParts, detector: BatchDetector
   const { config, logger } = options;
   const { metrics, jobMetrics, checkpoints, driftMonitor, suppressor, now } = job;
   const { maxSize } = config.batching;
-  let inFlight = 0;
+  let gate: CreditGate | undefined;
+  const inFlight = (): number => gate?.inFlight ?? 0;
   const handle = runPipeline({
-    source: withInFlightGauge(options.source, jobMetrics, (n) => {
-      inFlight = n;
+    source: withInFlightGauge(options.source, jobMetrics, (credits) => {
+      gate = credits;
     }),
     spec: featureSpecOf(config),
     batch: { maxSize, maxWaitMs: options.maxWaitMs ?? config.batching.maxWaitMs },
-    detector: timed(
-      reportBacklog(detector, job.parts.budget, () => inFlight, maxSize),
-      metrics,
-      now,
-    ),
+    detector: timed(reportBacklog(detector, job.parts.budget, inFlight, maxSize), metrics, now),
     sinks: outputSinks(options, metrics),
     ...(suppressor ? { alertGate: suppressor } : {}),
     ...(driftMonitor ? { drift: driftMonitor } : {}),

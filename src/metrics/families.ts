@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { DriftEvent, DriftSnapshot } from '../core/drift.js';
 import { DEAD_LETTER_REASONS, type DeadLetterReason, type ScoredEvent } from '../core/records.js';
+import { observeAll } from './observe-all.js';
 
 /** Values of the `result` label of `flowsentinel_events_total`; each event counts under exactly one. */
 export type EventResult = 'scored' | 'anomaly' | 'warming' | 'dead_lettered';
@@ -216,25 +217,50 @@ export function recordBatch(metrics: DetectorMetrics, scored: readonly ScoredEve
   let anomalies = 0;
   let warming = 0;
   let version = Number.NEGATIVE_INFINITY;
+  const n = scored.length;
+  if (scratch.logLikelihood.length < n) scratch = newScratch(n);
+  const { logLikelihood, anomalyScore, latency } = scratch;
+  let nLogLikelihood = 0;
+  let nAnomalyScore = 0;
+  let nLatency = 0;
   for (const e of scored) {
     if (e.status === 'warming') warming++;
     else {
       if (e.isAnomaly) anomalies++;
       else normal++;
-      if (Number.isFinite(e.logLikelihood)) metrics.logLikelihood.observe(e.logLikelihood);
-      if (Number.isFinite(e.anomalyScore)) metrics.anomalyScore.observe(e.anomalyScore);
+      if (Number.isFinite(e.logLikelihood)) logLikelihood[nLogLikelihood++] = e.logLikelihood;
+      if (Number.isFinite(e.anomalyScore)) anomalyScore[nAnomalyScore++] = e.anomalyScore;
     }
-    if (Number.isFinite(e.timestamp)) metrics.eventLatency.observe(Math.max(0, nowMs - e.timestamp) / 1000);
+    if (Number.isFinite(e.timestamp)) latency[nLatency++] = Math.max(0, nowMs - e.timestamp) / 1000;
     version = Math.max(version, e.modelVersion);
   }
+  // One pass per histogram and batch; the same values in the same order as one observe per event.
+  observeAll(metrics.logLikelihood, logLikelihood, nLogLikelihood);
+  observeAll(metrics.anomalyScore, anomalyScore, nAnomalyScore);
+  observeAll(metrics.eventLatency, latency, nLatency);
   if (normal > 0) metrics.events.inc({ result: 'scored' }, normal);
   if (anomalies > 0) metrics.events.inc({ result: 'anomaly' }, anomalies);
   if (warming > 0) metrics.events.inc({ result: 'warming' }, warming);
-  if (scored.length > 0) {
-    metrics.batchSize.observe(scored.length);
+  if (n > 0) {
+    metrics.batchSize.observe(n);
     metrics.modelVersion.set(version);
   }
 }
+
+/** `recordBatch`'s per-event values of one batch, reused across batches (grown when a batch is larger). */
+interface Scratch {
+  readonly logLikelihood: Float64Array;
+  readonly anomalyScore: Float64Array;
+  readonly latency: Float64Array;
+}
+
+const newScratch = (n: number): Scratch => ({
+  logLikelihood: new Float64Array(n),
+  anomalyScore: new Float64Array(n),
+  latency: new Float64Array(n),
+});
+
+let scratch = newScratch(256);
 
 /** Publishes the configured drift level (`drift.level`) next to the score. */
 export function setDriftLevel(metrics: DetectorMetrics, level: number): void {

@@ -25,6 +25,7 @@ export {
 export {
   createJobMetrics,
   DEFAULT_MAX_KEY_LABELS,
+  type InFlightCount,
   type JobMetrics,
   type JobMetricsOptions,
   KeyAnomalyCounter,

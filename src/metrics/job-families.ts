@@ -34,10 +34,22 @@ export interface JobMetrics {
    */
   readonly inFlightPeak: Gauge;
   readonly inFlightLimit: Gauge;
+  /**
+   * Makes `inFlight` and `inFlightPeak` follow `gate` (the pipeline's credit gate), read at every scrape
+   * rather than set per record. The peak is the gate's since its first credit.
+   */
+  readonly followInFlight: (gate: InFlightCount) => void;
   readonly ready: Gauge;
   readonly checkpoints: Counter;
   readonly learnedRatio: Gauge;
   readonly keyAnomalies: KeyAnomalyCounter;
+}
+
+/** What the in-flight gauges read (a `CreditGate`). */
+export interface InFlightCount {
+  readonly inFlight: number;
+  /** Highest `inFlight` so far. */
+  readonly maxInFlight: number;
 }
 
 /** Registers the job-level families on `registry` (call once per registry). */
@@ -53,18 +65,29 @@ export function createJobMetrics(registry: Registry, options: JobMetricsOptions)
     registers,
   });
   inFlightLimit.set(highWaterMark);
+  let gate: InFlightCount | undefined;
   return {
     inFlight: new Gauge({
       name: 'flowsentinel_records_in_flight',
       help: 'Records read from the source and not yet acknowledged (all outputs written).',
       registers,
+      collect() {
+        if (gate !== undefined) this.set(gate.inFlight);
+      },
     }),
     inFlightPeak: new Gauge({
       name: 'flowsentinel_records_in_flight_peak',
       help: 'Highest number of records in flight since the process started (high watermark of records_in_flight).',
       registers,
+      collect() {
+        // Until the followed gate has had a record in flight, the last gate's peak stands.
+        if (gate !== undefined && gate.maxInFlight > 0) this.set(gate.maxInFlight);
+      },
     }),
     inFlightLimit,
+    followInFlight: (g) => {
+      gate = g;
+    },
     ready: new Gauge({
       name: 'flowsentinel_ready',
       help: '1 while /readyz answers ready (pipeline running, consumer joined), else 0.',

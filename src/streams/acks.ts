@@ -26,7 +26,8 @@ interface PartitionState {
   queue: Entry[];
   head: number;
   readonly pending: Map<string, Entry>;
-  lastRegistered: bigint;
+  /** Highest offset registered (canonical decimal), null before the first. */
+  lastRegistered: string | null;
   lastDone: string | null;
 }
 
@@ -57,16 +58,15 @@ export class AckTracker {
         context: { ...ref },
       });
     }
-    const offset = BigInt(ref.offset);
     const state = this.stateOf(ref.topic, ref.partition, true)!;
-    if (offset <= state.lastRegistered) {
+    if (state.lastRegistered !== null && notAbove(ref.offset, state.lastRegistered)) {
       throw new AckError(
         `offset ${ref.offset} of ${ref.topic}/${ref.partition} arrived after offset ${state.lastRegistered}; ` +
           'offsets must increase within a partition (release the partition on rebalance before re-reading)',
-        { context: { ...ref, lastRegistered: state.lastRegistered.toString() } },
+        { context: { ...ref, lastRegistered: state.lastRegistered } },
       );
     }
-    state.lastRegistered = offset;
+    state.lastRegistered = ref.offset;
     const entry: Entry = { offset: ref.offset, acked: false };
     state.queue.push(entry);
     state.pending.set(ref.offset, entry);
@@ -137,7 +137,7 @@ export class AckTracker {
         queue: [],
         head: 0,
         pending: new Map(),
-        lastRegistered: -1n,
+        lastRegistered: null,
         lastDone: null,
       };
       this.partitions.set(key, state);
@@ -148,6 +148,14 @@ export class AckTracker {
 }
 
 /** Moves the head over the acknowledged prefix; compacts the queue now and then (amortised O(1)). */
+/**
+ * `a <= b` for canonical decimal offsets (no leading zeros, as `OFFSET` checks): a shorter one is smaller,
+ * equal lengths compare as text. No BigInt per record.
+ */
+export function notAbove(a: string, b: string): boolean {
+  return a.length < b.length || (a.length === b.length && a <= b);
+}
+
 function advance(state: PartitionState): void {
   let entry = state.queue[state.head];
   while (entry?.acked === true) {

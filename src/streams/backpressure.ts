@@ -1,4 +1,4 @@
-import { BehaviorSubject, distinctUntilChanged, map, type Observable, type Subscription } from 'rxjs';
+import { BehaviorSubject, defer, distinctUntilChanged, map, type Observable, type Subscription } from 'rxjs';
 import { InvalidOptionError } from '../errors.js';
 
 /**
@@ -12,6 +12,8 @@ import { InvalidOptionError } from '../errors.js';
  */
 export class CreditGate {
   readonly highWaterMark: number;
+  /** In flight; `state` follows it while observed (see `set`). */
+  private count = 0;
   private readonly state: BehaviorSubject<number>;
   private readonly waiters = new Set<() => void>();
   private peak = 0;
@@ -29,12 +31,12 @@ export class CreditGate {
 
   /** Records emitted and not yet released. */
   get inFlight(): number {
-    return this.state.value;
+    return this.count;
   }
 
   /** Credits left: `highWaterMark - inFlight`. */
   get available(): number {
-    return this.highWaterMark - this.state.value;
+    return this.highWaterMark - this.count;
   }
 
   /** Highest `inFlight` seen so far. */
@@ -44,12 +46,16 @@ export class CreditGate {
 
   /** The in-flight count, now and after every change (synchronously). */
   get inFlight$(): Observable<number> {
-    return this.state.asObservable();
+    // Brought up to date at each subscription: `set` skips the subject while nobody observes it.
+    return defer(() => {
+      if (this.state.value !== this.count) this.state.next(this.count);
+      return this.state.asObservable();
+    });
   }
 
   /** True while no credit is left, now and after every change (distinct values only). */
   get exhausted$(): Observable<boolean> {
-    return this.state.pipe(
+    return this.inFlight$.pipe(
       map((n) => n >= this.highWaterMark),
       distinctUntilChanged(),
     );
@@ -57,11 +63,20 @@ export class CreditGate {
 
   /** Takes a credit if one is left; returns whether it did. */
   tryAcquire(): boolean {
-    if (this.state.value >= this.highWaterMark) return false;
-    const next = this.state.value + 1;
+    if (this.count >= this.highWaterMark) return false;
+    const next = this.count + 1;
     this.peak = Math.max(this.peak, next);
-    this.state.next(next);
+    this.set(next);
     return true;
+  }
+
+  /**
+   * The in-flight count is a plain number; the subject emits it only while observed (a source pulls
+   * one record per credit, and an unobserved subject's `next` still cost ~0.15 µs a record).
+   */
+  private set(n: number): void {
+    this.count = n;
+    if (this.state.observed) this.state.next(n);
   }
 
   /**
@@ -86,14 +101,14 @@ export class CreditGate {
 
   /** Gives back `count` credits (records acknowledged). Throws if more are released than were taken. */
   release(count = 1): void {
-    if (!Number.isSafeInteger(count) || count < 0 || count > this.state.value) {
+    if (!Number.isSafeInteger(count) || count < 0 || count > this.count) {
       throw new InvalidOptionError(
-        `cannot release ${count} credits with ${this.state.value} in flight; release once per acquired record`,
-        { context: { count, inFlight: this.state.value } },
+        `cannot release ${count} credits with ${this.count} in flight; release once per acquired record`,
+        { context: { count, inFlight: this.count } },
       );
     }
     if (count === 0) return;
-    this.state.next(this.state.value - count);
+    this.set(this.count - count);
     for (const wake of [...this.waiters]) wake();
   }
 }

@@ -118,6 +118,27 @@ function parseJson(bytes: Uint8Array): { ok: true; value: unknown } | { ok: fals
  * record key (see `recordKeyToString`), else null.
  */
 export function decodeRecord(record: SourceRecord, spec: FeatureSpec): Decoded {
+  return decodeWith(record, spec, directKeysOf(spec));
+}
+
+/**
+ * Per field, the property to read straight off the parsed top-level object, or null to walk the path
+ * with `getPath`: a one-segment path that no object inherits (not an `Object.prototype` name such as
+ * `constructor` or `__proto__`) reads the same as `getPath` without its own-property check, since the
+ * value is then a plain JSON object. Cached per spec.
+ */
+function directKeysOf(spec: FeatureSpec): readonly (string | null)[] {
+  let keys = directKeys.get(spec);
+  if (keys === undefined) {
+    keys = spec.fieldPaths.map((p) => (p.length === 1 && !(p[0]! in Object.prototype) ? p[0]! : null));
+    directKeys.set(spec, keys);
+  }
+  return keys;
+}
+
+const directKeys = new WeakMap<FeatureSpec, readonly (string | null)[]>();
+
+function decodeWith(record: SourceRecord, spec: FeatureSpec, direct: readonly (string | null)[]): Decoded {
   const bytes = record.value;
   if (bytes === null || bytes.byteLength === 0) return dead(record, 'empty_value', 'record value is empty');
   if (bytes.byteLength > spec.maxRecordBytes) {
@@ -135,7 +156,9 @@ export function decodeRecord(record: SourceRecord, spec: FeatureSpec): Decoded {
   const paths = spec.fieldPaths;
   const features = new Float32Array(paths.length);
   for (let i = 0; i < paths.length; i++) {
-    const raw = getPath(json, paths[i]!);
+    const key = direct[i];
+    const raw =
+      key === null || key === undefined ? getPath(json, paths[i]!) : (json as Record<string, unknown>)[key];
     // The common case, a finite JSON number within float32 range, without `toFeature`'s result object.
     if (typeof raw === 'number' && Number.isFinite(Math.fround(raw))) {
       features[i] = raw;
@@ -157,5 +180,6 @@ export function decodeRecord(record: SourceRecord, spec: FeatureSpec): Decoded {
 
 /** Operator form of `decodeRecord`: one `Decoded` per input record, in order. */
 export function decode(spec: FeatureSpec): OperatorFunction<SourceRecord, Decoded> {
-  return map((record) => decodeRecord(record, spec));
+  const direct = directKeysOf(spec);
+  return map((record) => decodeWith(record, spec, direct));
 }

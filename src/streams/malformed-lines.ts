@@ -1,3 +1,4 @@
+import { type BufferedAsyncIterator, filterUntilError } from './buffered-iterator.js';
 import { RecordLineError } from './jsonl.js';
 import { SourceError } from './source.js';
 
@@ -47,13 +48,14 @@ export class MalformedLines {
     );
   };
 
-  /** `records` until the reader fails; the failure is kept for `finish`. */
-  async *guard<T>(records: AsyncIterable<T>): AsyncGenerator<T> {
-    try {
-      yield* records;
-    } catch (error) {
+  /**
+   * `records` (those `keep` accepts, when given) until the reader fails; the failure is kept for
+   * `finish`. Buffered where `records` is, so a replay file's records still come without a promise each.
+   */
+  guard<T>(records: AsyncIterable<T>, keep?: (record: T) => boolean): BufferedAsyncIterator<T> {
+    return filterUntilError(records, keep, (error) => {
       this.failure = { error };
-    }
+    });
   }
 
   /**

@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { InvalidOptionError } from '../errors.js';
+import type { BufferedAsyncIterator } from './buffered-iterator.js';
 import { parseRecordLine, RecordLineError } from './jsonl.js';
 import { readLineBatches, type TextLine } from './line-reader.js';
 import { iterableSource, type RecordSource, SourceError } from './source.js';
@@ -79,48 +80,151 @@ function validate(options: ReplaySourceOptions): void {
   }
 }
 
+/** `err` as thrown by the reader: a malformed line as is, anything else as a `SourceError` naming the file. */
+function readError(err: unknown, path: string): unknown {
+  // SourceError: the file could not be opened (`open` says so itself).
+  if (err instanceof RecordLineError || err instanceof SourceError) return err;
+  return new SourceError(`cannot read replay file ${path}: ${(err as Error).message}`, {
+    cause: err,
+    context: { path },
+  });
+}
+
+/** Bytes read from the file at a time. */
+const READ_CHUNK_BYTES = 1 << 20;
+
+const DONE: IteratorResult<never> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * `readRecordFile`'s iterator. Lines are read a chunk at a time (`readLineBatches`) but parsed one at a
+ * time, when asked for, so an error or a skipped line's callback comes exactly where the line-by-line
+ * generator this replaces raised it; at speed max the records of a chunk are handed out synchronously
+ * by `tryNext`.
+ */
+class RecordFileIterator implements BufferedAsyncIterator<SourceRecord> {
+  private pace: Pacer = noPacing;
+  private chunks: AsyncGenerator<readonly TextLine[]> | null = null;
+  private closeFile: (() => Promise<void>) | null = null;
+  private lines: readonly TextLine[] = [];
+  private at = 0;
+  private finished = false;
+
+  constructor(
+    private readonly options: ReplaySourceOptions,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  tryNext(): IteratorResult<SourceRecord> | undefined {
+    if (this.finished) return DONE;
+    if (this.chunks === null || this.pace !== noPacing) return undefined;
+    let record: SourceRecord | undefined;
+    try {
+      record = this.parseBuffered();
+    } catch (err) {
+      this.end().catch(() => undefined);
+      throw readError(err, this.options.path);
+    }
+    if (record === undefined) return undefined;
+    if (this.signal.aborted) {
+      this.end().catch(() => undefined);
+      return DONE;
+    }
+    return { done: false, value: record };
+  }
+
+  async next(): Promise<IteratorResult<SourceRecord>> {
+    if (this.finished) return DONE;
+    // Options are checked at the first pull, as the async generator this replaces did.
+    if (this.chunks === null) this.start();
+    try {
+      for (;;) {
+        const record = this.parseBuffered();
+        if (record !== undefined) {
+          if (this.pace !== noPacing) await this.pace(record.timestamp, this.signal);
+          if (this.signal.aborted) return await this.end();
+          return { done: false, value: record };
+        }
+        const chunk = await (this.chunks ?? (await this.open())).next();
+        if (chunk.done === true) return await this.end();
+        this.lines = chunk.value;
+        this.at = 0;
+      }
+    } catch (err) {
+      await this.end();
+      throw readError(err, this.options.path);
+    }
+  }
+
+  async return(): Promise<IteratorResult<SourceRecord>> {
+    return this.end();
+  }
+
+  private start(): void {
+    try {
+      validate(this.options);
+    } catch (err) {
+      this.finished = true;
+      throw err;
+    }
+    this.pace = createPacer(this.options.speed ?? 'max', this.options.scheduler ?? asyncScheduler);
+  }
+
+  /** The next record of the current chunk; undefined when the chunk has none left. Throws on a bad line. */
+  private parseBuffered(): SourceRecord | undefined {
+    while (this.at < this.lines.length) {
+      const record = parseOrSkip(this.lines[this.at++]!, this.options);
+      if (record !== null) return record;
+    }
+    return undefined;
+  }
+
+  private async open(): Promise<AsyncGenerator<readonly TextLine[]>> {
+    const { path } = this.options;
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(path, 'r');
+    } catch (err) {
+      throw new SourceError(`cannot open replay file ${path}: ${(err as Error).message}`, {
+        cause: err,
+        context: { path },
+      });
+    }
+    const stream = handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES });
+    this.chunks = readLineBatches(stream);
+    this.closeFile = async () => {
+      stream.destroy();
+      await handle.close().catch(() => undefined);
+    };
+    return this.chunks;
+  }
+
+  private async end(): Promise<IteratorResult<SourceRecord>> {
+    this.finished = true;
+    this.lines = [];
+    const close = this.closeFile;
+    this.closeFile = null;
+    if (close !== null) await close();
+    return DONE;
+  }
+}
+
 /**
  * Streams the records of a recorded-topic file line by line (`readLineBatches` over a file stream, so memory
  * does not grow with file size), pacing them as `speed` says. Blank lines are ignored; a leading BOM is
  * stripped. A line that is not valid UTF-8 is malformed (never decoded with replacement characters); so
- * is a cut-off last line, which the error says. Stops reading and closes the file when `signal` aborts or the consumer stops iterating.
+ * is a cut-off last line, which the error says. Stops reading and closes the file when `signal` aborts or
+ * the consumer stops iterating. Buffered (`BufferedAsyncIterator`): at speed max, records of a chunk
+ * already read are handed out without a promise each. Options are validated at the first `next()`.
  */
-export async function* readRecordFile(
+export function readRecordFile(
   options: ReplaySourceOptions,
   signal: AbortSignal = new AbortController().signal,
-): AsyncGenerator<SourceRecord> {
-  validate(options);
-  const pace = createPacer(options.speed ?? 'max', options.scheduler ?? asyncScheduler);
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(options.path, 'r');
-  } catch (err) {
-    throw new SourceError(`cannot open replay file ${options.path}: ${(err as Error).message}`, {
-      cause: err,
-      context: { path: options.path },
-    });
-  }
-  const stream = handle.createReadStream();
-  try {
-    for await (const lines of readLineBatches(stream)) {
-      for (const line of lines) {
-        const record = parseOrSkip(line, options);
-        if (record === null) continue;
-        if (pace !== noPacing) await pace(record.timestamp, signal);
-        if (signal.aborted) return;
-        yield record;
-      }
-    }
-  } catch (err) {
-    if (err instanceof RecordLineError) throw err;
-    throw new SourceError(`cannot read replay file ${options.path}: ${(err as Error).message}`, {
-      cause: err,
-      context: { path: options.path },
-    });
-  } finally {
-    stream.destroy();
-    await handle.close().catch(() => undefined);
-  }
+): BufferedAsyncIterator<SourceRecord> {
+  return new RecordFileIterator(options, signal);
 }
 
 /** The record on `line`, or null for a blank line or a malformed one that is skipped. */

@@ -1,6 +1,7 @@
 import { Observable, type Subscriber } from 'rxjs';
 import { FlowsentinelError } from '../errors.js';
 import type { CreditGate } from './backpressure.js';
+import { type BufferedAsyncIterator, isBuffered } from './buffered-iterator.js';
 import type { SourceRecord } from './types.js';
 
 /** A source failed to read its input (file missing, unreadable, iterator threw). */
@@ -75,7 +76,10 @@ function pullSync<T>(iterator: Iterator<T>, credits: CreditGate, subscriber: Sub
   };
 }
 
-/** Asynchronous pulls: await a credit, then await the next item, one at a time. */
+/**
+ * Asynchronous pulls: take a credit (awaited only when none is left), then the next item (awaited only
+ * when a buffered iterator has none at hand), one at a time.
+ */
 async function pullAsync<T>(
   iterator: AsyncIterator<T>,
   credits: CreditGate,
@@ -83,12 +87,15 @@ async function pullAsync<T>(
   signal: AbortSignal,
 ): Promise<void> {
   let done = false;
+  const buffered = isBuffered(iterator);
   try {
     // A credit at hand is taken without awaiting `acquire` (one promise less per record).
     while (credits.tryAcquire() || (await credits.acquire(signal))) {
       let step: IteratorResult<T>;
       try {
-        step = await iterator.next();
+        // A buffered iterator's item at hand is taken without a promise (see buffered-iterator.ts).
+        const now = buffered ? (iterator as BufferedAsyncIterator<T>).tryNext() : undefined;
+        step = now ?? (await iterator.next());
       } catch (err) {
         credits.release(1);
         throw err;

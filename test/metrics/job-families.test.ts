@@ -39,6 +39,20 @@ describe('job metric families', () => {
     expect(await registry.metrics()).toContain('flowsentinel_ready 1');
   });
 
+  it('read the in-flight count and its peak from the followed gate at scrape time', async () => {
+    const registry = new Registry();
+    const m = createJobMetrics(registry, { highWaterMark: 8, ready: () => true });
+    const gate = { inFlight: 3, maxInFlight: 7 };
+    m.followInFlight(gate);
+    expect(await registry.metrics()).toContain('flowsentinel_records_in_flight 3');
+    expect(await registry.metrics()).toContain('flowsentinel_records_in_flight_peak 7');
+    gate.inFlight = 0;
+    expect(await registry.metrics()).toContain('flowsentinel_records_in_flight 0');
+    // A new gate without a record in flight yet leaves the last peak standing.
+    m.followInFlight({ inFlight: 0, maxInFlight: 0 });
+    expect(await registry.metrics()).toContain('flowsentinel_records_in_flight_peak 7');
+  });
+
   it('sample the learned ratio of the learning budget at scrape time (1 without one)', async () => {
     const plain = new Registry();
     createJobMetrics(plain, { highWaterMark: 8, ready: () => true });

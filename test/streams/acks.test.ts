@@ -1,7 +1,7 @@
 import { map, mergeMap, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { AckError, AckTracker } from '../../src/streams/acks.js';
+import { AckError, AckTracker, notAbove } from '../../src/streams/acks.js';
 import type { RecordRef } from '../../src/streams/types.js';
 
 const ref = (offset: number | string, partition = 0, topic = 't'): RecordRef => ({
@@ -57,6 +57,24 @@ describe('AckTracker', () => {
     acks.ack(ref(3));
     acks.ack(ref(9));
     expect(lastOffsets(acks)).toEqual({ 't/0': '9' });
+  });
+
+  it('orders canonical offsets by value without BigInt (notAbove), across lengths and equal lengths', () => {
+    const pairs: [string, string][] = [
+      ['0', '0'],
+      ['9', '10'],
+      ['10', '9'],
+      ['99', '100'],
+      ['123', '124'],
+      ['124', '123'],
+      ['9223372036854775807', '9223372036854775806'],
+      ['9007199254740993', '9223372036854775807'],
+    ];
+    for (const [a, b] of pairs) expect(notAbove(a, b)).toBe(BigInt(a) <= BigInt(b));
+    const acks = new AckTracker();
+    acks.register(ref(99));
+    expect(() => acks.register(ref(98))).toThrow(/arrived after offset 99/);
+    acks.register(ref(100));
   });
 
   it('handles int64 offsets beyond 2^53', () => {

@@ -36,6 +36,29 @@ describe('CreditGate', () => {
     expect(gate.maxInFlight).toBe(2);
   });
 
+  it('gives a late subscriber of inFlight$ the current count, then every change (issue 14: unobserved, it skips the subject)', () => {
+    const gate = new CreditGate(4);
+    gate.tryAcquire();
+    gate.tryAcquire();
+    gate.tryAcquire();
+    gate.release(1);
+    const seen: number[] = [];
+    const sub = gate.inFlight$.subscribe((n) => seen.push(n));
+    gate.tryAcquire();
+    gate.release(3);
+    sub.unsubscribe();
+    gate.tryAcquire();
+    const exhausted: boolean[] = [];
+    gate.tryAcquire();
+    gate.tryAcquire();
+    const sub2 = gate.exhausted$.subscribe((x) => exhausted.push(x));
+    gate.tryAcquire();
+    sub2.unsubscribe();
+    expect(seen).toEqual([2, 3, 0]);
+    expect(exhausted).toEqual([false, true]);
+    expect(gate.inFlight).toBe(4);
+  });
+
   it('rejects bad options and over-release', () => {
     expect(() => new CreditGate(0)).toThrow(InvalidOptionError);
     expect(() => new CreditGate(2.5)).toThrow(/highWaterMark/);

@@ -249,3 +249,34 @@ describe('decode: replay-line bytes (views on the encoded buffer)', () => {
     expect(recordKeyToString(bom.key)).toBe('\uFEFFkey');
   });
 });
+
+describe('decode of one-segment fields (read straight off the object, issue 14)', () => {
+  const names = createFeatureSpec({ fields: ['a', 'constructor', '__proto__', 'toString', 'b.c'] });
+  const values = [
+    '{"a":1,"constructor":2,"__proto__":3,"toString":4,"b":{"c":5}}',
+    '{"a":1,"__proto__":3,"toString":4,"b":{"c":5}}',
+    '{"a":1,"constructor":2,"toString":4,"b":{"c":5}}',
+    '{"constructor":2,"__proto__":3,"toString":4,"b":{"c":5}}',
+    '{"a":true,"constructor":2,"__proto__":3,"toString":4,"b":{"c":5}}',
+    '{"a":null,"constructor":2,"__proto__":3,"toString":4,"b":{"c":5}}',
+  ];
+
+  it('gives what getPath reads, and never an inherited property', async () => {
+    const viaOperator = await firstValueFrom(
+      from(values.map((v) => record(v))).pipe(decode(names), toArray()),
+    );
+    for (const [i, v] of values.entries()) {
+      const json = JSON.parse(v) as unknown;
+      const d = decodeRecord(record(v), names);
+      expect(viaOperator[i]).toEqual(d);
+      const expected = names.fieldPaths.map((p) => getPath(json, p));
+      if (expected.every((x) => typeof x === 'number')) {
+        expect(d.ok && [...d.event.features]).toEqual(expected);
+      } else {
+        expect(d.ok).toBe(false);
+      }
+    }
+    expect(reasonOf(decodeRecord(record(values[2]!), names))).toBe('missing_field');
+    expect(reasonOf(decodeRecord(record(values[3]!), names))).toBe('missing_field');
+  });
+});

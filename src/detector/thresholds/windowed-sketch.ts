@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_SUB_WINDOWS } from '../../config/threshold-rules.js';
 import { InvalidOptionError, SerializationError } from '../../errors.js';
+import { quantileIndex } from './quantile-index.js';
 import {
   binValue,
   createSketch,
@@ -194,14 +195,16 @@ export class WindowedSketch {
 
 /**
  * `valueAtRank` of the view, memoised for one `midRanks` call: every bisection starts at the same middle
- * ranks, so the batch's values share most quantile queries (each walks the sketch's bins).
+ * ranks, so the batch's values share most quantile queries. Each query bisects running bin counts
+ * (`quantileIndex`, the library's value bit for bit) instead of walking the sketch's bins.
  */
 function rankValues(view: Sketch, n: number): (r: number) => number {
   const memo = new Map<number, number>();
+  const valueAt = quantileIndex(view);
   return (r) => {
     let v = memo.get(r);
     if (v === undefined) {
-      v = valueAtRank(view, n, r);
+      v = valueAt(rankQuantile(n, r));
       memo.set(r, v);
     }
     return v;
@@ -221,10 +224,9 @@ function countRanks(at: (r: number) => number, n: number, pred: (value: number) 
 }
 
 /**
- * Sketch value of the `r`-th smallest observation. Queries the middle of the rank cell, (r + ½)/(n − 1),
- * so floating-point rounding of q·(n − 1) cannot slip into the neighbouring rank.
+ * The quantile of the `r`-th smallest observation's sketch value: the middle of the rank cell,
+ * (r + ½)/(n − 1), so floating-point rounding of q·(n − 1) cannot slip into the neighbouring rank.
  */
-function valueAtRank(view: Sketch, n: number, r: number): number {
-  const q = n <= 1 ? 0 : Math.min(1, (r + 0.5) / (n - 1));
-  return view.getValueAtQuantile(q);
+function rankQuantile(n: number, r: number): number {
+  return n <= 1 ? 0 : Math.min(1, (r + 0.5) / (n - 1));
 }

@@ -143,4 +143,31 @@ describe('WindowedSketch.midRanks: memoised quantile queries', () => {
     });
     expect(Array.from(sketch.midRanks(xs))).toEqual(expected);
   });
+
+  it('ranks a batch with ties, both signs, zero and non-finite values like a bisection of [0, n) each (issue 14: bracketed bisections)', () => {
+    const sketch = filled([...normals(21, 5000, -3, 6), ...Array(200).fill(0)], 2000); // rotated
+    const n = sketch.count;
+    const at = (r: number): number => sketch.quantile(n <= 1 ? 0 : Math.min(1, (r + 0.5) / (n - 1)));
+    const count = (pred: (v: number) => boolean): number => {
+      let lo = 0;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (pred(at(mid))) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const bins = createSketch(ACC);
+    const xs = [...normals(22, 400, -3, 8), 0, 0, -1e-12, 1e9, -1e9, ...normals(23, 50, -3, 0.01)];
+    const expected = xs.map((x) => {
+      const v = binValue(bins, x);
+      const below = count((q) => q < v);
+      return below + (count((q) => q <= v) - below) / 2;
+    });
+    const withSpecials = [...xs, Number.NaN, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY];
+    const got = Array.from(sketch.midRanks(withSpecials));
+    expect(got.slice(0, xs.length)).toEqual(expected);
+    expect(got.slice(xs.length)).toEqual([Number.NaN, 0, n]);
+  });
 });
