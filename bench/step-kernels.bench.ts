@@ -13,26 +13,11 @@ import { createRng } from '../src/core/rng.js';
 import { initBackend } from '../src/flow/backend.js';
 import { realNVP } from '../src/flow/builders.js';
 import { HostStepper } from '../src/flow/fused/host-step.js';
-import { Pass } from '../src/flow/fused/raw-score.js';
+import { KERNELS, Pass } from '../src/flow/fused/raw-score.js';
 import * as tf from '../src/flow/tf.js';
 import { Trainer } from '../src/flow/trainer.js';
 import { numberArg, parseBenchArgs } from './lib/args.js';
 import { markdownTable } from './lib/stats.js';
-
-const KERNELS = [
-  '_FusedMatMul',
-  'BatchMatMul',
-  'Multiply',
-  'Add',
-  'Sub',
-  'Neg',
-  'Exp',
-  'Tanh',
-  'Square',
-  'Step',
-  'Sum',
-  'Transpose',
-];
 
 interface Slot {
   calls: number;

@@ -54,7 +54,7 @@ export type RawLayer =
   | { readonly plan: { readonly kind: 'permute' }; readonly p: tf.Tensor2D };
 
 /** The kernels of the scoring pass and of the training step (raw-step.ts). */
-const KERNELS = [
+export const KERNELS = [
   '_FusedMatMul',
   'BatchMatMul',
   'Multiply',

@@ -125,16 +125,7 @@ describe('WindowedSketch.midRanks: memoised quantile queries', () => {
     for (const v of values) ref.accept(v);
     const n = ref.count;
     const at = (r: number): number => ref.getValueAtQuantile(Math.min(1, (r + 0.5) / (n - 1)));
-    const count = (pred: (v: number) => boolean): number => {
-      let lo = 0;
-      let hi = n;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (pred(at(mid))) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo;
-    };
+    const count = (pred: (v: number) => boolean): number => bisectRanks(at, n, pred);
     const xs = normals(12, 300, -10, 4);
     const expected = xs.map((x) => {
       const v = binValue(ref, x);
@@ -148,16 +139,7 @@ describe('WindowedSketch.midRanks: memoised quantile queries', () => {
     const sketch = filled([...normals(21, 5000, -3, 6), ...Array(200).fill(0)], 2000); // rotated
     const n = sketch.count;
     const at = (r: number): number => sketch.quantile(n <= 1 ? 0 : Math.min(1, (r + 0.5) / (n - 1)));
-    const count = (pred: (v: number) => boolean): number => {
-      let lo = 0;
-      let hi = n;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (pred(at(mid))) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo;
-    };
+    const count = (pred: (v: number) => boolean): number => bisectRanks(at, n, pred);
     const bins = createSketch(ACC);
     const xs = [...normals(22, 400, -3, 8), 0, 0, -1e-12, 1e9, -1e9, ...normals(23, 50, -3, 0.01)];
     const expected = xs.map((x) => {
@@ -171,3 +153,15 @@ describe('WindowedSketch.midRanks: memoised quantile queries', () => {
     expect(got.slice(xs.length)).toEqual([Number.NaN, 0, n]);
   });
 });
+
+/** Reference: the number of ranks r ∈ [0, n) whose value satisfies the monotone `pred`, by plain bisection. */
+function bisectRanks(at: (r: number) => number, n: number, pred: (v: number) => boolean): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (pred(at(mid))) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
