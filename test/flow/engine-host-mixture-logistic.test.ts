@@ -19,44 +19,16 @@ import { ActNorm } from '../../src/flow/transforms/actnorm.js';
 import { MixtureCdf } from '../../src/flow/transforms/mixture-cdf.js';
 import { disposeAfterEach } from '../helpers/track.js';
 import { expectGradsClose, randomizeWeights } from './engine-cases.js';
+import { autodiffLossAndGrads, hostLossAndGrads, normalRows, spreadMeans } from './host-mixture-cases.js';
 
 const track = disposeAfterEach();
-
-function rows(rng: Rng, n: number, dim: number, scale = 1.5): Float32Array {
-  return Float32Array.from({ length: n * dim }, () => scale * rng.normal());
-}
 
 /** config/tabular.yaml's family with logistic marginals and random weights (means spread). */
 function randomFlow(dim: number, layers: number, components: number, rng: Rng): NormalizingFlow {
   const flow = marginalCouplingFlow({ dim, components, layers, hidden: 8, family: 'logistic', seed: dim });
   randomizeWeights(flow, rng, 0.4);
-  const means = flow.trainableVariables()[1]!;
-  const spread = tf.tidy(() => tf.add(means, tf.mul(tf.randomNormal(means.shape, 0, 1.5, 'float32', 3), 1)));
-  means.assign(spread);
-  spread.dispose();
+  spreadMeans(flow);
   return flow;
-}
-
-function autodiff(
-  flow: NormalizingFlow,
-  x: Float32Array,
-  n: number,
-): { loss: number; grads: Float32Array[] } {
-  return tf.tidy(() => {
-    const vars = flow.trainableVariables();
-    const { value, grads } = tf.variableGrads(() => flow.nll(tf.tensor2d(x, [n, flow.dim])), vars);
-    return {
-      loss: value.dataSync()[0]!,
-      grads: vars.map((v) => (grads[v.name] ?? tf.zerosLike(v)).dataSync() as Float32Array),
-    };
-  });
-}
-
-function host(flow: NormalizingFlow, x: Float32Array, n: number): { loss: number; grads: Float32Array[] } {
-  const model = new HostFlow(hostPlanFor(flow)!, flow);
-  const packed = model.lossAndGradients(x, n);
-  const grads = model.store.vars.map((_, i) => model.store.slice(packed.subarray(1), i).slice());
-  return { loss: packed[0]!, grads };
 }
 
 function expectScoresClose(flow: NormalizingFlow, x: Float32Array, n: number): void {
@@ -96,10 +68,10 @@ describe('host engine for logistic-mixture flows', () => {
     ({ dim, layers, components }) => {
       const rng = createRng(dim * 17 + layers);
       const flow = track(randomFlow(dim, layers, components, rng));
-      for (const n of [1, 7, 64]) expectScoresClose(flow, rows(rng, n, dim), n);
-      const x = rows(rng, 48, dim);
-      const ref = autodiff(flow, x, 48);
-      const got = host(flow, x, 48);
+      for (const n of [1, 7, 64]) expectScoresClose(flow, normalRows(rng, n, dim), n);
+      const x = normalRows(rng, 48, dim);
+      const ref = autodiffLossAndGrads(flow, x, 48);
+      const got = hostLossAndGrads(flow, x, 48);
       expect(Math.abs(got.loss - ref.loss)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(ref.loss)));
       expectGradsClose(got.grads, ref.grads, 1e-4);
     },
@@ -116,22 +88,22 @@ describe('host engine for logistic-mixture flows', () => {
       ),
     );
     randomizeWeights(flow, rng, 0.5);
-    const x = rows(rng, 30, dim, 3);
+    const x = normalRows(rng, 30, dim, 3);
     // Beyond |t| ≈ 345 from every component the linear sums underflow 1e-150.
     x[0] = 900;
     x[4] = -1200;
     x[8] = 420;
     x[13] = -3e4;
     expectScoresClose(flow, x, 30);
-    const ref = autodiff(flow, x, 30);
-    const got = host(flow, x, 30);
+    const ref = autodiffLossAndGrads(flow, x, 30);
+    const got = hostLossAndGrads(flow, x, 30);
     expect(Math.abs(got.loss - ref.loss)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(ref.loss)));
     expectGradsClose(got.grads, ref.grads, 1e-4);
   });
 
   it('the fused trainer follows the autodiff trainer over 60 steps and keeps the tensor count flat', async () => {
     const rng = createRng(21);
-    const data = Array.from({ length: 3 }, () => rows(rng, 128, 5));
+    const data = Array.from({ length: 3 }, () => normalRows(rng, 128, 5));
     const make = (): NormalizingFlow =>
       track(
         marginalCouplingFlow({ dim: 5, components: 4, layers: 2, hidden: 8, family: 'logistic', seed: 3 }),

@@ -16,12 +16,9 @@ import { MixtureCdf } from '../../src/flow/transforms/mixture-cdf.js';
 import { Permutation } from '../../src/flow/transforms/permutation.js';
 import { disposeAfterEach } from '../helpers/track.js';
 import { expectGradsClose, invalidRows, randomizeWeights } from './engine-cases.js';
+import { autodiffLossAndGrads, hostLossAndGrads, normalRows, spreadMeans } from './host-mixture-cases.js';
 
 const track = disposeAfterEach();
-
-function rows(rng: Rng, n: number, dim: number, scale = 1.5): Float32Array {
-  return Float32Array.from({ length: n * dim }, () => scale * rng.normal());
-}
 
 /** The config/tabular.yaml family with random weights (mixture means spread, so components differ). */
 function randomFlow(
@@ -40,34 +37,8 @@ function randomFlow(
     seed: dim * 7 + layers,
   });
   randomizeWeights(flow, rng, 0.4);
-  const means = flow.trainableVariables()[1]!;
-  const spread = tf.tidy(() => tf.add(means, tf.mul(tf.randomNormal(means.shape, 0, 1.5, 'float32', 3), 1)));
-  means.assign(spread);
-  spread.dispose();
+  spreadMeans(flow);
   return flow;
-}
-
-/** [loss, gradients…] by autodiff, in `flow.trainableVariables()` order. */
-function autodiff(
-  flow: NormalizingFlow,
-  x: Float32Array,
-  n: number,
-): { loss: number; grads: Float32Array[] } {
-  return tf.tidy(() => {
-    const vars = flow.trainableVariables();
-    const { value, grads } = tf.variableGrads(() => flow.nll(tf.tensor2d(x, [n, flow.dim])), vars);
-    return {
-      loss: value.dataSync()[0]!,
-      grads: vars.map((v) => (grads[v.name] ?? tf.zerosLike(v)).dataSync() as Float32Array),
-    };
-  });
-}
-
-function host(flow: NormalizingFlow, x: Float32Array, n: number): { loss: number; grads: Float32Array[] } {
-  const model = new HostFlow(hostPlanFor(flow)!, flow);
-  const packed = model.lossAndGradients(x, n);
-  const grads = model.store.vars.map((_, i) => model.store.slice(packed.subarray(1), i).slice());
-  return { loss: packed[0]!, grads };
 }
 
 const CASES = [1, 2, 3, 5, 8, 16].flatMap((dim) =>
@@ -87,7 +58,7 @@ describe('host engine for mixture-CDF flows', () => {
       const flow = track(randomFlow(dim, layers, components, rng, activation));
       const model = new HostFlow(hostPlanFor(flow)!, flow);
       for (const n of [1, 7, 64]) {
-        const x = rows(rng, n, dim);
+        const x = normalRows(rng, n, dim);
         const got = model.scoreHost(x, n);
         const ref = tf.tidy(() => flow.score(tf.tensor2d(x, [n, dim])).dataSync());
         for (let i = 0; i < n; i++) {
@@ -102,9 +73,9 @@ describe('host engine for mixture-CDF flows', () => {
     ({ dim, layers, components, activation }) => {
       const rng = createRng(dim * 13 + layers);
       const flow = track(randomFlow(dim, layers, components, rng, activation));
-      const x = rows(rng, 48, dim);
-      const ref = autodiff(flow, x, 48);
-      const got = host(flow, x, 48);
+      const x = normalRows(rng, 48, dim);
+      const ref = autodiffLossAndGrads(flow, x, 48);
+      const got = hostLossAndGrads(flow, x, 48);
       expect(Math.abs(got.loss - ref.loss)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(ref.loss)));
       expectGradsClose(got.grads, ref.grads, 1e-4);
     },
@@ -124,11 +95,11 @@ describe('host engine for mixture-CDF flows', () => {
     for (const flow of flows) {
       track(flow);
       randomizeWeights(flow, rng, 0.5);
-      const x = rows(rng, 40, dim, 4);
+      const x = normalRows(rng, 40, dim, 4);
       x[3] = 60;
       x[9] = -45;
-      const ref = autodiff(flow, x, 40);
-      const got = host(flow, x, 40);
+      const ref = autodiffLossAndGrads(flow, x, 40);
+      const got = hostLossAndGrads(flow, x, 40);
       expect(Math.abs(got.loss - ref.loss)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(ref.loss)));
       expectGradsClose(got.grads, ref.grads, 1e-4);
     }
@@ -142,8 +113,8 @@ describe('host engine for mixture-CDF flows', () => {
     expect([scores[1], scores[2], scores[3]]).toEqual([LOG_PROB_FLOOR, LOG_PROB_FLOOR, LOG_PROB_FLOOR]);
     const ref = tf.tidy(() => flow.score(tf.tensor2d(x, [5, 3])).dataSync());
     for (const i of [0, 4]) expect(Math.abs(scores[i]! - ref[i]!)).toBeLessThan(1e-5 * Math.abs(ref[i]!));
-    const a = autodiff(flow, x, 5);
-    const h = host(flow, x, 5);
+    const a = autodiffLossAndGrads(flow, x, 5);
+    const h = hostLossAndGrads(flow, x, 5);
     expect(Math.abs(h.loss - a.loss)).toBeLessThanOrEqual(1e-6 * Math.abs(a.loss));
     expectGradsClose(h.grads, a.grads, 1e-4);
   });
@@ -153,7 +124,7 @@ describe('host engine for mixture-CDF flows', () => {
     const flow = track(randomFlow(4, 2, 3, rng));
     const model = new HostFlow(hostPlanFor(flow)!, flow);
     const source = hostGradients(model);
-    const x = rows(rng, 20, 4);
+    const x = normalRows(rng, 20, 4);
     const t = track(tf.tensor2d(x, [20, 4]));
     const packed = track(source.launch(t, model.store));
     expect(Array.from(packed.dataSync())).toEqual(Array.from(source.host!(x, 20, model.store)));

@@ -68,3 +68,17 @@ export function tensorDelta(fn: () => void): number {
   fn();
   return tf.memory().numTensors - before;
 }
+
+/** Live tensors left by one forward, inverse and data-dependent `initialize` of `b` on `x` (0 when leak-free). */
+export function passesTensorDelta(
+  b: Bijector & { initialize(x: tf.Tensor2D): void },
+  x: tf.Tensor2D,
+): number {
+  return tensorDelta(() => {
+    const r = b.forward(x);
+    b.inverse(r.z).dispose();
+    r.z.dispose();
+    r.logDet.dispose();
+    b.initialize(x);
+  });
+}
